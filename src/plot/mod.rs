@@ -1,0 +1,207 @@
+//! Plots, drawn with `plotters` on any `DrawingBackend`: a canvas in the page, SVG in the CLI
+//! and tests. Functions take plain data (never a session) so every face can reuse them.
+
+use nalgebra::DMatrix;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// A drawing failure, with the backend's message.
+#[derive(Debug, thiserror::Error)]
+#[error("plot: {0}")]
+pub struct PlotError(String);
+
+fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError(format!("{e:?}"))
+}
+
+/// Qualitative palette (Tableau 10), one colour per condition or measure.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Sizes that scale with the device pixel ratio so canvases stay sharp and legible.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Multiplier for fonts, strokes and margins (the page passes devicePixelRatio).
+    pub scale: f64,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style { scale: 1.0 }
+    }
+}
+
+impl Style {
+    fn px(&self, v: f64) -> u32 {
+        (v * self.scale).round().max(1.0) as u32
+    }
+    fn font(&self, v: f64) -> f64 {
+        v * self.scale
+    }
+}
+
+/// Score against optimisation step, one line per named series.
+pub fn score_trace<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    series: &[(&str, &[(usize, f64)])],
+    style: Style,
+) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)?;
+    let max_step = series
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|p| p.0))
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for v in series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)) {
+        if v.is_finite() {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    let mut chart = ChartBuilder::on(root)
+        .margin(style.px(8.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(44.0))
+        .build_cartesian_2d(0..max_step, lo..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc("score")
+        .label_style(("sans-serif", style.font(12.0)))
+        .axis_desc_style(("sans-serif", style.font(13.0)))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    for (k, (name, points)) in series.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().filter(|p| p.1.is_finite()).copied(),
+                color.stroke_width(style.px(2.0)),
+            ))
+            .map_err(err)?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3)));
+    }
+    if series.len() > 1 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", style.font(12.0)))
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
+/// X and Y in X's top two PCs, one trajectory over time per condition (as in the paper's
+/// animations). `x_pcs` and `y_pcs` are n × 2 with row = t·C + c. X is drawn faint and
+/// dashed-looking (small dots), Y solid.
+pub fn pc_trajectories<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x_pcs: &DMatrix<f64>,
+    y_pcs: &DMatrix<f64>,
+    conditions: usize,
+    style: Style,
+) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)?;
+    let n = x_pcs.nrows();
+    let conditions = conditions.max(1);
+    let times = n / conditions;
+    let dims = x_pcs.ncols().min(2);
+    let coord = |m: &DMatrix<f64>, row: usize, d: usize| if d < m.ncols() { m[(row, d)] } else { 0.0 };
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for m in [x_pcs, y_pcs] {
+        for row in 0..n {
+            for d in 0..2 {
+                let v = coord(m, row, d);
+                if v.is_finite() {
+                    lo[d] = lo[d].min(v);
+                    hi[d] = hi[d].max(v);
+                }
+            }
+        }
+    }
+    for d in 0..2 {
+        if !(lo[d].is_finite() && hi[d] > lo[d]) {
+            lo[d] = -1.0;
+            hi[d] = 1.0;
+        }
+        let pad = 0.08 * (hi[d] - lo[d]);
+        lo[d] -= pad;
+        hi[d] += pad;
+    }
+    let mut chart = ChartBuilder::on(root)
+        .margin(style.px(8.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(44.0))
+        .build_cartesian_2d(lo[0]..hi[0], lo[1]..hi[1])
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("PC1 of X")
+        .y_desc(if dims > 1 { "PC2 of X" } else { "(X has one PC)" })
+        .label_style(("sans-serif", style.font(12.0)))
+        .axis_desc_style(("sans-serif", style.font(13.0)))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    for c in 0..conditions {
+        let color = PALETTE[c % PALETTE.len()];
+        let path = |m: &DMatrix<f64>| {
+            (0..times)
+                .map(|t| (coord(m, t * conditions + c, 0), coord(m, t * conditions + c, 1)))
+                .collect::<Vec<_>>()
+        };
+        let xp = path(x_pcs);
+        chart
+            .draw_series(LineSeries::new(xp.clone(), color.mix(0.35).stroke_width(style.px(5.0))))
+            .map_err(err)?;
+        let yp = path(y_pcs);
+        chart
+            .draw_series(LineSeries::new(yp.clone(), color.stroke_width(style.px(2.0))))
+            .map_err(err)?;
+        chart
+            .draw_series(yp.iter().map(|&p| Circle::new(p, style.px(2.5), color.filled())))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plots_render_to_svg() {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+            let pts: Vec<(usize, f64)> = (0..20).map(|i| (i, i as f64 / 20.0)).collect();
+            score_trace(&root, &[("cka", &pts)], Style::default()).unwrap();
+        }
+        assert!(svg.contains("<polyline"), "no line drawn");
+        let mut svg2 = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg2, (400, 300)).into_drawing_area();
+            let x = DMatrix::from_fn(12, 2, |i, j| (i * (j + 1)) as f64);
+            pc_trajectories(&root, &x, &(&x * 0.5), 3, Style::default()).unwrap();
+        }
+        assert!(svg2.matches("<polyline").count() >= 6, "expected 2 paths per condition");
+    }
+}
