@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lexopt::prelude::*;
 use serde_json::json;
-use simscope::data::{datasets, Recording};
+use simscope::data::datasets;
 use simscope::measures::cka::Cka;
 use simscope::optim::session::{initial_y, Session};
 use simscope::target::Target;
@@ -19,13 +19,13 @@ usage:
   simscope datasets
   simscope --help | --version
 
-DATA is a built-in dataset name (see `simscope datasets`).
+DATA is a built-in dataset name (see `simscope datasets`) or a .npy file.
 Output is JSON on stdout; errors print `error: ...` on stderr and exit with status 2.
 ";
 
 /// A user-facing failure: printed as `error: <message>`, exit status 2.
 #[derive(Debug)]
-pub struct CliError(String);
+pub struct CliError(pub String);
 
 impl<E: std::fmt::Display> From<E> for CliError {
     fn from(e: E) -> Self {
@@ -66,15 +66,6 @@ fn dispatch(args: Vec<OsString>) -> Result<(), CliError> {
     }
 }
 
-fn load(name: &str) -> Result<Recording, CliError> {
-    datasets::builtin(name).ok_or_else(|| {
-        CliError(format!(
-            "no built-in dataset named `{name}` (available: {})",
-            datasets::BUILTIN.join(", ")
-        ))
-    })
-}
-
 fn optimize(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut measure) = (None, "cka".to_string());
     let (mut lr, mut steps, mut stop, mut seed) = (0.1f64, 1000usize, 0.99f64, 0u64);
@@ -96,7 +87,7 @@ fn optimize(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     if !(lr.is_finite() && lr > 0.0) {
         return Err(CliError(format!("--lr must be a positive number, got {lr}")));
     }
-    let rec = load(&data)?;
+    let rec = crate::input::recording(&data)?;
     let target = Arc::new(Target::new(&rec.data)?);
     let y0 = initial_y(rec.data.nrows(), rec.data.ncols(), seed);
     let mut session = Session::new(target.clone(), Box::new(Cka::new(target)), y0, lr);
