@@ -14,7 +14,12 @@ fn main() {
     for (n, p) in [(100, 20), (500, 100), (1080, 200), (2000, 500)] {
         let x = initial_y(n, p, 1);
         let target = Arc::new(Target::new(&x).expect("random X is a valid target"));
-        let mut s = Session::new(target.clone(), Box::new(Cka::new(target)), initial_y(n, p, 2), 0.1);
+        let mut s = Session::new(
+            target.clone(),
+            Box::new(Cka::new(target)),
+            initial_y(n, p, 2),
+            0.1,
+        );
         s.step(3);
         let mut times: Vec<f64> = (0..30)
             .map(|_| {
@@ -24,7 +29,13 @@ fn main() {
             })
             .collect();
         times.sort_by(f64::total_cmp);
-        println!("{:<8} {:>6} {:>5} {:>12.4}", "cka", n, p, times[times.len() / 2]);
+        println!(
+            "{:<8} {:>6} {:>5} {:>12.4}",
+            "cka",
+            n,
+            p,
+            times[times.len() / 2]
+        );
     }
 }
 

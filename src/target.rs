@@ -50,7 +50,10 @@ impl Target {
             return Err(TargetError::TooSmall { n, p });
         }
         if let Some(k) = x.iter().position(|v| !v.is_finite()) {
-            return Err(TargetError::NonFinite { row: k % n, col: k / n });
+            return Err(TargetError::NonFinite {
+                row: k % n,
+                col: k / n,
+            });
         }
         let xc = center_columns(x);
         let svd = xc.clone().svd(true, true);
@@ -73,7 +76,17 @@ impl Target {
         let xs = DMatrix::from_fn(n, r, |i, j| u[(i, j)] * s[j]);
         let s1 = frob2(&xc);
         let s2 = s.iter().map(|sk| sk.powi(4)).sum();
-        Ok(Target { n, p, xc, u, s, v, xs, s1, s2 })
+        Ok(Target {
+            n,
+            p,
+            xc,
+            u,
+            s,
+            v,
+            xs,
+            s1,
+            s2,
+        })
     }
 
     /// Numerical rank r of X_c.
@@ -139,6 +152,9 @@ mod tests {
         );
         let mut x = random(5, 2, 4);
         x[(3, 1)] = f64::NAN;
-        assert_eq!(Target::new(&x).unwrap_err(), TargetError::NonFinite { row: 3, col: 1 });
+        assert_eq!(
+            Target::new(&x).unwrap_err(),
+            TargetError::NonFinite { row: 3, col: 1 }
+        );
     }
 }

@@ -32,7 +32,11 @@ impl TaskVariable {
                 }
             })
             .collect();
-        TaskVariable { name: name.to_string(), class_of, classes }
+        TaskVariable {
+            name: name.to_string(),
+            class_of,
+            classes,
+        }
     }
 }
 
@@ -69,7 +73,10 @@ impl Recording {
 
     /// Build from C-order values of shape `dims` (2 or 3 axes).
     pub fn from_c_order(name: &str, dims: &[usize], values: &[f64]) -> Self {
-        assert!(dims.len() == 2 || dims.len() == 3, "recordings have 2 or 3 axes");
+        assert!(
+            dims.len() == 2 || dims.len() == 3,
+            "recordings have 2 or 3 axes"
+        );
         let neurons = dims[dims.len() - 1];
         let rows = values.len() / neurons.max(1);
         Recording {

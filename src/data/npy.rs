@@ -26,8 +26,14 @@ pub enum NpyError {
     Header(String),
     #[error("unsupported dtype `{0}`")]
     Dtype(String),
-    #[error("the header's shape {shape:?} needs {expected} bytes of data but the file holds {actual}")]
-    Length { shape: Vec<usize>, expected: usize, actual: usize },
+    #[error(
+        "the header's shape {shape:?} needs {expected} bytes of data but the file holds {actual}"
+    )]
+    Length {
+        shape: Vec<usize>,
+        expected: usize,
+        actual: usize,
+    },
 }
 
 /// Parse a `.npy` file held in memory.
@@ -38,11 +44,15 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     let (major, minor) = (bytes[6], bytes[7]);
     let (header_len, start) = match major {
         1 => {
-            let b = bytes.get(8..10).ok_or_else(|| NpyError::Truncated("no header length".into()))?;
+            let b = bytes
+                .get(8..10)
+                .ok_or_else(|| NpyError::Truncated("no header length".into()))?;
             (u16::from_le_bytes([b[0], b[1]]) as usize, 10usize)
         }
         2 | 3 => {
-            let b = bytes.get(8..12).ok_or_else(|| NpyError::Truncated("no header length".into()))?;
+            let b = bytes
+                .get(8..12)
+                .ok_or_else(|| NpyError::Truncated("no header length".into()))?;
             (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
         }
         _ => return Err(NpyError::Version(major, minor)),
@@ -51,7 +61,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         .get(start..start.saturating_add(header_len))
         .ok_or_else(|| NpyError::Truncated("the header is cut short".into()))?;
     let header = std::str::from_utf8(header).map_err(|_| NpyError::Header("not UTF-8".into()))?;
-    let descr = dict_value(header, "descr")?.trim_matches(|c| c == '\'' || c == '"').to_string();
+    let descr = dict_value(header, "descr")?
+        .trim_matches(|c| c == '\'' || c == '"')
+        .to_string();
     let fortran_order = match dict_value(header, "fortran_order")?.trim() {
         "True" => true,
         "False" => false,
@@ -70,9 +82,15 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| NpyError::Header(format!("shape {shape:?} overflows")))?;
     let data = &bytes[start + header_len..];
-    let expected = count.checked_mul(size).ok_or_else(|| NpyError::Header("size overflows".into()))?;
+    let expected = count
+        .checked_mul(size)
+        .ok_or_else(|| NpyError::Header("size overflows".into()))?;
     if data.len() != expected {
-        return Err(NpyError::Length { shape, expected, actual: data.len() });
+        return Err(NpyError::Length {
+            shape,
+            expected,
+            actual: data.len(),
+        });
     }
     let raw: Vec<f64> = data
         .chunks_exact(size)
@@ -83,8 +101,17 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
             (_, false) => f32::from_be_bytes(c.try_into().unwrap_or([0; 4])) as f64,
         })
         .collect();
-    let values = if fortran_order { fortran_to_c(&raw, &shape) } else { raw };
-    Ok(NpyArray { shape, descr, fortran_order, values })
+    let values = if fortran_order {
+        fortran_to_c(&raw, &shape)
+    } else {
+        raw
+    };
+    Ok(NpyArray {
+        shape,
+        descr,
+        fortran_order,
+        values,
+    })
 }
 
 /// The text after `'key':` up to the next top-level comma or closing brace.
@@ -116,7 +143,10 @@ fn parse_shape(s: &str) -> Result<Vec<usize>, NpyError> {
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<usize>().map_err(|_| NpyError::Header(format!("bad shape entry `{t}`"))))
+        .map(|t| {
+            t.parse::<usize>()
+                .map_err(|_| NpyError::Header(format!("bad shape entry `{t}`")))
+        })
         .collect()
 }
 
@@ -144,7 +174,11 @@ fn fortran_to_c(raw: &[f64], shape: &[usize]) -> Vec<f64> {
 /// Encode f64 values (C order) as a version-1.0 little-endian `.npy` file.
 pub fn write_npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_txt = if shape.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let shape_txt = if shape.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
     let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
     // Pad with spaces so magic + version + length + header + '\n' is a multiple of 64.
     let total = 10 + header.len() + 1;
@@ -190,7 +224,13 @@ mod tests {
     fn errors_are_specific() {
         assert_eq!(read_npy(b"hello world").unwrap_err(), NpyError::BadMagic);
         let bytes = write_npy_f64(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
-        assert!(matches!(read_npy(&bytes[..bytes.len() - 3]), Err(NpyError::Length { .. })));
-        assert!(matches!(read_npy(&bytes[..20]), Err(NpyError::Truncated(_))));
+        assert!(matches!(
+            read_npy(&bytes[..bytes.len() - 3]),
+            Err(NpyError::Length { .. })
+        ));
+        assert!(matches!(
+            read_npy(&bytes[..20]),
+            Err(NpyError::Truncated(_))
+        ));
     }
 }

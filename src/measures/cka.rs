@@ -26,7 +26,7 @@ impl Cka {
     fn parts(&self, y: &DMatrix<f64>) -> Parts {
         let yc = center_columns(y);
         let b = self.target.xs.transpose() * &yc; // r × q
-        // ‖Y_cᵀY_c‖ = ‖Y_cY_cᵀ‖: use the smaller Gram matrix.
+                                                  // ‖Y_cᵀY_c‖ = ‖Y_cY_cᵀ‖: use the smaller Gram matrix.
         let gram = if yc.ncols() <= yc.nrows() {
             yc.transpose() * &yc
         } else {
@@ -38,7 +38,13 @@ impl Cka {
         } else {
             0.0
         };
-        Parts { cka, yc, b, yy, gram }
+        Parts {
+            cka,
+            yc,
+            b,
+            yy,
+            gram,
+        }
     }
 }
 
@@ -57,7 +63,13 @@ impl Measure for Cka {
 
     /// ∂CKA/∂Y = 2/(√S₂‖Y_cᵀY_c‖) · X_s(X_sᵀY_c) − 2·CKA/‖Y_cᵀY_c‖² · Y_c(Y_cᵀY_c).
     fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
-        let Parts { cka, yc, b, yy, gram } = self.parts(y);
+        let Parts {
+            cka,
+            yc,
+            b,
+            yy,
+            gram,
+        } = self.parts(y);
         if yy == 0.0 {
             *grad = DMatrix::zeros(y.nrows(), y.ncols());
             return cka;
@@ -105,7 +117,10 @@ mod tests {
     #[test]
     fn gradient_matches_central_differences() {
         for (n, p, q) in [(13, 4, 4), (9, 3, 5), (5, 3, 8)] {
-            let x = random(n, p, 3) * DMatrix::from_diagonal(&nalgebra::DVector::from_fn(p, |i, _| 3.0 / (i + 1) as f64));
+            let x = random(n, p, 3)
+                * DMatrix::from_diagonal(&nalgebra::DVector::from_fn(p, |i, _| {
+                    3.0 / (i + 1) as f64
+                }));
             let y = random(n, q, 4);
             let m = Cka::new(Arc::new(Target::new(&x).unwrap()));
             let mut g = DMatrix::zeros(0, 0);

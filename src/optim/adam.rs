@@ -74,7 +74,12 @@ mod tests {
         for want in [0.9000000005, 0.800_412_228_691_79, 0.701_586_272_946_03] {
             let g = DMatrix::from_element(1, 1, 2.0 * x[(0, 0)]);
             opt.step(&mut x, &g);
-            assert!((x[(0, 0)] - want).abs() < 1e-12, "{} vs {}", x[(0, 0)], want);
+            assert!(
+                (x[(0, 0)] - want).abs() < 1e-12,
+                "{} vs {}",
+                x[(0, 0)],
+                want
+            );
         }
         assert_eq!(opt.steps_taken(), 3);
     }

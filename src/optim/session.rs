@@ -72,7 +72,10 @@ impl Session {
     }
 
     pub fn report(&self) -> StepReport {
-        StepReport { step: self.step, score: self.score }
+        StepReport {
+            step: self.step,
+            score: self.score,
+        }
     }
 
     /// The current candidate Y (flattened n × q).

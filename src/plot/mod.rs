@@ -82,7 +82,8 @@ pub fn score_trace<DB: DrawingBackend>(
         .y_desc("score")
         .label_style(("sans-serif", style.font(12.0)))
         .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(228, 230, 234))
         .draw()
         .map_err(err)?;
     for (k, (name, points)) in series.iter().enumerate() {
@@ -94,7 +95,9 @@ pub fn score_trace<DB: DrawingBackend>(
             ))
             .map_err(err)?
             .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
+            });
     }
     if series.len() > 1 {
         chart
@@ -124,7 +127,8 @@ pub fn pc_trajectories<DB: DrawingBackend>(
     let conditions = conditions.max(1);
     let times = n / conditions;
     let dims = x_pcs.ncols().min(2);
-    let coord = |m: &DMatrix<f64>, row: usize, d: usize| if d < m.ncols() { m[(row, d)] } else { 0.0 };
+    let coord =
+        |m: &DMatrix<f64>, row: usize, d: usize| if d < m.ncols() { m[(row, d)] } else { 0.0 };
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     for m in [x_pcs, y_pcs] {
         for row in 0..n {
@@ -155,29 +159,48 @@ pub fn pc_trajectories<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("PC1 of X")
-        .y_desc(if dims > 1 { "PC2 of X" } else { "(X has one PC)" })
+        .y_desc(if dims > 1 {
+            "PC2 of X"
+        } else {
+            "(X has one PC)"
+        })
         .label_style(("sans-serif", style.font(12.0)))
         .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(228, 230, 234))
         .draw()
         .map_err(err)?;
     for c in 0..conditions {
         let color = PALETTE[c % PALETTE.len()];
         let path = |m: &DMatrix<f64>| {
             (0..times)
-                .map(|t| (coord(m, t * conditions + c, 0), coord(m, t * conditions + c, 1)))
+                .map(|t| {
+                    (
+                        coord(m, t * conditions + c, 0),
+                        coord(m, t * conditions + c, 1),
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         let xp = path(x_pcs);
         chart
-            .draw_series(LineSeries::new(xp.clone(), color.mix(0.35).stroke_width(style.px(5.0))))
+            .draw_series(LineSeries::new(
+                xp.clone(),
+                color.mix(0.35).stroke_width(style.px(5.0)),
+            ))
             .map_err(err)?;
         let yp = path(y_pcs);
         chart
-            .draw_series(LineSeries::new(yp.clone(), color.stroke_width(style.px(2.0))))
+            .draw_series(LineSeries::new(
+                yp.clone(),
+                color.stroke_width(style.px(2.0)),
+            ))
             .map_err(err)?;
         chart
-            .draw_series(yp.iter().map(|&p| Circle::new(p, style.px(2.5), color.filled())))
+            .draw_series(
+                yp.iter()
+                    .map(|&p| Circle::new(p, style.px(2.5), color.filled())),
+            )
             .map_err(err)?;
     }
     root.present().map_err(err)
@@ -202,6 +225,9 @@ mod tests {
             let x = DMatrix::from_fn(12, 2, |i, j| (i * (j + 1)) as f64);
             pc_trajectories(&root, &x, &(&x * 0.5), 3, Style::default()).unwrap();
         }
-        assert!(svg2.matches("<polyline").count() >= 6, "expected 2 paths per condition");
+        assert!(
+            svg2.matches("<polyline").count() >= 6,
+            "expected 2 paths per condition"
+        );
     }
 }

@@ -33,7 +33,13 @@ struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { dataset: "toy2d".into(), seed: 0, lr: 0.1, stop: 0.99, steps_per_frame: 1 }
+        Settings {
+            dataset: "toy2d".into(),
+            seed: 0,
+            lr: 0.1,
+            stop: 0.99,
+            steps_per_frame: 1,
+        }
     }
 }
 
@@ -58,7 +64,10 @@ fn with_app<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
 
 /// JavaScript's `String(number)`: the shortest decimal that round-trips.
 fn js_number_string(v: f64) -> String {
-    js_sys::Number::from(v).to_string(10).map(String::from).unwrap_or_default()
+    js_sys::Number::from(v)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 impl App {
@@ -100,7 +109,10 @@ impl App {
             self.history.push((r.step, r.score));
             if r.score > self.settings.stop && self.playing {
                 self.set_playing(false);
-                self.set_text("status-note", &format!("passed {} at step {}", self.settings.stop, r.step));
+                self.set_text(
+                    "status-note",
+                    &format!("passed {} at step {}", self.settings.stop, r.step),
+                );
                 break;
             }
         }
@@ -140,7 +152,10 @@ impl App {
     }
 
     fn draw(&self) -> Result<(), String> {
-        let scale = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
+        let scale = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .max(1.0);
         let style = Style { scale };
         let score = canvas(&self.doc, "score-plot", scale)?;
         plot::score_trace(&score.into_drawing_area(), &[("cka", &self.history)], style)
@@ -165,7 +180,10 @@ fn canvas(doc: &Document, id: &str, scale: f64) -> Result<CanvasBackend, String>
         .ok_or_else(|| format!("missing #{id}"))?
         .dyn_into()
         .map_err(|_| format!("#{id} is not a canvas"))?;
-    let (w, h) = (el.client_width().max(200) as f64, el.client_height().max(150) as f64);
+    let (w, h) = (
+        el.client_width().max(200) as f64,
+        el.client_height().max(150) as f64,
+    );
     let (pw, ph) = ((w * scale).round() as u32, (h * scale).round() as u32);
     if el.width() != pw || el.height() != ph {
         el.set_width(pw);
@@ -184,14 +202,19 @@ fn show_error(doc: &Document, msg: &str) {
 }
 
 fn on_click(doc: &Document, id: &str, f: impl Fn() + 'static) -> Result<(), JsValue> {
-    let el = doc.get_element_by_id(id).ok_or_else(|| JsValue::from_str(&format!("missing #{id}")))?;
+    let el = doc
+        .get_element_by_id(id)
+        .ok_or_else(|| JsValue::from_str(&format!("missing #{id}")))?;
     let cb = Closure::<dyn Fn()>::new(f);
     el.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref())?;
     cb.forget(); // lives as long as the page
     Ok(())
 }
 
-fn request_frame(f: &Closure<dyn FnMut()>) {
+/// The animation-frame callback, kept alive for the page's lifetime.
+type FrameCallback = Closure<dyn FnMut()>;
+
+fn request_frame(f: &FrameCallback) {
     if let Some(w) = web_sys::window() {
         let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
     }
@@ -211,14 +234,19 @@ pub fn start() -> Result<(), JsValue> {
         e.set_text_content(Some(&format!(
             "{} · shape ({}) · {} PCs",
             app.recording.name,
-            app.recording.dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+            app.recording
+                .dims
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             app.target.rank()
         )));
     }
     APP.with(|a| *a.borrow_mut() = Some(app));
 
     // The animation loop: while playing, take `steps_per_frame` steps per frame.
-    let frame: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::new(RefCell::new(None));
+    let frame: Rc<RefCell<Option<FrameCallback>>> = Rc::new(RefCell::new(None));
     let frame2 = frame.clone();
     *frame.borrow_mut() = Some(Closure::new(move || {
         let playing = with_app(|app| {
@@ -274,4 +302,22 @@ pub fn start() -> Result<(), JsValue> {
         app.set_text("status-note", "ready: press Play");
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_number_string;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// Readouts hold what JavaScript's `String(number)` prints, which round-trips exactly.
+    #[wasm_bindgen_test]
+    fn readout_strings_round_trip() {
+        assert_eq!(js_number_string(0.1), "0.1");
+        assert_eq!(js_number_string(1.0), "1");
+        for v in [0.047872489371448584, 0.9947907799936062, 1e-300, -2.5e21] {
+            assert_eq!(js_number_string(v).parse::<f64>().unwrap(), v);
+        }
+    }
 }

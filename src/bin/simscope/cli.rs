@@ -52,7 +52,9 @@ fn dispatch(args: Vec<OsString>) -> Result<(), CliError> {
                 println!("{}", json!(datasets::BUILTIN));
                 Ok(())
             }
-            other => Err(CliError(format!("unknown command `{other}` (try `simscope --help`)"))),
+            other => Err(CliError(format!(
+                "unknown command `{other}` (try `simscope --help`)"
+            ))),
         },
         Some(Long("help")) | Some(Short('h')) | None => {
             print!("{HELP}");
@@ -82,10 +84,14 @@ fn optimize(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     }
     let data = data.ok_or_else(|| CliError("optimize needs a DATA argument".into()))?;
     if measure != "cka" {
-        return Err(CliError(format!("unknown measure `{measure}` (available: cka)")));
+        return Err(CliError(format!(
+            "unknown measure `{measure}` (available: cka)"
+        )));
     }
     if !(lr.is_finite() && lr > 0.0) {
-        return Err(CliError(format!("--lr must be a positive number, got {lr}")));
+        return Err(CliError(format!(
+            "--lr must be a positive number, got {lr}"
+        )));
     }
     let rec = crate::input::recording(&data)?;
     let target = Arc::new(Target::new(&rec.data)?);

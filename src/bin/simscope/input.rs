@@ -26,6 +26,9 @@ pub fn recording(arg: &str) -> Result<Recording, CliError> {
             a.shape
         )));
     }
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(Recording::from_c_order(&name, &a.shape, &a.values))
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install what simscope's build and tests need, skipping anything already present at the
+# right version. Tools go outside the clone (~/.cargo/bin, apt), so later runs reuse them.
+#
+#   scripts/setup.sh build   # wasm32 target, trunk, wasm-bindgen-cli, npm devDependencies
+#   scripts/setup.sh test    # the above + Debian chromium and chromium-driver
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+# Must equal the `wasm-bindgen` pin in Cargo.toml (the CLI and crate versions must match).
+WASM_BINDGEN_VERSION=0.2.129
+mode=${1:-build}
+
+if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "wasm32-unknown-unknown target present"
+else
+  say "adding the wasm32-unknown-unknown target (~15 s)"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  say "wasm-bindgen-cli $WASM_BINDGEN_VERSION present"
+else
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~6 min on 2 cores)"
+  cargo install --locked --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$(trunk --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
+  say "trunk $TRUNK_VERSION present"
+else
+  say "installing trunk $TRUNK_VERSION (~12 min on 2 cores)"
+  cargo install --locked --force trunk --version "$TRUNK_VERSION"
+fi
+
+# npm devDependencies (binaryen's wasm-opt, playwright-core), from the lock file.
+if [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] \
+   && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  say "npm devDependencies present"
+else
+  say "installing npm devDependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "$mode" = test ]; then
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    say "chromium and chromedriver present"
+  else
+    say "installing Debian chromium and chromium-driver (~90 s)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+  fi
+fi
+
+say "fetching crates (Trunk's cargo metadata must not need the network later)"
+cargo fetch --locked
