@@ -30,12 +30,14 @@
 //! assert!(report.score > 0.9);
 //! ```
 
+pub mod analysis;
 pub mod data;
 pub mod linalg;
 pub mod measures;
 pub mod optim;
 pub mod plot;
 pub mod rng;
+pub mod state;
 pub mod target;
 
 #[cfg(target_arch = "wasm32")]

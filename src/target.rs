@@ -3,7 +3,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::linalg::{center_columns, frob2};
+use crate::linalg::{center_columns, column_means, frob2};
 
 /// Singular values below `RANK_RTOL · s₁ · max(n, p)` count as zero (spec §1.6).
 pub const RANK_RTOL: f64 = 1e-12;
@@ -17,6 +17,8 @@ pub struct Target {
     pub p: usize,
     /// Centred recording X_c (n × p).
     pub xc: DMatrix<f64>,
+    /// Column means of X (X = X_c + 1·meanᵀ); the row-centred RSA needs the raw rows.
+    pub mean: DVector<f64>,
     /// Left singular vectors U (n × r), centred and orthonormal.
     pub u: DMatrix<f64>,
     /// Singular values s₁ ≥ … ≥ s_r > 0.
@@ -55,6 +57,7 @@ impl Target {
                 col: k / n,
             });
         }
+        let mean = column_means(x);
         let xc = center_columns(x);
         let svd = xc.clone().svd(true, true);
         let (u_full, vt_full) = (svd.u.expect("requested U"), svd.v_t.expect("requested Vᵀ"));
@@ -80,6 +83,7 @@ impl Target {
             n,
             p,
             xc,
+            mean,
             u,
             s,
             v,
@@ -87,6 +91,15 @@ impl Target {
             s1,
             s2,
         })
+    }
+
+    /// The recording as given (X_c + 1·meanᵀ), n × p.
+    pub fn raw(&self) -> DMatrix<f64> {
+        let mut x = self.xc.clone();
+        for (mut col, m) in x.column_iter_mut().zip(self.mean.iter()) {
+            col.add_scalar_mut(*m);
+        }
+        x
     }
 
     /// Numerical rank r of X_c.

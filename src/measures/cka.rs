@@ -1,4 +1,4 @@
-//! Linear CKA with the biased (Gretton) HSIC (spec §2.2).
+//! Linear CKA with the biased (Gretton) HSIC (spec §2.2) and ENSD (spec §2.14).
 //!
 //! CKA(X, Y) = ‖X_cᵀY_c‖² / (‖X_cᵀX_c‖ · ‖Y_cᵀY_c‖). X enters only through the PC scores X_s
 //! (X_s X_sᵀ = X_c X_cᵀ) and √S₂ = ‖X_cᵀX_c‖, so a step costs O(nq(r + min(n, q))) and no
@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::Measure;
-use crate::linalg::{center_columns, center_columns_mut};
+use super::{degenerate, Measure, DEGENERATE_NORM2};
+use crate::linalg::{center_columns, center_columns_mut, frob2, gemm, gram, mul, Op};
 use crate::target::Target;
 
 /// Linear CKA against a prepared target.
@@ -17,72 +17,121 @@ pub struct Cka {
     target: Arc<Target>,
 }
 
+/// What CKA and ENSD share: Y_c, B = X_sᵀY_c (r × q), the smaller Gram of Y_c and its norm.
+pub(crate) struct KernelParts {
+    pub yc: DMatrix<f64>,
+    pub b: DMatrix<f64>,
+    /// Y_cᵀY_c (q × q) when q ≤ n, else Y_cY_cᵀ (n × n); ‖·‖ is the same.
+    pub gram: DMatrix<f64>,
+    pub yy: f64,
+    pub yc2: f64,
+}
+
+impl KernelParts {
+    pub fn new(t: &Target, y: &DMatrix<f64>) -> Self {
+        let yc = center_columns(y);
+        let b = mul(&t.xs, Op::T, &yc, Op::N);
+        let gram = if yc.ncols() <= yc.nrows() {
+            gram(&yc, Op::T)
+        } else {
+            gram(&yc, Op::N)
+        };
+        let yy = gram.norm();
+        let yc2 = frob2(&yc);
+        KernelParts {
+            yc,
+            b,
+            gram,
+            yy,
+            yc2,
+        }
+    }
+
+    /// grad ← α·X_s B + β·Y_c(Y_cᵀY_c) (the two directions every kernel gradient mixes).
+    pub fn combine(&self, t: &Target, alpha: f64, beta: f64, grad: &mut DMatrix<f64>) {
+        *grad = DMatrix::zeros(self.yc.nrows(), self.yc.ncols());
+        gemm(alpha, &t.xs, Op::N, &self.b, Op::N, 0.0, grad);
+        if self.yc.ncols() <= self.yc.nrows() {
+            gemm(beta, &self.yc, Op::N, &self.gram, Op::N, 1.0, grad);
+        } else {
+            gemm(beta, &self.gram, Op::N, &self.yc, Op::N, 1.0, grad);
+        }
+    }
+}
+
 impl Cka {
     pub fn new(target: Arc<Target>) -> Self {
         Cka { target }
     }
-
-    /// Shared work of `score` and `score_and_grad`: (CKA, Y_c, X_sᵀY_c, ‖Y_cᵀY_c‖, Gram).
-    fn parts(&self, y: &DMatrix<f64>) -> Parts {
-        let yc = center_columns(y);
-        let b = self.target.xs.transpose() * &yc; // r × q
-                                                  // ‖Y_cᵀY_c‖ = ‖Y_cY_cᵀ‖: use the smaller Gram matrix.
-        let gram = if yc.ncols() <= yc.nrows() {
-            yc.transpose() * &yc
-        } else {
-            &yc * yc.transpose()
-        };
-        let yy = gram.norm();
-        let cka = if yy > 0.0 {
-            b.norm_squared() / (self.target.s2.sqrt() * yy)
-        } else {
-            0.0
-        };
-        Parts {
-            cka,
-            yc,
-            b,
-            yy,
-            gram,
-        }
-    }
-}
-
-struct Parts {
-    cka: f64,
-    yc: DMatrix<f64>,
-    b: DMatrix<f64>,
-    yy: f64,
-    gram: DMatrix<f64>,
 }
 
 impl Measure for Cka {
     fn score(&self, y: &DMatrix<f64>) -> f64 {
-        self.parts(y).cka
+        let k = KernelParts::new(&self.target, y);
+        if k.yc2 < DEGENERATE_NORM2 {
+            return 0.0;
+        }
+        frob2(&k.b) / (self.target.s2.sqrt() * k.yy)
     }
 
     /// ∂CKA/∂Y = 2/(√S₂‖Y_cᵀY_c‖) · X_s(X_sᵀY_c) − 2·CKA/‖Y_cᵀY_c‖² · Y_c(Y_cᵀY_c).
     fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
-        let Parts {
-            cka,
-            yc,
-            b,
-            yy,
-            gram,
-        } = self.parts(y);
-        if yy == 0.0 {
-            *grad = DMatrix::zeros(y.nrows(), y.ncols());
-            return cka;
+        let k = KernelParts::new(&self.target, y);
+        if k.yc2 < DEGENERATE_NORM2 {
+            return degenerate(y, grad, 0.0);
         }
-        let yyy = if yc.ncols() <= yc.nrows() {
-            &yc * &gram
-        } else {
-            &gram * &yc
-        };
-        *grad = &self.target.xs * b * (2.0 / (self.target.s2.sqrt() * yy));
-        *grad -= yyy * (2.0 * cka / (yy * yy));
+        let sx = self.target.s2.sqrt();
+        let cka = frob2(&k.b) / (sx * k.yy);
+        k.combine(
+            &self.target,
+            2.0 / (sx * k.yy),
+            -2.0 * cka / (k.yy * k.yy),
+            grad,
+        );
         center_columns_mut(grad);
         cka
+    }
+}
+
+/// Effective number of shared dimensions (Giaffar et al.): CKA·√(PR_x·PR_y).
+pub struct Ensd {
+    target: Arc<Target>,
+}
+
+impl Ensd {
+    pub fn new(target: Arc<Target>) -> Self {
+        Ensd { target }
+    }
+
+    fn value(&self, k: &KernelParts) -> f64 {
+        frob2(&k.b) * self.target.s1 * k.yc2 / (self.target.s2 * k.yy * k.yy)
+    }
+}
+
+impl Measure for Ensd {
+    fn score(&self, y: &DMatrix<f64>) -> f64 {
+        let k = KernelParts::new(&self.target, y);
+        if k.yc2 < DEGENERATE_NORM2 {
+            return 0.0;
+        }
+        self.value(&k)
+    }
+
+    /// ∂ENSD/∂Y = ENSD·[2X_s B/‖B‖² + 2Y_c/‖Y_c‖² − 4Y_c(Y_cᵀY_c)/‖Y_cᵀY_c‖²].
+    fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
+        let k = KernelParts::new(&self.target, y);
+        if k.yc2 < DEGENERATE_NORM2 {
+            return degenerate(y, grad, 0.0);
+        }
+        let e = self.value(&k);
+        let b2 = frob2(&k.b);
+        if b2 == 0.0 {
+            return degenerate(y, grad, 0.0);
+        }
+        k.combine(&self.target, 2.0 * e / b2, -4.0 * e / (k.yy * k.yy), grad);
+        *grad += &k.yc * (2.0 * e / k.yc2);
+        center_columns_mut(grad);
+        e
     }
 }
 
@@ -115,35 +164,10 @@ mod tests {
     }
 
     #[test]
-    fn gradient_matches_central_differences() {
-        for (n, p, q) in [(13, 4, 4), (9, 3, 5), (5, 3, 8)] {
-            let x = random(n, p, 3)
-                * DMatrix::from_diagonal(&nalgebra::DVector::from_fn(p, |i, _| {
-                    3.0 / (i + 1) as f64
-                }));
-            let y = random(n, q, 4);
-            let m = Cka::new(Arc::new(Target::new(&x).unwrap()));
-            let mut g = DMatrix::zeros(0, 0);
-            m.score_and_grad(&y, &mut g);
-            let h = 1e-6;
-            let fd = DMatrix::from_fn(n, q, |i, j| {
-                let (mut yp, mut ym) = (y.clone(), y.clone());
-                yp[(i, j)] += h;
-                ym[(i, j)] -= h;
-                (m.score(&yp) - m.score(&ym)) / (2.0 * h)
-            });
-            let rel = (&g - &fd).norm() / fd.norm();
-            assert!(rel < 1e-6, "n={n} p={p} q={q}: relative error {rel}");
-        }
-    }
-
-    #[test]
-    fn invariant_to_rotation_scaling_and_translation_of_y() {
-        let x = random(15, 4, 5);
-        let y = random(15, 4, 6);
-        let m = Cka::new(Arc::new(Target::new(&x).unwrap()));
-        let q = random(4, 4, 7).qr().q();
-        let y2 = (&y * q) * 3.7 + DMatrix::from_element(15, 4, 2.5);
-        assert!((m.score(&y) - m.score(&y2)).abs() < 1e-12);
+    fn ensd_of_x_with_itself_is_its_participation_ratio() {
+        let x = random(30, 6, 3);
+        let t = Arc::new(Target::new(&x).unwrap());
+        let pr = t.s1 * t.s1 / t.s2;
+        assert!((Ensd::new(t).score(&x) - pr).abs() < 1e-10 * pr);
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod adam;
 pub mod session;
+pub mod sgd;
 
 pub use adam::Adam;
-pub use session::{Session, StepReport};
+pub use session::{Objective, OptimizerKind, Session, SessionOptions, StepReport, StopReason};
+pub use sgd::Sgd;

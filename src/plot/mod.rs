@@ -206,6 +206,113 @@ pub fn pc_trajectories<DB: DrawingBackend>(
     root.present().map_err(err)
 }
 
+/// The plasma colour map at t ∈ [0, 1] (dark blue → yellow), by linear interpolation of five
+/// anchors; used to colour PCs by log explained variance, as in the paper's figures.
+pub fn plasma(t: f64) -> RGBColor {
+    const ANCHORS: [(f64, f64, f64); 5] = [
+        (13.0, 8.0, 135.0),
+        (126.0, 3.0, 168.0),
+        (204.0, 71.0, 120.0),
+        (248.0, 149.0, 64.0),
+        (240.0, 249.0, 33.0),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    } * 4.0;
+    let k = (t.floor() as usize).min(3);
+    let f = t - k as f64;
+    let (a, b) = (ANCHORS[k], ANCHORS[k + 1]);
+    let mix = |x: f64, y: f64| (x + f * (y - x)).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Share of each PC of X captured by Y (R², y) against the optimised score (x), one line per
+/// PC coloured by its log explained-variance ratio (bright = high variance); the last PC is
+/// drawn first so PC1 is on top (spec §4.3, the paper's "R² vs score" figure).
+pub fn pc_capture<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    points: &[(f64, Vec<f64>)],
+    ratios: &[f64],
+    style: Style,
+) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)?;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (s, _) in points {
+        if s.is_finite() {
+            lo = lo.min(*s);
+            hi = hi.max(*s);
+        }
+    }
+    // No finite score yet, or a single one: show the unit interval.
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    let pad = 0.02 * (hi - lo);
+    let mut chart = ChartBuilder::on(root)
+        .margin(style.px(8.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(44.0))
+        .build_cartesian_2d((lo - pad)..(hi + pad), 0.0..1.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("score")
+        .y_desc("R² of X's PC from Y")
+        .label_style(("sans-serif", style.font(12.0)))
+        .axis_desc_style(("sans-serif", style.font(13.0)))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(228, 230, 234))
+        .draw()
+        .map_err(err)?;
+    let k = points
+        .iter()
+        .map(|(_, r)| r.len())
+        .max()
+        .unwrap_or(0)
+        .min(ratios.len());
+    let logs: Vec<f64> = ratios[..k].iter().map(|r| r.max(1e-12).ln()).collect();
+    let (lmin, lmax) = logs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    for pc in (0..k).rev() {
+        let t = if lmax > lmin {
+            (logs[pc] - lmin) / (lmax - lmin)
+        } else {
+            1.0
+        };
+        let color = plasma(t);
+        let line = points
+            .iter()
+            .filter(|(s, r)| s.is_finite() && pc < r.len() && r[pc].is_finite())
+            .map(|(s, r)| (*s, r[pc].clamp(0.0, 1.0)));
+        let series = chart
+            .draw_series(LineSeries::new(line, color.stroke_width(style.px(2.0))))
+            .map_err(err)?;
+        if pc < 3 {
+            let label = format!("PC{} ({:.1}%)", pc + 1, 100.0 * ratios[pc]);
+            series.label(label).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
+            });
+        }
+    }
+    if k > 0 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", style.font(12.0)))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

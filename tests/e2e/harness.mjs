@@ -54,3 +54,30 @@ export function inkedPixels(page, testid) {
 export async function value(page, testid) {
   return Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
 }
+
+/** Wait until a readout's data-value satisfies `pred` (evaluated in the page). */
+export async function waitValue(page, testid, pred, timeout = 15000) {
+  await page.waitForFunction(
+    ([id, src]) => {
+      const e = document.querySelector(`[data-testid="${id}"]`);
+      const v = e?.dataset.value;
+      return v !== undefined && v !== '' && new Function('v', `return ${src}`)(Number(v));
+    },
+    [testid, pred], { timeout });
+  return value(page, testid);
+}
+
+/** A little-endian f8 `.npy` file (format 1.0) holding `values` in C order. */
+export function npyBytes(shape, values) {
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${dims}, }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const buf = Buffer.alloc(10 + header.length + 8 * values.length);
+  buf.write('\x93NUMPY', 0, 'latin1');
+  buf[6] = 1; buf[7] = 0;
+  buf.writeUInt16LE(header.length, 8);
+  buf.write(header, 10, 'latin1');
+  values.forEach((v, i) => buf.writeDoubleLE(v, 10 + header.length + 8 * i));
+  return buf;
+}

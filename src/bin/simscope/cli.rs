@@ -2,24 +2,30 @@
 //! `error: …` with exit code 2, never a panic.
 
 use std::ffi::OsString;
-use std::sync::Arc;
 
 use lexopt::prelude::*;
-use serde_json::json;
-use simscope::data::datasets;
-use simscope::measures::cka::Cka;
-use simscope::optim::session::{initial_y, Session};
-use simscope::target::Target;
 
 const HELP: &str = "\
 simscope: what do model-brain similarity scores reward?
 
 usage:
-  simscope optimize DATA [--measure cka] [--lr 0.1] [--steps 1000] [--stop 0.99] [--seed 0]
-  simscope datasets
+  simscope optimize DATA --measure ID [--lr 0.1] [--steps 1000] [--stop 0.99|none] [--seed 0]
+           [--optimizer adam|sgd] [--watch ID ...] [--labels FILE] [--snapshot-every K]
+           [--decode-every 10] [--pc-every 1] [--replicate-nan] [--out DIR]
+  simscope perturb DATA --pc K [--angle 90] [--scale 1] [--measure ID ...] [--seed 0]
+  simscope perturb DATA --sweep --out FILE.csv [--measure ID ...] [--max-pcs M] [--seed 0]
+  simscope joint DATA --a ID --b ID [--per-side 6] [--steps 100] [--seed 0] [--lr 0.1] --out DIR
+  simscope calibrate DATA [--labels FILE] --measure ID ... [--seeds 3] [--steps 1000]
+           [--stop 0.99] [--decode-every 5] --out DIR
+  simscope datasets [--json]
+  simscope info FILE
+  simscope export-dataset NAME OUT.npz
+  simscope score X Y --measure ID [--measure ID ...] [--grad-dir DIR]   (--measure all: every id)
+  simscope measures [--json]
+  simscope bench [--json] [--measure ID ...] [--size NxP ...] [--budget SECONDS]
   simscope --help | --version
 
-DATA is a built-in dataset name (see `simscope datasets`) or a .npy file.
+DATA is a built-in dataset name (see `simscope datasets`) or a .npy/.npz file (docs/data.md).
 Output is JSON on stdout; errors print `error: ...` on stderr and exit with status 2.
 ";
 
@@ -47,11 +53,16 @@ fn dispatch(args: Vec<OsString>) -> Result<(), CliError> {
     let mut parser = lexopt::Parser::from_args(args);
     match parser.next()? {
         Some(Value(cmd)) => match cmd.to_string_lossy().as_ref() {
-            "optimize" => optimize(&mut parser),
-            "datasets" => {
-                println!("{}", json!(datasets::BUILTIN));
-                Ok(())
-            }
+            "optimize" => crate::cmd_optimize::run(&mut parser),
+            "perturb" => crate::cmd_perturb::run(&mut parser),
+            "joint" => crate::cmd_joint::run(&mut parser),
+            "calibrate" => crate::cmd_calibrate::run(&mut parser),
+            "datasets" => crate::cmd_datasets::run(&mut parser),
+            "info" => crate::cmd_info::run(&mut parser),
+            "export-dataset" => crate::cmd_export::run(&mut parser),
+            "score" => crate::cmd_score::run(&mut parser),
+            "measures" => crate::cmd_measures::run(&mut parser),
+            "bench" => crate::cmd_bench::run(&mut parser),
             other => Err(CliError(format!(
                 "unknown command `{other}` (try `simscope --help`)"
             ))),
@@ -66,52 +77,4 @@ fn dispatch(args: Vec<OsString>) -> Result<(), CliError> {
         }
         Some(arg) => Err(arg.unexpected().into()),
     }
-}
-
-fn optimize(parser: &mut lexopt::Parser) -> Result<(), CliError> {
-    let (mut data, mut measure) = (None, "cka".to_string());
-    let (mut lr, mut steps, mut stop, mut seed) = (0.1f64, 1000usize, 0.99f64, 0u64);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("measure") => measure = parser.value()?.string()?,
-            Long("lr") => lr = parser.value()?.parse()?,
-            Long("steps") => steps = parser.value()?.parse()?,
-            Long("stop") => stop = parser.value()?.parse()?,
-            Long("seed") => seed = parser.value()?.parse()?,
-            Value(v) if data.is_none() => data = Some(v.string()?),
-            other => return Err(other.unexpected().into()),
-        }
-    }
-    let data = data.ok_or_else(|| CliError("optimize needs a DATA argument".into()))?;
-    if measure != "cka" {
-        return Err(CliError(format!(
-            "unknown measure `{measure}` (available: cka)"
-        )));
-    }
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(CliError(format!(
-            "--lr must be a positive number, got {lr}"
-        )));
-    }
-    let rec = crate::input::recording(&data)?;
-    let target = Arc::new(Target::new(&rec.data)?);
-    let y0 = initial_y(rec.data.nrows(), rec.data.ncols(), seed);
-    let mut session = Session::new(target.clone(), Box::new(Cka::new(target)), y0, lr);
-    let mut report = session.report();
-    let mut stopped_by = "max_steps";
-    while report.step < steps {
-        if report.score > stop {
-            stopped_by = "stop";
-            break;
-        }
-        report = session.step(1);
-    }
-    if report.score > stop {
-        stopped_by = "stop";
-    }
-    println!(
-        "{}",
-        json!({"steps": report.step, "final_score": report.score, "stopped_by": stopped_by})
-    );
-    Ok(())
 }

@@ -2,6 +2,26 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_bench;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_calibrate;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_datasets;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_export;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_info;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_joint;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_measures;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_optimize;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_perturb;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_score;
+#[cfg(not(target_arch = "wasm32"))]
 mod input;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,0 +1,217 @@
+//! PC perturbation with exact closed forms (spec §6).
+//!
+//! With X_c = Σ s_k u_k v_kᵀ, the perturbed copy is Y = Σ a_k s_k u′_k v_kᵀ where
+//! u′_k = cos θ_k u_k + sin θ_k z_k and the z_k are orthonormal, centred and orthogonal to
+//! every u_j (an exact basis of the centred complement of span U, drawn from a seeded
+//! Gaussian and orthogonalised twice). Then Uᵀ U′ = diag(cos θ), and every measure below has a
+//! closed form in λ_k = s_k², a_k and θ_k. When the complement is too small (n − 1 − r smaller
+//! than the number of rotated PCs, e.g. rank n − 1 data) the z_k are only orthogonal to their
+//! own u_k and [`Perturbed::exact`] is false: the theory is then approximate.
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+
+use crate::measures::Measure;
+use crate::rng::Rng;
+use crate::target::Target;
+
+/// Angle θ_k (radians) and amplitude a_k ≥ 0 for each of the r PCs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Perturbation {
+    pub angles: Vec<f64>,
+    pub scales: Vec<f64>,
+}
+
+impl Perturbation {
+    /// No change (θ = 0, a = 1) for r PCs.
+    pub fn identity(r: usize) -> Self {
+        Perturbation {
+            angles: vec![0.0; r],
+            scales: vec![1.0; r],
+        }
+    }
+
+    /// PC `k` (0-based) rotated by `angle` and scaled by `scale`, the others unchanged.
+    pub fn single(r: usize, k: usize, angle: f64, scale: f64) -> Self {
+        let mut p = Self::identity(r);
+        p.angles[k] = angle;
+        p.scales[k] = scale;
+        p
+    }
+}
+
+/// A perturbed copy of X.
+#[derive(Clone, Debug)]
+pub struct Perturbed {
+    pub y: DMatrix<f64>,
+    /// Whether the complement directions are exactly orthogonal to every PC (theory exact).
+    pub exact: bool,
+}
+
+/// Build Y for `pert`, drawing the complement directions deterministically from `seed`.
+pub fn perturb(target: &Target, pert: &Perturbation, seed: u64) -> Perturbed {
+    let (n, r) = (target.n, target.rank());
+    assert_eq!(pert.angles.len(), r, "one angle per PC");
+    assert_eq!(pert.scales.len(), r, "one scale per PC");
+    let rotated: Vec<usize> = (0..r).filter(|&k| pert.angles[k] != 0.0).collect();
+    let mut rng = Rng::new(seed);
+    let exact = n > r + rotated.len();
+    let mut zs: Vec<nalgebra::DVector<f64>> = Vec::new();
+    let mut uprime = target.u.clone();
+    for &k in &rotated {
+        let z = loop {
+            let mut g = nalgebra::DVector::from_fn(n, |_, _| rng.normal());
+            for _ in 0..2 {
+                let mean = g.mean();
+                g.add_scalar_mut(-mean);
+                if exact {
+                    let c = target.u.transpose() * &g;
+                    g -= &target.u * c;
+                    for z in &zs {
+                        let d = z.dot(&g);
+                        g -= z * d;
+                    }
+                } else {
+                    let d = target.u.column(k).dot(&g);
+                    g -= target.u.column(k) * d;
+                }
+            }
+            let norm = g.norm();
+            if norm > 1e-8 {
+                break g / norm;
+            }
+        };
+        let (c, s) = (pert.angles[k].cos(), pert.angles[k].sin());
+        let col = target.u.column(k) * c + &z * s;
+        uprime.set_column(k, &col);
+        zs.push(z);
+    }
+    let amp = DMatrix::from_fn(n, r, |i, k| uprime[(i, k)] * pert.scales[k] * target.s[k]);
+    Perturbed {
+        y: amp * target.v.transpose(),
+        exact,
+    }
+}
+
+fn ang(s: f64) -> f64 {
+    1.0 - (2.0 / std::f64::consts::PI) * s.clamp(-1.0, 1.0).acos()
+}
+
+/// The closed-form value of measure `id` for `pert` (spec §6.1), or `None` if there is no
+/// closed form for that id. Ids: cka, cka-angular, cka-angular-score, nbs, nbs-squared,
+/// procrustes-angular (= nbs-angular), procrustes-angular-score (= nbs-angular-score),
+/// procrustes-euclidean, linreg (= linreg-r2#no_cv), cca-angular, cca-angular-score, ensd.
+pub fn theory(target: &Target, pert: &Perturbation, id: &str) -> Option<f64> {
+    let lam = target.lambdas();
+    let r = target.rank();
+    let (s1, s2) = (target.s1, target.s2);
+    let (mut num_cka, mut den_cka, mut num_nbs, mut yy, mut r2, mut rho, mut ry) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    for k in 0..r {
+        let (a, c, l) = (pert.scales[k].abs(), pert.angles[k].cos(), lam[k]);
+        num_cka += a * a * l * l * c * c;
+        den_cka += a.powi(4) * l * l;
+        num_nbs += a * l * c.abs();
+        yy += a * a * l;
+        if a != 0.0 {
+            r2 += l * c * c;
+            rho += c.abs();
+            ry += 1;
+        }
+    }
+    let cka = if den_cka > 0.0 {
+        num_cka / (s2 * den_cka).sqrt()
+    } else {
+        0.0
+    };
+    let nbs = if yy > 0.0 {
+        num_nbs / (s1 * yy).sqrt()
+    } else {
+        0.0
+    };
+    let cca = if ry > 0 {
+        rho / ((r * ry) as f64).sqrt()
+    } else {
+        0.0
+    };
+    Some(match id {
+        "cka" => cka,
+        "cka-angular" => cka.clamp(-1.0, 1.0).acos(),
+        "cka-angular-score" => ang(cka),
+        "nbs" => nbs,
+        "nbs-squared" => nbs * nbs,
+        "procrustes-angular" | "nbs-angular" => nbs.clamp(-1.0, 1.0).acos(),
+        "procrustes-angular-score" | "nbs-angular-score" => ang(nbs),
+        "procrustes-euclidean" => (s1 + yy - 2.0 * num_nbs).max(0.0).sqrt(),
+        "linreg" | "linreg-r2#no_cv" => r2 / s1,
+        "cca-angular" => cca.clamp(-1.0, 1.0).acos(),
+        "cca-angular-score" => ang(cca),
+        "ensd" => {
+            if den_cka > 0.0 {
+                cka * ((s1 * s1 / s2) * (yy * yy / den_cka)).sqrt()
+            } else {
+                0.0
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Ids with a closed form, in display order.
+pub const THEORY_IDS: &[&str] = &[
+    "cka",
+    "cka-angular",
+    "cka-angular-score",
+    "nbs",
+    "nbs-squared",
+    "procrustes-angular",
+    "procrustes-angular-score",
+    "procrustes-euclidean",
+    "linreg",
+    "cca-angular",
+    "cca-angular-score",
+    "ensd",
+];
+
+/// One row of the paper's Fig 6 sweep: PC `pc` (1-based) decorrelated (θ = π/2, a = 1).
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepRow {
+    pub pc: usize,
+    /// λ/(n − 1), the PC's variance in data units.
+    pub variance: f64,
+    pub variance_ratio: f64,
+    pub measured: Vec<f64>,
+    pub theory: Vec<Option<f64>>,
+    pub exact: bool,
+}
+
+/// Decorrelate each PC in turn (the first `max_pcs`) and score the result with every measure
+/// (`measures[j]`) next to its closed form for `ids[j]`. PC i uses the complement
+/// direction drawn from seed `seed + i`.
+pub fn sweep(
+    target: &Target,
+    ids: &[String],
+    measures: &[Box<dyn Measure>],
+    max_pcs: usize,
+    seed: u64,
+    mut progress: impl FnMut(usize, usize),
+) -> Vec<SweepRow> {
+    let r = target.rank();
+    let lam = target.lambdas();
+    let m = max_pcs.min(r);
+    (0..m)
+        .map(|i| {
+            progress(i + 1, m);
+            let pert = Perturbation::single(r, i, std::f64::consts::FRAC_PI_2, 1.0);
+            let p = perturb(target, &pert, seed.wrapping_add(i as u64));
+            SweepRow {
+                pc: i + 1,
+                variance: lam[i] / (target.n as f64 - 1.0),
+                variance_ratio: lam[i] / target.s1,
+                measured: measures.iter().map(|m| m.score(&p.y)).collect(),
+                theory: ids.iter().map(|id| theory(target, &pert, id)).collect(),
+                exact: p.exact,
+            }
+        })
+        .collect()
+}

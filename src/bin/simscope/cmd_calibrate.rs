@@ -1,0 +1,120 @@
+//! `simscope calibrate`: "what is a good score for my data?" (see `analysis::calibrate`).
+
+use lexopt::prelude::*;
+use serde_json::json;
+use simscope::analysis::calibrate::{calibrate, CalibrateOptions};
+use simscope::measures::registry;
+
+use crate::cli::CliError;
+use crate::cmd_optimize::{
+    check_lr, field, num, out_dir, recording_with_labels, target, write_csv,
+};
+
+pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
+    let (mut data, mut labels, mut ids, mut out) = (None, None, Vec::<String>::new(), None);
+    let mut opts = CalibrateOptions::default();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("labels") => labels = Some(parser.value()?.string()?),
+            Long("measure") => {
+                for v in parser.values()? {
+                    ids.push(v.string()?);
+                }
+            }
+            Long("seeds") => opts.seeds = parser.value()?.parse()?,
+            Long("lr") => opts.lr = parser.value()?.parse()?,
+            Long("steps") => opts.max_steps = parser.value()?.parse()?,
+            Long("stop") => opts.stop = parser.value()?.parse()?,
+            Long("decode-every") => opts.decode_every = parser.value()?.parse()?,
+            Long("out") => out = Some(parser.value()?.string()?),
+            Value(v) if data.is_none() => data = Some(v.string()?),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let data = data.ok_or_else(|| {
+        CliError("calibrate needs a DATA argument (a file or a built-in dataset name)".into())
+    })?;
+    if ids.is_empty() {
+        return Err(CliError("calibrate needs at least one --measure ID".into()));
+    }
+    let out = out.ok_or_else(|| CliError("calibrate needs --out DIR".into()))?;
+    if opts.seeds == 0 {
+        return Err(CliError("--seeds must be at least 1".into()));
+    }
+    check_lr(opts.lr)?;
+    let rec = recording_with_labels(&data, labels.as_deref())?;
+    let t = target(&rec)?;
+    let q = t.p;
+    for id in &ids {
+        crate::cmd_optimize::measure(id, &t, q)?;
+    }
+    if rec.labels.is_empty() {
+        eprintln!(
+            "note: {} has no task variables (give --labels FILE); decodability is not reported",
+            rec.name
+        );
+    }
+    let dir = out_dir(&out)?;
+    let make = |id: &str| {
+        registry::prepare(id, t.clone(), q)
+            .map(|m| m.0)
+            .map_err(|e| e.to_string())
+    };
+    let report = calibrate(
+        &t,
+        &rec.data,
+        rec.time_steps(),
+        &rec.labels,
+        &ids,
+        &make,
+        &opts,
+        |msg| eprintln!("calibrate: {msg}"),
+    )
+    .map_err(CliError)?;
+    let header: Vec<String> = [
+        "measure", "quantity", "variable", "seeds", "reached", "mean", "sd", "min", "max",
+        "values", "note",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let opt = |v: Option<f64>| v.map_or(String::new(), num);
+    let rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|r| {
+            let values: Vec<String> = r
+                .values
+                .iter()
+                .map(|v| v.map_or("NA".to_string(), num))
+                .collect();
+            vec![
+                field(&r.measure),
+                r.quantity.clone(),
+                field(&r.variable),
+                r.seeds.to_string(),
+                r.reached.to_string(),
+                opt(r.mean),
+                opt(r.sd),
+                opt(r.min),
+                opt(r.max),
+                values.join(";"),
+                field(&r.note),
+            ]
+        })
+        .collect();
+    write_csv(&dir.join("report.csv"), &header, &rows)?;
+    let table: Vec<serde_json::Value> = report
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "measure": r.measure, "quantity": r.quantity, "variable": r.variable,
+                "seeds": r.seeds, "reached": r.reached, "mean": r.mean, "sd": r.sd,
+                "min": r.min, "max": r.max, "values": r.values, "note": r.note,
+            })
+        })
+        .collect();
+    println!("{}", serde_json::Value::Array(table));
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! `simscope measures [--json]`: the measure registry.
+
+use lexopt::prelude::*;
+use simscope::measures::registry;
+
+use crate::cli::CliError;
+
+pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
+    let mut as_json = false;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("json") => as_json = true,
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let entries = registry::entries();
+    if as_json {
+        println!("{}", serde_json::to_string(&entries)?);
+        return Ok(());
+    }
+    let end =
+        |v: Option<f64>, inf: &str| v.map(|x| format!("{x}")).unwrap_or_else(|| inf.to_string());
+    for e in &entries {
+        println!(
+            "{:<30} {:<10} [{}, {}]  {}",
+            e.id,
+            format!("{:?}", e.direction).to_lowercase(),
+            end(e.range[0], "-inf"),
+            end(e.range[1], "inf"),
+            e.description
+        );
+        if !e.aliases.is_empty() {
+            println!("{:<30} aliases: {}", "", e.aliases.join(", "));
+        }
+        println!("{:<30} invariant to: {}", "", e.invariances.join(", "));
+    }
+    println!("\nAlso: ridge-lambda{{λ}}-r2#{{k}}folds_cv and ridge-lambda{{λ}}-r2#no_cv for any λ ≥ 0, k ≥ 2.");
+    Ok(())
+}

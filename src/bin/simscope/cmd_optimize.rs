@@ -1,0 +1,336 @@
+//! `simscope optimize`: one optimisation session with watched measures, per-PC R², decoding
+//! and Y snapshots; plus helpers shared by the analysis commands (perturb, joint, calibrate).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use lexopt::prelude::*;
+use serde_json::json;
+use simscope::analysis::captured::{pc_r2, Alignment};
+use simscope::analysis::decode::{decodable_threshold, decode, DecodeOptions};
+use simscope::data::{Recording, TaskVariable};
+use simscope::measures::{registry, Measure};
+use simscope::optim::session::{initial_y, Objective, OptimizerKind, Session, SessionOptions};
+use simscope::target::Target;
+
+use crate::cli::CliError;
+
+/// Build a measure from the registry, printing its warnings on stderr.
+pub fn measure(id: &str, target: &Arc<Target>, q: usize) -> Result<Box<dyn Measure>, CliError> {
+    let (m, warnings) = registry::prepare(id, target.clone(), q)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(m)
+}
+
+/// The recording named by DATA, with the task variables of `--labels FILE` (if given)
+/// replacing any built-in ones.
+pub fn recording_with_labels(data: &str, labels: Option<&str>) -> Result<Recording, CliError> {
+    let mut rec = crate::input::recording(data)?;
+    if let Some(path) = labels {
+        if !Path::new(path).is_file() {
+            return Err(CliError(format!("labels file `{path}` not found")));
+        }
+        let bytes = crate::input::read_file(path)?;
+        let (vars, warnings) = simscope::data::labels::read_labels(path, &bytes, rec.conditions())
+            .map_err(|e| CliError(format!("{path}: {e}")))?;
+        for w in warnings {
+            eprintln!("warning: {path}: {w}");
+        }
+        rec.labels = vars;
+    }
+    Ok(rec)
+}
+
+/// A target from a recording.
+pub fn target(rec: &Recording) -> Result<Arc<Target>, CliError> {
+    Ok(Arc::new(
+        Target::new(&rec.data).map_err(|e| CliError(format!("{}: {e}", rec.name)))?,
+    ))
+}
+
+/// Parse a positive finite learning rate.
+pub fn check_lr(lr: f64) -> Result<f64, CliError> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(lr)
+    } else {
+        Err(CliError(format!(
+            "--lr must be a positive number, got {lr}"
+        )))
+    }
+}
+
+/// Create the output directory.
+pub fn out_dir(dir: &str) -> Result<PathBuf, CliError> {
+    let p = PathBuf::from(dir);
+    std::fs::create_dir_all(&p).map_err(|e| CliError(format!("cannot create {dir}: {e}")))?;
+    Ok(p)
+}
+
+/// Write a CSV file (fields are written as given; callers quote where needed).
+pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<(), CliError> {
+    let fail = |e: std::io::Error| CliError(format!("cannot write {}: {e}", path.display()));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+    writeln!(f, "{}", header.join(",")).map_err(fail)?;
+    for r in rows {
+        writeln!(f, "{}", r.join(",")).map_err(fail)?;
+    }
+    f.flush().map_err(fail)
+}
+
+/// A number in CSV/JSON-friendly form: full precision, `NaN` never printed as such.
+pub fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        String::new()
+    }
+}
+
+/// Quote a CSV field if it needs it.
+pub fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Progress on stderr at most every 2 s (and always for `force`).
+pub struct Progress {
+    last: Instant,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Progress {
+            last: Instant::now(),
+        }
+    }
+    pub fn say(&mut self, force: bool, msg: impl FnOnce() -> String) {
+        if force || self.last.elapsed().as_secs_f64() >= 2.0 {
+            eprintln!("{}", msg());
+            self.last = Instant::now();
+        }
+    }
+}
+
+/// Parse `--stop`: a number, or `none`/`inf` for no stop rule.
+fn parse_stop(s: &str) -> Result<Option<f64>, CliError> {
+    match s {
+        "none" | "inf" | "off" => Ok(None),
+        _ => s
+            .parse::<f64>()
+            .ok()
+            .filter(|v| !v.is_nan())
+            .map(Some)
+            .ok_or_else(|| CliError(format!("--stop must be a number or `none`, got `{s}`"))),
+    }
+}
+
+pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
+    let (mut data, mut measure_id) = (None, "cka".to_string());
+    let (mut lr, mut steps, mut stop, mut seed) = (0.1f64, 1000usize, Some(0.99f64), 0u64);
+    let (mut optimizer, mut watch, mut labels) = (OptimizerKind::Adam, Vec::<String>::new(), None);
+    let (mut snapshot_every, mut out, mut decode_every, mut pc_every) =
+        (0usize, None, 10usize, 1usize);
+    let mut replicate_nan = false;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("measure") => measure_id = parser.value()?.string()?,
+            Long("lr") => lr = parser.value()?.parse()?,
+            Long("steps") => steps = parser.value()?.parse()?,
+            Long("stop") => stop = parse_stop(&parser.value()?.string()?)?,
+            Long("seed") => seed = parser.value()?.parse()?,
+            Long("optimizer") => optimizer = parser.value()?.string()?.parse().map_err(CliError)?,
+            Long("watch") => {
+                for v in parser.values()? {
+                    watch.push(v.string()?);
+                }
+            }
+            Long("labels") => labels = Some(parser.value()?.string()?),
+            Long("snapshot-every") => snapshot_every = parser.value()?.parse()?,
+            Long("decode-every") => decode_every = parser.value()?.parse()?,
+            Long("pc-every") => pc_every = parser.value()?.parse()?,
+            Long("replicate-nan") => replicate_nan = true,
+            Long("out") => out = Some(parser.value()?.string()?),
+            Value(v) if data.is_none() => data = Some(v.string()?),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let data = data.ok_or_else(|| {
+        CliError("optimize needs a DATA argument (a file or a built-in dataset name)".into())
+    })?;
+    check_lr(lr)?;
+    let rec = recording_with_labels(&data, labels.as_deref())?;
+    let target = target(&rec)?;
+    let q = rec.data.ncols();
+    let m = measure(&measure_id, &target, q)?;
+    let watched: Vec<(String, Box<dyn Measure>)> = watch
+        .iter()
+        .map(|id| Ok((id.clone(), measure(id, &target, q)?)))
+        .collect::<Result<_, CliError>>()?;
+    let out = out.map(|d| out_dir(&d)).transpose()?;
+    let options = SessionOptions {
+        optimizer,
+        lr,
+        stop,
+        max_steps: Some(steps),
+        snapshot_every,
+        replicate_nan,
+        seed,
+        ..SessionOptions::default()
+    };
+    let y0 = initial_y(rec.data.nrows(), q, seed);
+    let mut session = Session::with_options(target.clone(), Objective::Measure(m), y0, options);
+    for (id, w) in watched {
+        session.watch(&id, w);
+    }
+
+    let k_pc = target.rank().min(100);
+    let mut pc_rows: Vec<Vec<String>> = Vec::new();
+    let pc_row = |s: &Session| {
+        let r2 = pc_r2(&target, s.y(), k_pc, Alignment::Linear);
+        let rep = s.report();
+        let mut row = vec![rep.step.to_string(), num(rep.score)];
+        row.extend(r2.iter().map(|v| num(*v)));
+        row
+    };
+    let decoding = out.is_some() && !rec.labels.is_empty();
+    let dopts = DecodeOptions {
+        seed,
+        ..DecodeOptions::default()
+    };
+    let t_steps = rec.time_steps();
+    let mut dec_rows: Vec<Vec<String>> = Vec::new();
+    let dec_row = |s: &Session, vars: &[TaskVariable]| {
+        let rep = s.report();
+        let mut row = vec![rep.step.to_string(), num(rep.score)];
+        for v in vars {
+            let a = decode(s.y(), t_steps, &v.name, &v.class_of, &dopts)
+                .map(|d| d.accuracy)
+                .unwrap_or(f64::NAN);
+            row.push(num(a));
+        }
+        row
+    };
+    if out.is_some() {
+        pc_rows.push(pc_row(&session));
+    }
+    if decoding {
+        dec_rows.push(dec_row(&session, &rec.labels));
+    }
+    let mut progress = Progress::new();
+    loop {
+        let rep = session.step(1);
+        let advanced = pc_rows.last().is_none_or(|r| r[0] != rep.step.to_string());
+        if out.is_some()
+            && advanced
+            && (rep.step.is_multiple_of(pc_every.max(1)) || rep.stopped.is_some())
+        {
+            pc_rows.push(pc_row(&session));
+        }
+        if decoding
+            && dec_rows.last().is_none_or(|r| r[0] != rep.step.to_string())
+            && (rep.step.is_multiple_of(decode_every.max(1)) || rep.stopped.is_some())
+        {
+            dec_rows.push(dec_row(&session, &rec.labels));
+        }
+        progress.say(false, || {
+            format!(
+                "optimize: step {}/{steps}, {} = {:.6}",
+                rep.step, measure_id, rep.score
+            )
+        });
+        if rep.stopped.is_some() {
+            break;
+        }
+    }
+    let report = session.report();
+    let stopped_by = report.stopped.map_or("max_steps", |s| s.as_str());
+    if report.stopped == Some(simscope::optim::StopReason::NonFinite) {
+        eprintln!("warning: the next update would have made the score or gradient non-finite; stopped at the last finite Y");
+    }
+    if let Some(dir) = &out {
+        let mut header = vec!["step".to_string(), "objective".to_string()];
+        header.extend(session.watch_ids().iter().map(|s| field(s)));
+        let rows: Vec<Vec<String>> = session
+            .history()
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.step.to_string(), num(r.score)];
+                row.extend(r.watched.iter().map(|v| num(*v)));
+                row
+            })
+            .collect();
+        write_csv(&dir.join("trajectory.csv"), &header, &rows)?;
+        let mut header = vec!["step".to_string(), "score".to_string()];
+        header.extend((1..=k_pc).map(|i| format!("r2_pc{i}")));
+        write_csv(&dir.join("pc_r2.csv"), &header, &pc_rows)?;
+        if decoding {
+            let mut header = vec!["step".to_string(), "score".to_string()];
+            header.extend(rec.labels.iter().map(|v| field(&v.name)));
+            write_csv(&dir.join("decoding.csv"), &header, &dec_rows)?;
+            let mut refs = Vec::new();
+            for v in &rec.labels {
+                match decode(&rec.data, t_steps, &v.name, &v.class_of, &dopts) {
+                    Ok(d) => {
+                        if d.pooled {
+                            eprintln!("note: `{}`: too few samples per class in a time step for {}-fold CV; time steps were pooled as samples", v.name, d.folds);
+                        }
+                        refs.push(vec![
+                            field(&v.name),
+                            num(d.accuracy),
+                            num(d.chance),
+                            num(decodable_threshold(d.chance, d.accuracy)),
+                            d.pooled.to_string(),
+                            d.folds.to_string(),
+                        ])
+                    }
+                    Err(e) => eprintln!("warning: {e}"),
+                }
+            }
+            let header: Vec<String> = [
+                "variable",
+                "reference",
+                "chance",
+                "threshold",
+                "pooled",
+                "folds",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            write_csv(&dir.join("decoding_reference.csv"), &header, &refs)?;
+        }
+        let y = session.y();
+        let values: Vec<f64> = (0..y.nrows())
+            .flat_map(|i| (0..y.ncols()).map(move |j| y[(i, j)]))
+            .collect();
+        let path = dir.join("Y.npy");
+        std::fs::write(
+            &path,
+            simscope::data::npy::write_npy_f64(&rec.dims, &values),
+        )
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+        for s in session.snapshots() {
+            let values: Vec<f64> = (0..s.y.nrows())
+                .flat_map(|i| (0..s.y.ncols()).map(move |j| s.y[(i, j)]))
+                .collect();
+            let path = dir.join(format!("Y_step{:06}.npy", s.step));
+            std::fs::write(
+                &path,
+                simscope::data::npy::write_npy_f64(&rec.dims, &values),
+            )
+            .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+        }
+    }
+    println!(
+        "{}",
+        json!({"steps": report.step, "final_score": report.score, "stopped_by": stopped_by})
+    );
+    Ok(())
+}

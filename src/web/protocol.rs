@@ -1,0 +1,86 @@
+//! Messages between the page (main thread) and the worker that owns the numerics.
+//!
+//! Every message is `{ id, body }` with `body` one of the enums below (serde, tagged by
+//! `kind`); a file's bytes travel beside the body as a transferred `Uint8Array` in `bytes`.
+//! The worker answers each request with one response carrying the same id.
+
+use serde::{Deserialize, Serialize};
+
+/// Page → worker.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Request {
+    /// Load a built-in dataset by name.
+    Builtin { name: String },
+    /// Load a user's `.npy`/`.npz` file (bytes alongside).
+    File { name: String },
+    /// Attach task labels from a `.npy`/`.csv`/`.json` file (bytes alongside).
+    Labels { name: String },
+    /// Start a fresh session on the loaded recording.
+    Start(RunSettings),
+    /// Take up to `n` optimisation steps.
+    Step { n: usize },
+}
+
+/// What defines a run: the same settings give the same trajectory.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunSettings {
+    pub measure: String,
+    pub watch: Vec<String>,
+    pub lr: f64,
+    pub optimizer: String,
+    pub seed: u64,
+    pub stop: f64,
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Response {
+    /// The worker's module is initialised and listening.
+    Ready,
+    /// A recording was loaded (it replaces the previous one).
+    Loaded(DatasetSummary),
+    /// A session started; `measure`/`watch` are canonical ids.
+    Started {
+        measure: String,
+        watch: Vec<String>,
+        warnings: Vec<String>,
+        report: Report,
+    },
+    /// State after a `Step`.
+    Report(Report),
+    /// The request failed; the worker's previous state is unchanged.
+    Error { message: String },
+}
+
+/// The loaded recording, as the page shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub dims: Vec<usize>,
+    pub conditions: usize,
+    /// Task-variable names with their number of classes.
+    pub labels: Vec<(String, usize)>,
+    /// Explained-variance ratios of the first PCs (at most 50).
+    pub explained: Vec<f64>,
+    pub rank: usize,
+    /// X in its own top two PCs, row-major n × 2.
+    pub x_pcs: Vec<f64>,
+    pub warnings: Vec<String>,
+}
+
+/// One step's state.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub step: usize,
+    pub score: f64,
+    /// Scores of the watched measures, in `Started::watch` order.
+    pub watched: Vec<f64>,
+    /// Y in X's top two PCs, row-major n × 2.
+    pub y_pcs: Vec<f64>,
+    /// Why the session stopped, if it did (`stop`, `max_steps`, `non_finite`).
+    pub stopped: Option<String>,
+    /// R² of X's first PCs predicted from Y (linear alignment, spec §4.1), when computed.
+    pub pc_r2: Option<Vec<f64>>,
+}

@@ -1,0 +1,103 @@
+// Data loading, settings, URL state, keyboard and classroom mode.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSite, value, waitValue, npyBytes } from './harness.mjs';
+
+let site;
+before(async () => { site = await openSite(); });
+after(async () => { await site?.close(); });
+
+const sel = (id) => `[data-testid="${id}"]`;
+
+test('every built-in dataset is listed and one can be switched to', async () => {
+  const { page, url } = site;
+  await page.goto(url);
+  await waitValue(page, 'score-cka', 'v > 0');
+  const names = await page.$$eval(`${sel('dataset-select')} option`, (os) => os.map((o) => o.value));
+  for (const n of ['toy2d', 'ultrametric', 'hatsopoulos2007', 'golub2018', 'kriegeskorte2008-mit']) {
+    assert.ok(names.includes(n), `${n} listed`);
+  }
+  await page.selectOption(sel('dataset-select'), 'ultrametric');
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'ultrametric');
+  assert.match(await page.textContent(sel('dataset-summary')), /100 × 50/);
+  assert.match(page.url(), /dataset=ultrametric/);
+});
+
+test('choosing a measure and watching others shows one readout each', async () => {
+  const { page } = site;
+  await page.selectOption(sel('measure-select'), 'procrustes-angular-score');
+  await waitValue(page, 'score-procrustes-angular-score', 'v > 0');
+  await page.check('[data-watch="cka"]');
+  const cka = await waitValue(page, 'score-cka', 'v > 0');
+  assert.ok(cka < 1);
+  assert.match(await page.textContent('#card-id'), /procrustes-angular-score/);
+});
+
+test('a valid .npy upload replaces the recording; a malformed one is refused inline', async () => {
+  const { page } = site;
+  const values = Array.from({ length: 40 * 5 }, (_, i) => Math.sin(i * 0.37) + (i % 5) * 0.1);
+  await page.setInputFiles(sel('file-input'), { name: 'mine.npy', mimeType: 'application/octet-stream', buffer: npyBytes([40, 5], values) });
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'mine');
+  assert.match(await page.textContent(sel('dataset-summary')), /40 × 5/);
+  await waitValue(page, 'step-count', 'v === 0');
+  await page.setInputFiles(sel('file-input'), { name: 'broken.npy', mimeType: 'application/octet-stream', buffer: Buffer.from('not a numpy file at all') });
+  await page.waitForSelector(`${sel('error')}:not([hidden])`);
+  assert.match(await page.textContent(sel('error')), /broken\.npy/);
+  assert.equal(await page.textContent('#dataset-name'), 'mine', 'the previous recording stays');
+  await page.click('#error-close');
+});
+
+test('the URL hash carries the settings and a link reproduces them', async () => {
+  const { page, url } = site;
+  await page.goto(`${url}#dataset=toy2d&measure=nbs&lr=0.05&seed=7&speed=3`);
+  await waitValue(page, 'score-nbs', 'v > 0');
+  assert.equal(await page.inputValue('#lr-input'), '0.05');
+  assert.equal(await page.inputValue('#seed-input'), '7');
+  assert.equal(await page.inputValue(sel('measure-select')), 'nbs');
+  await page.fill('#seed-input', '8');
+  await page.dispatchEvent('#seed-input', 'change');
+  await page.waitForFunction(() => location.hash.includes('seed=8'));
+  await page.click('#defaults');
+  await page.waitForFunction(() => location.hash === '');
+  assert.equal(await page.inputValue(sel('measure-select')), 'cka');
+});
+
+test('same seed, same score at step 20 (keyboard S steps, R resets)', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#seed=3&stop=2`);
+  await waitValue(page, 'score-cka', 'v > 0');
+  await page.focus('body');
+  const runTo = async (n) => {
+    while (await value(page, 'step-count') < n) {
+      const before = await value(page, 'step-count');
+      await page.keyboard.press('s');
+      await waitValue(page, 'step-count', `v > ${before}`);
+    }
+    return value(page, 'score-cka');
+  };
+  const a = await runTo(20);
+  await page.keyboard.press('r');
+  await waitValue(page, 'step-count', 'v === 0');
+  const b = await runTo(20);
+  assert.equal(a, b);
+  await page.keyboard.press(' ');
+  assert.equal(await page.getAttribute(sel('play'), 'aria-pressed'), 'true');
+  await page.keyboard.press(' ');
+  assert.equal(await page.getAttribute(sel('play'), 'aria-pressed'), 'false');
+});
+
+test('classroom mode enlarges type and hides advanced controls', async () => {
+  const { page } = site;
+  await page.check(sel('classroom-toggle'));
+  await page.waitForFunction(() => document.body.classList.contains('classroom'));
+  assert.equal(await page.isVisible('#lr-input'), false);
+  assert.equal(await page.isVisible(sel('measure-select')), true);
+  assert.match(page.url(), /classroom=1/);
+  await page.uncheck(sel('classroom-toggle'));
+  assert.equal(await page.isVisible('#lr-input'), true);
+});
+
+test('no console errors and no request outside the page origin', () => {
+  assert.deepEqual(site.problems, []);
+});

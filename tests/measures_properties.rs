@@ -1,0 +1,207 @@
+//! Declared invariances of every registry entry, the CKA–NBS bounds (spec §7.4), self-scores
+//! and guards against degenerate input.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::sync::Arc;
+
+use nalgebra::DMatrix;
+use simscope::measures::{registry, Measure};
+use simscope::rng::Rng;
+use simscope::target::Target;
+
+fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
+    let mut r = Rng::new(seed);
+    DMatrix::from_fn(n, p, |_, _| r.normal())
+}
+
+fn transform(kind: &str, y: &DMatrix<f64>, seed: u64) -> DMatrix<f64> {
+    let (n, q) = y.shape();
+    let mut rng = Rng::new(seed);
+    match kind {
+        "orthogonal" => y * random(q, q, seed).qr().q(),
+        "isotropic-scaling" => y * 3.7,
+        "translation" => {
+            let b: Vec<f64> = (0..q).map(|_| 5.0 * rng.normal()).collect();
+            DMatrix::from_fn(n, q, |i, j| y[(i, j)] + b[j])
+        }
+        "invertible-linear" => y * (random(q, q, seed) + DMatrix::identity(q, q) * 3.0),
+        "permutation" => DMatrix::from_fn(n, q, |i, j| y[(i, (j + 1) % q)]),
+        "row-shift" => {
+            let c: Vec<f64> = (0..n).map(|_| 2.0 * rng.normal()).collect();
+            DMatrix::from_fn(n, q, |i, j| y[(i, j)] + c[i])
+        }
+        "row-positive-scaling" => {
+            let d: Vec<f64> = (0..n).map(|_| 0.5 + rng.normal().abs()).collect();
+            DMatrix::from_fn(n, q, |i, j| y[(i, j)] * d[i])
+        }
+        other => panic!("untested invariance {other}"),
+    }
+}
+
+#[test]
+fn every_declared_invariance_holds() {
+    let mut failures = Vec::new();
+    for (n, p, q, seed) in [(23, 4, 4, 1u64), (30, 5, 3, 2), (17, 3, 6, 3)] {
+        let x = random(n, p, seed)
+            * DMatrix::from_diagonal(&nalgebra::DVector::from_fn(p, |i, _| 2.0 / (i + 1) as f64));
+        let y = random(n, q, seed + 10);
+        let target = Arc::new(Target::new(&x).unwrap());
+        for e in registry::entries() {
+            let (m, _) = registry::prepare(&e.id, target.clone(), q).unwrap();
+            let s0 = m.score(&y);
+            for inv in &e.invariances {
+                let s1 = m.score(&transform(inv, &y, seed + 20));
+                if (s1 - s0).abs() > 1e-9 * s0.abs().max(1e-3) {
+                    failures.push(format!("{} ({n}x{p} vs {q}): {inv}: {s0} → {s1}", e.id));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn ridge_is_not_scale_invariant_but_cka_is() {
+    let x = random(20, 4, 5);
+    let y = random(20, 4, 6);
+    let t = Arc::new(Target::new(&x).unwrap());
+    let (ridge, _) = registry::prepare("ridge-lambda100-r2#5folds_cv", t.clone(), 4).unwrap();
+    assert!((ridge.score(&y) - ridge.score(&(&y * 10.0))).abs() > 1e-3);
+}
+
+#[test]
+fn similarities_of_x_with_itself_are_maximal() {
+    let x = random(25, 5, 7);
+    let t = Arc::new(Target::new(&x).unwrap());
+    for id in [
+        "cka",
+        "cka-angular-score",
+        "cka-hsic_song",
+        "cka-lange",
+        "nbs",
+        "procrustes-angular-score",
+        "cca-angular-score",
+        "linreg",
+        "rsa-correlation-pearson",
+        "rsa-correlation-cosine",
+        "rsa-euclidean-corr",
+        "rsa-euclidean-cosine",
+    ] {
+        let (m, _) = registry::prepare(id, t.clone(), 5).unwrap();
+        let s = m.score(&x);
+        assert!((s - 1.0).abs() < 1e-9, "{id}(X, X) = {s}");
+    }
+    let (d, _) = registry::prepare("procrustes-euclidean", t, 5).unwrap();
+    assert!(d.score(&x) < 1e-9);
+}
+
+/// CKA/√(r_x r_y) ≤ NBS² ≤ min(r_x, r_y)·CKA (spec §7.4).
+#[test]
+fn cka_nbs_bounds_hold() {
+    for (k, (n, p, q, rank)) in [
+        (30, 5, 5, 5),
+        (40, 8, 3, 8),
+        (12, 20, 20, 20),
+        (50, 10, 10, 2),
+        (9, 4, 6, 4),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let seed = 100 + k as u64;
+        let x = random(n, rank.min(p), seed) * random(rank.min(p), p, seed + 1);
+        let t = Arc::new(Target::new(&x).unwrap());
+        let (cka, _) = registry::prepare("cka", t.clone(), q).unwrap();
+        let (nbs, _) = registry::prepare("nbs", t.clone(), q).unwrap();
+        for s in 0..5 {
+            let y = random(n, q, seed * 10 + s);
+            let ry = q.min(n - 1) as f64;
+            let rx = t.rank() as f64;
+            let (c, b) = (cka.score(&y), nbs.score(&y));
+            assert!(
+                c / (rx * ry).sqrt() <= b * b + 1e-12,
+                "lower bound: {c} {b}"
+            );
+            assert!(b * b <= rx.min(ry) * c + 1e-12, "upper bound: {c} {b}");
+        }
+    }
+}
+
+#[test]
+fn constant_y_gives_finite_scores_and_gradients() {
+    let x = random(20, 4, 9);
+    let t = Arc::new(Target::new(&x).unwrap());
+    let y = DMatrix::from_element(20, 4, 1.5);
+    for id in registry::all_ids() {
+        let (m, _) = registry::prepare(&id, t.clone(), 4).unwrap();
+        let mut g = DMatrix::zeros(0, 0);
+        let s = m.score_and_grad(&y, &mut g);
+        assert!(
+            s.is_finite() && g.iter().all(|v| v.is_finite()),
+            "{id}: {s}"
+        );
+    }
+}
+
+#[test]
+fn bad_ids_and_shapes_are_errors_not_panics() {
+    let x = random(6, 3, 11);
+    let t = Arc::new(Target::new(&x).unwrap());
+    assert!(registry::prepare("ridge-lambda1-r2#7folds_cv", t.clone(), 3).is_err()); // n < k
+    assert!(registry::prepare("no-such-measure", t.clone(), 3).is_err());
+    assert!(registry::prepare("cka", t.clone(), 0).is_err());
+    let small = Arc::new(Target::new(&random(3, 2, 12)).unwrap());
+    assert!(registry::prepare("cka-hsic_song", small, 2).is_err());
+    let (_, w) = registry::prepare("linreg", t.clone(), 5).unwrap();
+    assert!(w.iter().any(|w| w.contains("trivially 1")));
+    let (_, w) = registry::prepare("cca-angular-score", t, 3).unwrap();
+    assert!(w.iter().any(|w| w.contains("trivially 1")));
+}
+
+#[allow(dead_code)]
+fn _object_safe(_: &dyn Measure) {}
+
+/// `cost::authors_baseline_ms` holds the fastest 1-thread rows of the fixture copy of
+/// perf_baseline.json (`procrustes-angular-score` rows by that id).
+#[test]
+fn authors_baseline_table_matches_the_fixture() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reference/perf_baseline.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut checked = 0;
+    for id in ["cka", "nbs", "procrustes-angular-score", "linreg"] {
+        for (n, p) in [(100, 20), (500, 100), (1080, 200), (2000, 500)] {
+            let best = v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| {
+                    r["measure"] == id
+                        && r["n_samples"] == n
+                        && r["n_neurons"] == p
+                        && r["torch_threads"] == 1
+                })
+                .map(|r| r["median_ms"].as_f64().unwrap())
+                .fold(f64::INFINITY, f64::min);
+            let ours = simscope::measures::cost::authors_baseline_ms(id, n, p).unwrap();
+            assert!((ours - best).abs() < 1e-3, "{id} {n}x{p}: {ours} vs {best}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 16);
+}
+
+#[test]
+fn non_finite_y_never_panics() {
+    let x = random(20, 4, 13);
+    let t = Arc::new(Target::new(&x).unwrap());
+    let mut y = random(20, 4, 14);
+    y[(3, 2)] = f64::NAN;
+    for id in registry::all_ids() {
+        let (m, _) = registry::prepare(&id, t.clone(), 4).unwrap();
+        let mut g = DMatrix::zeros(0, 0);
+        let _ = m.score_and_grad(&y, &mut g);
+        let _ = m.score(&y);
+    }
+}
