@@ -1,19 +1,8 @@
 //! The analysis commands of the CLI: outputs exactly as issue 5 specifies, errors exit 2.
 #![cfg(not(target_arch = "wasm32"))] // native only: reads files and runs the CLI
 
-use std::process::Command;
-
-fn simscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_simscope"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::simscope;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!(

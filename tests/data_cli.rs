@@ -1,20 +1,10 @@
 //! The CLI face of the data layer: `info`, `datasets`, `export-dataset`, and DATA arguments.
 #![cfg(not(target_arch = "wasm32"))] // native only: reads files and runs the CLI
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::simscope;
 
-fn simscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_simscope"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::PathBuf;
 
 fn fixture(p: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

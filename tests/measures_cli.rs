@@ -1,20 +1,10 @@
 //! `simscope score`, `measures` and `bench`: JSON shapes, gradient files, errors (exit 2).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+use common::simscope;
 
-fn simscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_simscope"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::Path;
 
 fn case(name: &str, file: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,5 +8,6 @@ pub mod captured;
 pub mod decode;
 pub mod joint;
 pub mod perturb;
+pub mod prune;
 
 pub use captured::{first_crossing, pc_r2, Alignment, Threshold};

@@ -17,6 +17,9 @@ usage:
   simscope joint DATA --a ID --b ID [--per-side 6] [--steps 100] [--seed 0] [--lr 0.1] --out DIR
   simscope calibrate DATA [--labels FILE] --measure ID ... [--seeds 3] [--steps 1000]
            [--stop 0.99] [--decode-every 5] --out DIR
+  simscope prune F (--target-rdm R | --target X) [--folds 5] [--seed 0]
+           [--method backward|forward] [--distance correlation|sqeuclidean]
+           [--compare pearson|spearman] --out DIR   (F: file or prune-demo-mit|-hit)
   simscope datasets [--json]
   simscope info FILE
   simscope export-dataset NAME OUT.npz
@@ -60,6 +63,7 @@ fn dispatch(args: Vec<OsString>) -> Result<(), CliError> {
             "datasets" => crate::cmd_datasets::run(&mut parser),
             "info" => crate::cmd_info::run(&mut parser),
             "export-dataset" => crate::cmd_export::run(&mut parser),
+            "prune" => crate::cmd_prune::run(&mut parser),
             "score" => crate::cmd_score::run(&mut parser),
             "measures" => crate::cmd_measures::run(&mut parser),
             "bench" => crate::cmd_bench::run(&mut parser),

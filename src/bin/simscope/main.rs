@@ -20,6 +20,8 @@ mod cmd_optimize;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_perturb;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_prune;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_score;
 #[cfg(not(target_arch = "wasm32"))]
 mod input;
