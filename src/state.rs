@@ -158,6 +158,12 @@ state_table! {
     speed: u64 = 1, key "speed", classroom_hidden true,
         check |v| if (1..=1000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 1000, got {v}")) },
         "Optimisation steps per animation frame.";
+    decode_every: u64 = 10, key "decode", classroom_hidden true,
+        check |v| if (1..=10000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10000, got {v}")) },
+        "Decode the task variables from Y every this many steps.";
+    pert: String = String::new(), key "pert", classroom_hidden false,
+        check |v| parse_pert(v).map(|_| ()),
+        "PC perturbation: `pc_scale_angle` entries (1-based PC, amplitude, degrees), comma-separated.";
     panel: String = "optimise".into(), key "panel", classroom_hidden false,
         check any, "The open panel.";
     classroom: bool = false, key "classroom", classroom_hidden false,
@@ -199,6 +205,54 @@ impl UiState {
         }
         (state, problems)
     }
+}
+
+/// One perturbed PC of the Perturb panel: PC `pc` (1-based) scaled by `scale` and rotated by
+/// `angle` degrees towards a direction orthogonal to every PC.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PertEntry {
+    pub pc: usize,
+    pub scale: f64,
+    pub angle: f64,
+}
+
+/// Parse the `pert` setting: `2_0.5_90,3_1_45` (PC, scale ≥ 0, angle in [0, 90]°). Entries
+/// come back sorted by PC, one per PC.
+pub fn parse_pert(s: &str) -> Result<Vec<PertEntry>, String> {
+    let mut out: Vec<PertEntry> = Vec::new();
+    for item in s.split(',').filter(|t| !t.is_empty()) {
+        let parts: Vec<&str> = item.split('_').collect();
+        let bad = || format!("`{item}` is not PC_SCALE_ANGLE (e.g. 2_0.5_90)");
+        if parts.len() != 3 {
+            return Err(bad());
+        }
+        let pc: usize = parts[0].parse().map_err(|_| bad())?;
+        let scale: f64 = parts[1].parse().map_err(|_| bad())?;
+        let angle: f64 = parts[2].parse().map_err(|_| bad())?;
+        if pc == 0 || !(0.0..=10.0).contains(&scale) || !(0.0..=90.0).contains(&angle) {
+            return Err(format!(
+                "`{item}`: PC ≥ 1, scale in [0, 10] and angle in [0, 90] degrees"
+            ));
+        }
+        out.retain(|e| e.pc != pc);
+        out.push(PertEntry { pc, scale, angle });
+    }
+    out.sort_by_key(|e| e.pc);
+    Ok(out)
+}
+
+/// The `pert` setting for these entries, leaving out unchanged PCs (scale 1, angle 0).
+pub fn format_pert(entries: &[PertEntry]) -> String {
+    let mut v: Vec<PertEntry> = entries
+        .iter()
+        .filter(|e| e.scale != 1.0 || e.angle != 0.0)
+        .copied()
+        .collect();
+    v.sort_by_key(|e| e.pc);
+    v.iter()
+        .map(|e| format!("{}_{}_{}", e.pc, e.scale, e.angle))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Percent-encode what would break the hash syntax.
@@ -269,6 +323,27 @@ mod tests {
         assert_eq!(s.lr, 0.1);
         assert_eq!(s.speed, 1);
         assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+
+    #[test]
+    fn perturbation_setting_round_trips() {
+        let e = parse_pert("3_1_45,2_0.5_90,4_1_0").unwrap();
+        assert_eq!(e.len(), 3);
+        assert_eq!(
+            e[0],
+            PertEntry {
+                pc: 2,
+                scale: 0.5,
+                angle: 90.0
+            }
+        );
+        assert_eq!(format_pert(&e), "2_0.5_90,3_1_45");
+        assert!(parse_pert("0_1_0").is_err());
+        assert!(parse_pert("2_0.5").is_err());
+        assert!(parse_pert("2_1_120").is_err());
+        let (s, problems) = UiState::from_hash("pert=2_0.5_90");
+        assert!(problems.is_empty());
+        assert_eq!(UiState::from_hash(&s.to_hash()).0.pert, "2_0.5_90");
     }
 
     #[test]

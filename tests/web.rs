@@ -73,3 +73,48 @@ fn score_plot_draws_on_a_canvas() {
     let dark = data.chunks(4).filter(|p| p[0] < 128 && p[3] > 0).count();
     assert!(dark > 100, "only {dark} dark pixels: nothing drawn");
 }
+
+/// In wasm, a perturbed ultrametric scores what the closed forms say (the Perturb panel's
+/// promise), and the PC bars draw on a real canvas with a layout inside it.
+#[wasm_bindgen_test]
+fn perturbation_matches_theory_and_bars_draw() {
+    use simscope::analysis::perturb::{perturb, theory, Perturbation};
+    use simscope::measures::registry;
+    let rec = simscope::data::datasets::builtin("ultrametric").unwrap();
+    let target = Arc::new(Target::new(&rec.data).unwrap());
+    let mut pert = Perturbation::identity(target.rank());
+    pert.scales[1] = 0.4;
+    pert.angles[3] = 1.0;
+    let y = perturb(&target, &pert, 0);
+    assert!(y.exact);
+    for id in ["cka", "nbs", "procrustes-angular-score"] {
+        let (m, _) = registry::prepare(id, target.clone(), target.p).unwrap();
+        let t = theory(&target, &pert, id).unwrap();
+        assert!((m.score(&y.y) - t).abs() < 1e-9, "{id}");
+    }
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement =
+        doc.create_element("canvas").unwrap().dyn_into().unwrap();
+    canvas.set_width(400);
+    canvas.set_height(300);
+    let backend = plotters_canvas::CanvasBackend::with_canvas_object(canvas).unwrap();
+    let ratios: Vec<f64> = target
+        .explained_variance_ratio()
+        .iter()
+        .take(20)
+        .copied()
+        .collect();
+    let layout = simscope::plot::variance_bars(
+        &backend.into_drawing_area(),
+        &ratios,
+        &[1.0, 0.4],
+        &[0.0, 0.0, 0.0, 57.3],
+        Some(1),
+        Style::default(),
+    )
+    .unwrap();
+    assert_eq!(layout.bars, 20);
+    assert!(
+        layout.left > 0.0 && layout.right <= 400.0 && layout.top >= 0.0 && layout.bottom <= 300.0
+    );
+}

@@ -5,6 +5,11 @@ use nalgebra::DMatrix;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub mod decode;
+pub mod perturb;
+pub use decode::{decode_accuracy, score_needed, DecodeSeries};
+pub use perturb::{perturb_sweep, variance_bars, BarLayout, SweepRow};
+
 /// A drawing failure, with the backend's message.
 #[derive(Debug, thiserror::Error)]
 #[error("plot: {0}")]

@@ -72,3 +72,52 @@ pub fn js_number_string(v: f64) -> String {
         .map(String::from)
         .unwrap_or_default()
 }
+
+/// Download `url` as `filename` (a temporary `<a download>` clicked and removed).
+pub fn download_url(doc: &Document, url: &str, filename: &str) -> Result<(), JsValue> {
+    let a: HtmlElement = doc.create_element("a")?.dyn_into()?;
+    a.set_attribute("href", url)?;
+    a.set_attribute("download", filename)?;
+    a.set_hidden(true);
+    let body = doc.body().ok_or("no body")?;
+    body.append_child(&a)?;
+    a.click();
+    body.remove_child(&a)?;
+    Ok(())
+}
+
+/// A same-origin `blob:` URL holding `bytes`.
+pub fn object_url(bytes: &[u8]) -> Result<String, JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
+    let url_api = js_sys::Reflect::get(&js_sys::global(), &"URL".into())?;
+    let create: js_sys::Function =
+        js_sys::Reflect::get(&url_api, &"createObjectURL".into())?.dyn_into()?;
+    create
+        .call1(&url_api, &blob)?
+        .as_string()
+        .ok_or_else(|| "no object URL".into())
+}
+
+/// Release a URL made by [`object_url`].
+pub fn revoke_url(url: &str) {
+    let revoke = js_sys::Reflect::get(&js_sys::global(), &"URL".into()).and_then(|api| {
+        let f: js_sys::Function =
+            js_sys::Reflect::get(&api, &"revokeObjectURL".into())?.dyn_into()?;
+        f.call1(&api, &JsValue::from_str(url))
+    });
+    let _ = revoke;
+}
+
+/// Download `bytes` as `filename` through a Blob and a same-origin object URL (revoked a
+/// minute later, once the browser has taken the file).
+pub fn download_bytes(doc: &Document, bytes: &[u8], filename: &str) -> Result<(), JsValue> {
+    let url = object_url(bytes)?;
+    download_url(doc, &url, filename)?;
+    let later = Closure::once_into_js(move || revoke_url(&url));
+    if let Some(w) = web_sys::window() {
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 60_000);
+    }
+    Ok(())
+}

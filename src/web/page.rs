@@ -12,11 +12,30 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlCanvasElement, KeyboardEvent, MessageEvent, Worker};
 
 use super::dom::{self, js_number_string};
-use super::protocol::{DatasetSummary, Report, Request, Response, RunSettings};
+use super::protocol::{DatasetSummary, PerturbSettings, Report, Request, Response, RunSettings};
 use crate::data::{datasets, npy::MAX_FILE_BYTES};
 use crate::measures::registry;
-use crate::plot::{self, Style};
-use crate::state::{UiState, FIELDS};
+use crate::plot::{self, BarLayout, Style};
+use crate::state::{format_pert, parse_pert, PertEntry, UiState, FIELDS};
+
+/// Measures the Perturb panel always scores (the paper's Fig 6), before the chosen one.
+const PERTURB_IDS: &[&str] = &["cka", "nbs", "procrustes-angular-score"];
+/// Every plot of the page, by canvas id (each can be exported as PNG and SVG).
+const PLOTS: &[&str] = &[
+    "score-plot",
+    "pc-r2-plot",
+    "pc-plot",
+    "decode-plot",
+    "pert-plot",
+    "sweep-plot",
+];
+/// At most this many PC bars are drawn (and draggable).
+const PERTURB_BARS: usize = 20;
+
+/// The last perturbation result: (settings tag, ids, measured, theory, exact).
+type PerturbResult = (String, Vec<String>, Vec<f64>, Vec<Option<f64>>, bool);
+/// The last sweep: (ids, rows of (variance ratio, measured, theory), exact).
+type SweepResult = (Vec<String>, Vec<plot::SweepRow>, bool);
 
 struct Page {
     doc: Document,
@@ -37,6 +56,30 @@ struct Page {
     last: Option<Report>,
     playing: bool,
     dirty: bool,
+    /// Where the PC bars were drawn (CSS pixels), for pointer hit-testing.
+    pert_layout: Option<BarLayout>,
+    /// The focused PC bar (0-based): arrow keys and the angle/scale inputs act on it.
+    pert_focus: usize,
+    /// The bar being dragged, if a pointer is down on one.
+    drag_bar: Option<usize>,
+    /// A perturbation request is out; `pert_stale` asks for another once it returns.
+    pert_inflight: bool,
+    pert_stale: bool,
+    pert_result: Option<PerturbResult>,
+    sweep: Option<SweepResult>,
+    /// A decode request is out (at most one, so stepping is never starved).
+    decode_inflight: bool,
+    decode_last_step: Option<usize>,
+    /// Task-variable names, chance and reference (decoding from X) accuracies.
+    decode_meta: (Vec<String>, Vec<f64>, Vec<Option<f64>>),
+    /// (step, score, accuracy per variable) along the run.
+    decode_history: Vec<(usize, f64, Vec<Option<f64>>)>,
+    /// When the decode request went out, and the earliest time the next may go (ms, page
+    /// clock): decoding gets at most a fifth of the worker's time, so stepping goes on.
+    decode_sent_at: f64,
+    decode_not_before: f64,
+    /// The object URL of the last exported Y (revoked when replaced).
+    y_url: Option<String>,
 }
 
 thread_local! {
@@ -157,7 +200,16 @@ impl Page {
                 }
                 self.dataset = Some(summary);
                 self.last = None;
+                self.sweep = None;
+                self.decode_meta = (Vec::new(), Vec::new(), Vec::new());
+                self.decode_history.clear();
+                self.show_decode_table();
+                dom::set_hidden(&self.doc, "sweep-plot", true);
+                dom::set_text(&self.doc, "sweep-note", "");
+                self.pert_focus = self.pert_focus.min(self.bar_count().saturating_sub(1));
                 self.restart();
+                self.request_perturb();
+                self.show_pert_controls();
             }
             Response::Started {
                 measure,
@@ -176,7 +228,11 @@ impl Page {
                 } else {
                     dom::set_text(&self.doc, "warnings", "");
                 }
+                self.decode_history.clear();
+                self.decode_last_step = None;
+                let step = report.step;
                 self.push(report);
+                self.maybe_decode(step, true);
                 dom::set_text(&self.doc, "status-note", "ready: press Play");
             }
             Response::Report(report) => {
@@ -199,10 +255,68 @@ impl Page {
                 } else if self.playing {
                     dom::set_text(&self.doc, "status-note", "optimising…");
                 }
+                let (step, stopped) = (report.step, report.stopped.is_some());
                 self.push(report);
+                self.maybe_decode(step, stopped);
             }
+            Response::Perturbed {
+                tag,
+                ids,
+                measured,
+                theory,
+                exact,
+            } => {
+                self.pert_inflight = false;
+                self.pert_result = Some((tag, ids, measured, theory, exact));
+                self.show_perturb_table();
+                if self.pert_stale {
+                    self.request_perturb();
+                }
+            }
+            Response::Swept { ids, rows, exact } => {
+                dom::set_text(
+                    &self.doc,
+                    "sweep-note",
+                    &format!(
+                        "{} PCs decorrelated one at a time (θ = 90°){}",
+                        rows.len(),
+                        if exact {
+                            "; the closed forms are exact here"
+                        } else {
+                            "; X has too few conditions for an exact complement, so the lines are approximate"
+                        }
+                    ),
+                );
+                if let Some(c) = dom::el(&self.doc, "sweep-plot") {
+                    let _ = c.set_attribute("data-rows", &rows.len().to_string());
+                }
+                dom::set_hidden(&self.doc, "sweep-plot", false);
+                self.sweep = Some((ids, rows, exact));
+                self.dirty = true;
+            }
+            Response::Decoded {
+                step,
+                score,
+                names,
+                accuracy,
+                chance,
+                reference,
+            } => {
+                self.decode_inflight = false;
+                let now = now_ms();
+                self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
+                if self.decode_history.last().map(|h| h.0) != Some(step) {
+                    self.decode_history.push((step, score, accuracy));
+                }
+                self.decode_meta = (names, chance, reference);
+                self.show_decode_table();
+                self.dirty = true;
+            }
+            Response::YNpy { .. } => {}
             Response::Error { message } => {
                 self.stepping = false;
+                self.pert_inflight = false;
+                self.decode_inflight = false;
                 self.set_playing(false);
                 show_error(&self.doc, &message);
             }
@@ -337,63 +451,499 @@ impl Page {
         dom::set_text(&self.doc, "card-citation", &e.citation);
     }
 
-    fn render(&self) {
-        let Some(r) = &self.last else { return };
-        if let Some(e) = dom::el(&self.doc, "step-count") {
-            e.set_text_content(Some(&r.step.to_string()));
-            let _ = e.set_attribute("data-value", &r.step.to_string());
-        }
-        let scores = std::iter::once(r.score).chain(r.watched.iter().copied());
-        for (id, s) in self.ids.iter().zip(scores) {
-            let sel = format!("[data-testid=\"score-{id}\"]");
-            if let Ok(Some(e)) = self.doc.query_selector(&sel) {
-                e.set_text_content(Some(&format!("{s:.6}")));
-                let _ = e.set_attribute("data-value", &js_number_string(s));
+    fn render(&mut self) {
+        if let Some(r) = &self.last {
+            if let Some(e) = dom::el(&self.doc, "step-count") {
+                e.set_text_content(Some(&r.step.to_string()));
+                let _ = e.set_attribute("data-value", &r.step.to_string());
+            }
+            let scores = std::iter::once(r.score).chain(r.watched.iter().copied());
+            for (id, s) in self.ids.iter().zip(scores) {
+                let sel = format!("[data-testid=\"score-{id}\"]");
+                if let Ok(Some(e)) = self.doc.query_selector(&sel) {
+                    e.set_text_content(Some(&format!("{s:.6}")));
+                    let _ = e.set_attribute("data-value", &js_number_string(s));
+                }
             }
         }
-        if let Err(e) = self.draw(r) {
-            show_error(&self.doc, &e);
+        if self.dataset.is_none() {
+            return;
         }
-    }
-
-    fn draw(&self, r: &Report) -> Result<(), String> {
         let scale = web_sys::window()
             .map(|w| w.device_pixel_ratio())
             .unwrap_or(1.0)
             .max(1.0);
         let style = Style { scale };
-        let series: Vec<(&str, &[(usize, f64)])> = self
-            .ids
-            .iter()
-            .zip(&self.history)
-            .map(|(id, h)| (id.as_str(), h.as_slice()))
-            .collect();
-        let score = canvas(&self.doc, "score-plot", scale)?;
-        plot::score_trace(&score.into_drawing_area(), &series, style).map_err(|e| e.to_string())?;
-        let conditions = self.dataset.as_ref().map(|d| d.conditions).unwrap_or(1);
-        let y_pcs = DMatrix::from_row_slice(r.y_pcs.len() / 2, 2, &r.y_pcs);
-        let pcs = canvas(&self.doc, "pc-plot", scale)?;
-        plot::pc_trajectories(
-            &pcs.into_drawing_area(),
-            &self.x_pcs,
-            &y_pcs,
-            conditions,
-            style,
-        )
-        .map_err(|e| e.to_string())?;
+        for id in PLOTS {
+            if (*id == "sweep-plot" && self.sweep.is_none())
+                || (matches!(*id, "score-plot" | "pc-plot" | "pc-r2-plot") && self.last.is_none())
+            {
+                continue;
+            }
+            let drawn = canvas(&self.doc, id, scale)
+                .and_then(|c| self.plot_to(id, &c.into_drawing_area(), style));
+            match drawn {
+                Ok(Some(layout)) => self.set_bar_layout(layout.scaled(scale)),
+                Ok(None) => {}
+                Err(e) => show_error(&self.doc, &e),
+            }
+        }
+    }
+
+    /// Draw the plot shown on canvas `id` on any backend (the canvas, or SVG for export).
+    /// The PC bars return their layout for hit-testing.
+    fn plot_to<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        id: &str,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+        style: Style,
+    ) -> Result<Option<BarLayout>, String> {
+        let e = |e: plot::PlotError| e.to_string();
         let ratios = self
             .dataset
             .as_ref()
             .map(|d| d.explained.as_slice())
             .unwrap_or(&[]);
-        let captured = canvas(&self.doc, "pc-r2-plot", scale)?;
-        plot::pc_capture(
-            &captured.into_drawing_area(),
-            &self.pc_history,
-            ratios,
-            style,
+        match id {
+            "score-plot" => {
+                let series: Vec<(&str, &[(usize, f64)])> = self
+                    .ids
+                    .iter()
+                    .zip(&self.history)
+                    .map(|(id, h)| (id.as_str(), h.as_slice()))
+                    .collect();
+                plot::score_trace(root, &series, style).map_err(e)?;
+            }
+            "pc-plot" => {
+                let conditions = self.dataset.as_ref().map(|d| d.conditions).unwrap_or(1);
+                let y_pcs = match &self.last {
+                    Some(r) => DMatrix::from_row_slice(r.y_pcs.len() / 2, 2, &r.y_pcs),
+                    None => self.x_pcs.clone(),
+                };
+                plot::pc_trajectories(root, &self.x_pcs, &y_pcs, conditions, style).map_err(e)?;
+            }
+            "pc-r2-plot" => plot::pc_capture(root, &self.pc_history, ratios, style).map_err(e)?,
+            "decode-plot" => {
+                plot::decode_accuracy(root, &self.decode_series(), style).map_err(e)?
+            }
+            "pert-plot" => {
+                let m = self.bar_count();
+                let (scales, angles): (Vec<f64>, Vec<f64>) =
+                    (0..m).map(|k| self.pert_of(k)).unzip();
+                let layout = plot::variance_bars(
+                    root,
+                    &ratios[..m.min(ratios.len())],
+                    &scales,
+                    &angles,
+                    Some(self.pert_focus),
+                    style,
+                )
+                .map_err(e)?;
+                return Ok(Some(layout));
+            }
+            "sweep-plot" => {
+                if let Some((ids, rows, _)) = &self.sweep {
+                    plot::perturb_sweep(root, ids, rows, style).map_err(e)?;
+                }
+            }
+            other => return Err(format!("no plot named {other}")),
+        }
+        Ok(None)
+    }
+
+    /// Download plot `id` as PNG (the canvas as drawn) or SVG (the same plot function on
+    /// plotters' SVG backend, at the canvas's CSS size).
+    fn export_plot(&self, id: &str, svg: bool) -> Result<(), String> {
+        let el: HtmlCanvasElement = dom::el(&self.doc, id)
+            .ok_or_else(|| format!("missing #{id}"))?
+            .dyn_into()
+            .map_err(|_| format!("#{id} is not a canvas"))?;
+        let stem = format!("simscope-{}-{id}", self.state.dataset);
+        if !svg {
+            let url = el.to_data_url().map_err(|e| format!("{e:?}"))?;
+            return dom::download_url(&self.doc, &url, &format!("{stem}.png"))
+                .map_err(|e| format!("{e:?}"));
+        }
+        let size = (
+            el.client_width().max(200) as u32,
+            el.client_height().max(150) as u32,
+        );
+        let mut text = String::new();
+        {
+            let root =
+                plotters::prelude::SVGBackend::with_string(&mut text, size).into_drawing_area();
+            self.plot_to(id, &root, Style { scale: 1.0 })?;
+        }
+        dom::download_bytes(&self.doc, text.as_bytes(), &format!("{stem}.svg"))
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// Y arrived from the worker: save it, and keep a link to it in case the browser wants a
+    /// fresh click (the worker's answer comes after the button's user activation).
+    fn offer_y(&mut self, bytes: &[u8], name: &str) {
+        let Ok(url) = dom::object_url(bytes) else {
+            show_error(&self.doc, "the browser could not hold Y for download");
+            return;
+        };
+        if let Some(old) = self.y_url.replace(url.clone()) {
+            dom::revoke_url(&old);
+        }
+        if let Some(a) = dom::el(&self.doc, "export-y-link") {
+            let _ = a.set_attribute("href", &url);
+            let _ = a.set_attribute("download", name);
+            a.set_text_content(Some(&format!("save {name}")));
+        }
+        dom::set_hidden(&self.doc, "export-y-link", false);
+        let _ = dom::download_url(&self.doc, &url, name);
+    }
+
+    /// Every score along the run, one row per step.
+    fn export_csv(&self) -> Result<(), String> {
+        let mut header = vec!["step"];
+        header.extend(self.ids.iter().map(String::as_str));
+        let rows: Vec<Vec<f64>> = self
+            .history
+            .first()
+            .map(|h| {
+                (0..h.len())
+                    .map(|i| {
+                        std::iter::once(h[i].0 as f64)
+                            .chain(
+                                self.history
+                                    .iter()
+                                    .map(|s| s.get(i).map_or(f64::NAN, |p| p.1)),
+                            )
+                            .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let text = crate::data::write::csv(&header, &rows);
+        let name = format!(
+            "simscope-{}-{}-trajectory.csv",
+            self.state.dataset, self.state.measure
         )
-        .map_err(|e| e.to_string())
+        .replace(['#', '/'], "_");
+        dom::download_bytes(&self.doc, text.as_bytes(), &name).map_err(|e| format!("{e:?}"))
+    }
+
+    /// Ask for decoding accuracies every `decode_every` steps (and at a stop), one request at
+    /// a time: the worker answers it between step requests, so stepping goes on.
+    fn maybe_decode(&mut self, step: usize, force: bool) {
+        let has_labels = self.dataset.as_ref().is_some_and(|d| !d.labels.is_empty());
+        if !has_labels || self.decode_inflight {
+            return;
+        }
+        let due = match self.decode_last_step {
+            None => true,
+            Some(last) => {
+                step != last && (force || step >= last + self.state.decode_every as usize)
+            }
+        };
+        if due && (force || now_ms() >= self.decode_not_before) {
+            self.decode_sent_at = now_ms();
+            self.decode_inflight = true;
+            self.decode_last_step = Some(step);
+            self.send(&Request::Decode, None);
+        }
+    }
+
+    fn decode_series(&self) -> Vec<plot::DecodeSeries<'_>> {
+        let (names, chance, reference) = &self.decode_meta;
+        names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| plot::DecodeSeries {
+                name,
+                points: self
+                    .decode_history
+                    .iter()
+                    .filter_map(|(_, s, a)| a.get(j).copied().flatten().map(|a| (*s, a)))
+                    .collect(),
+                chance: chance.get(j).copied().unwrap_or(f64::NAN),
+                reference: reference.get(j).copied().flatten(),
+            })
+            .collect()
+    }
+
+    /// One row per task variable: accuracy now, reference, chance, score needed.
+    fn show_decode_table(&self) {
+        let Some(body) = dom::el(&self.doc, "decode-rows") else {
+            return;
+        };
+        let last = self.decode_history.last();
+        let cell = |kind: &str, name: &str, v: Option<f64>, digits: usize| match v {
+            Some(v) if v.is_finite() => format!(
+                "<td data-testid=\"decode-{kind}-{name}\" data-value=\"{}\">{v:.digits$}</td>",
+                js_number_string(v)
+            ),
+            _ => format!("<td data-testid=\"decode-{kind}-{name}\" data-value=\"\">—</td>"),
+        };
+        let mut html = String::new();
+        for (j, s) in self.decode_series().iter().enumerate() {
+            let acc = last.and_then(|l| l.2.get(j).copied().flatten());
+            html.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th>{}{}{}{}</tr>",
+                s.name,
+                cell("acc", s.name, acc, 3),
+                cell("ref", s.name, s.reference, 3),
+                cell("chance", s.name, Some(s.chance), 3),
+                cell("needed", s.name, plot::score_needed(s), 4),
+            ));
+        }
+        body.set_inner_html(&html);
+        if let Some(c) = dom::el(&self.doc, "decode-plot") {
+            let _ = c.set_attribute("data-points", &self.decode_history.len().to_string());
+        }
+        let has = !self.decode_meta.0.is_empty();
+        dom::set_text(
+            &self.doc,
+            "decode-note",
+            &if has {
+                format!(
+                    "decoded at step {} (every {} steps, less often if decoding would take over a fifth of the time)",
+                    last.map(|l| l.0).unwrap_or(0),
+                    self.state.decode_every
+                )
+            } else {
+                "This recording has no task labels: open a labels file to decode.".into()
+            },
+        );
+    }
+
+    /// Number of draggable PC bars for the loaded recording.
+    fn bar_count(&self) -> usize {
+        self.dataset
+            .as_ref()
+            .map(|d| d.rank.min(d.explained.len()).min(PERTURB_BARS))
+            .unwrap_or(0)
+    }
+
+    fn pert_entries(&self) -> Vec<PertEntry> {
+        parse_pert(&self.state.pert).unwrap_or_default()
+    }
+
+    /// (scale, angle in degrees) of PC `k` (0-based).
+    fn pert_of(&self, k: usize) -> (f64, f64) {
+        self.pert_entries()
+            .iter()
+            .find(|e| e.pc == k + 1)
+            .map(|e| (e.scale, e.angle))
+            .unwrap_or((1.0, 0.0))
+    }
+
+    /// Change PC `k`'s scale and/or angle (rounded so links stay short) via the state table.
+    fn set_pert(&mut self, k: usize, scale: Option<f64>, angle: Option<f64>) {
+        let (a0, t0) = self.pert_of(k);
+        let a = scale
+            .map(|a| (a.clamp(0.0, 3.0) * 1000.0).round() / 1000.0)
+            .unwrap_or(a0);
+        let t = angle.map(|t| t.clamp(0.0, 90.0).round()).unwrap_or(t0);
+        let mut entries = self.pert_entries();
+        entries.retain(|e| e.pc != k + 1);
+        entries.push(PertEntry {
+            pc: k + 1,
+            scale: a,
+            angle: t,
+        });
+        let text = format_pert(&entries);
+        if text != self.state.pert {
+            self.set_field("pert", &text);
+        }
+    }
+
+    /// Ask the worker to score the current perturbation (one request in flight at a time).
+    fn request_perturb(&mut self) {
+        if self.dataset.is_none() {
+            return;
+        }
+        if self.pert_inflight {
+            self.pert_stale = true;
+            return;
+        }
+        self.pert_stale = false;
+        self.pert_inflight = true;
+        let mut measures: Vec<String> = PERTURB_IDS.iter().map(|s| s.to_string()).collect();
+        measures.push(self.state.measure.clone());
+        let req = Request::Perturb(PerturbSettings {
+            entries: self
+                .pert_entries()
+                .iter()
+                .map(|e| (e.pc - 1, e.scale, e.angle))
+                .collect(),
+            measures,
+            seed: self.state.seed,
+            tag: self.state.pert.clone(),
+        });
+        self.send(&req, None);
+    }
+
+    fn request_sweep(&mut self) {
+        if self.dataset.is_none() {
+            return;
+        }
+        dom::set_text(&self.doc, "sweep-note", "sweeping…");
+        let mut measures: Vec<String> = PERTURB_IDS.iter().map(|s| s.to_string()).collect();
+        measures.push(self.state.measure.clone());
+        let req = Request::Sweep {
+            measures,
+            max_pcs: PERTURB_BARS,
+            seed: self.state.seed,
+        };
+        self.send(&req, None);
+    }
+
+    /// Measured next to closed-form scores, with full-precision `data-value`s for tests.
+    fn show_perturb_table(&self) {
+        let Some((tag, ids, measured, theory, exact)) = &self.pert_result else {
+            return;
+        };
+        let Some(body) = dom::el(&self.doc, "pert-rows") else {
+            return;
+        };
+        let mut html = String::new();
+        for (j, id) in ids.iter().enumerate() {
+            let m = measured[j];
+            let t = theory[j];
+            let cell = |kind: &str, v: Option<f64>| match v {
+                Some(v) => format!(
+                    "<td data-testid=\"pert-{kind}-{id}\" data-value=\"{}\">{v:.6}</td>",
+                    js_number_string(v)
+                ),
+                None => format!(
+                    "<td data-testid=\"pert-{kind}-{id}\" data-value=\"\">no closed form</td>"
+                ),
+            };
+            let diff = t
+                .map(|t| format!("{:.1e}", (m - t).abs()))
+                .unwrap_or_default();
+            html.push_str(&format!(
+                "<tr><th scope=\"row\">{id}</th>{}{}<td>{diff}</td></tr>",
+                cell("measured", Some(m)),
+                cell("theory", t)
+            ));
+        }
+        body.set_inner_html(&html);
+        if let Some(table) = dom::el(&self.doc, "pert-table") {
+            let _ = table.set_attribute("data-pert", tag);
+            let _ = table.set_attribute("data-exact", if *exact { "1" } else { "0" });
+        }
+        dom::set_text(
+            &self.doc,
+            "pert-exact",
+            if *exact {
+                "The theory is exact for this recording (up to rounding)."
+            } else {
+                "X has too few conditions for a complement orthogonal to every PC: the theory is approximate here."
+            },
+        );
+    }
+
+    /// Mirror the focused PC's settings into the angle and scale inputs.
+    fn show_pert_controls(&self) {
+        let k = self.pert_focus;
+        let (a, t) = self.pert_of(k);
+        dom::set_text(&self.doc, "pert-focus", &format!("PC{}", k + 1));
+        if let Some(e) = dom::input(&self.doc, "pert-angle") {
+            e.set_value(&t.to_string());
+        }
+        if let Some(e) = dom::input(&self.doc, "pert-scale") {
+            e.set_value(&a.to_string());
+        }
+        dom::set_text(&self.doc, "pert-angle-value", &format!("{t}°"));
+        if let Some(c) = dom::el(&self.doc, "pert-plot") {
+            let _ = c.set_attribute(
+                "aria-label",
+                &format!(
+                    "Variance of each PC of X as bars. PC{} focused: scale {a}, decorrelation angle {t} degrees. Left and right arrows choose a PC, up and down rescale it.",
+                    k + 1
+                ),
+            );
+        }
+    }
+
+    fn set_bar_layout(&mut self, layout: BarLayout) {
+        if let Some(el) = dom::el(&self.doc, "pert-plot") {
+            for (k, v) in [
+                ("data-left", layout.left),
+                ("data-right", layout.right),
+                ("data-top", layout.top),
+                ("data-bottom", layout.bottom),
+                ("data-lo", layout.lo),
+                ("data-hi", layout.hi),
+            ] {
+                let _ = el.set_attribute(k, &js_number_string(v));
+            }
+            let _ = el.set_attribute("data-bars", &layout.bars.to_string());
+        }
+        self.pert_layout = Some(layout);
+    }
+
+    /// A pointer at CSS pixel (x, y) on the bars: start (`down`) or continue a drag.
+    fn pert_pointer(&mut self, x: f64, y: f64, down: bool) {
+        let Some(layout) = self.pert_layout else {
+            return;
+        };
+        let k = if down {
+            let Some(k) = layout.bar_at(x) else { return };
+            self.drag_bar = Some(k);
+            self.pert_focus = k;
+            k
+        } else {
+            match self.drag_bar {
+                Some(k) => k,
+                None => return,
+            }
+        };
+        let Some(r) = self
+            .dataset
+            .as_ref()
+            .and_then(|d| d.explained.get(k).copied())
+        else {
+            return;
+        };
+        let v = layout.log_value_at(y);
+        let a = if v <= layout.lo + 0.01 * (layout.hi - layout.lo) {
+            0.0
+        } else {
+            (10f64.powf(v) / r).sqrt()
+        };
+        self.set_pert(k, Some(a), None);
+        self.show_pert_controls();
+        self.dirty = true;
+    }
+
+    fn pert_key(&mut self, key: &str) -> bool {
+        let m = self.bar_count();
+        if m == 0 {
+            return false;
+        }
+        let k = self.pert_focus.min(m - 1);
+        match key {
+            "ArrowLeft" => self.pert_focus = k.saturating_sub(1),
+            "ArrowRight" => self.pert_focus = (k + 1).min(m - 1),
+            "Home" => self.pert_focus = 0,
+            "End" => self.pert_focus = m - 1,
+            "ArrowUp" | "ArrowDown" => {
+                let (a, _) = self.pert_of(k);
+                let a = if key == "ArrowUp" {
+                    if a == 0.0 {
+                        0.1
+                    } else {
+                        a * 1.25
+                    }
+                } else if a < 0.1 {
+                    0.0
+                } else {
+                    a / 1.25
+                };
+                self.set_pert(k, Some(a), None);
+            }
+            _ => return false,
+        }
+        self.show_pert_controls();
+        self.dirty = true;
+        true
     }
 
     /// Mirror the settings into the controls, the URL hash and the classroom flag.
@@ -413,6 +963,7 @@ impl Page {
             ("seed-input", s.seed.to_string()),
             ("stop-input", s.stop.to_string()),
             ("speed-input", s.speed.to_string()),
+            ("decode-every-input", s.decode_every.to_string()),
         ] {
             if let Some(e) = dom::input(&self.doc, id) {
                 e.set_value(&v);
@@ -488,6 +1039,8 @@ impl Page {
         let before = std::mem::replace(&mut self.state, next);
         self.apply_state_to_controls();
         let s = &self.state;
+        let pert_changed =
+            before.pert != s.pert || before.measure != s.measure || before.seed != s.seed;
         if before.dataset != s.dataset {
             self.load_builtin();
         } else if self.ready
@@ -499,6 +1052,11 @@ impl Page {
                 || before.stop != s.stop)
         {
             self.restart();
+        }
+        if pert_changed && before.dataset == self.state.dataset {
+            self.request_perturb();
+            self.show_pert_controls();
+            self.dirty = true;
         }
     }
 
@@ -515,6 +1073,14 @@ impl Page {
             self.change_state(next);
         }
     }
+}
+
+/// The page clock in milliseconds.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// A plotters backend on the canvas `id`, sized to its CSS box times the device pixel ratio.
@@ -633,6 +1199,20 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         last: None,
         playing: false,
         dirty: false,
+        pert_layout: None,
+        pert_focus: 0,
+        drag_bar: None,
+        pert_inflight: false,
+        pert_stale: false,
+        pert_result: None,
+        sweep: None,
+        decode_inflight: false,
+        decode_last_step: None,
+        decode_meta: (Vec::new(), Vec::new(), Vec::new()),
+        decode_history: Vec::new(),
+        y_url: None,
+        decode_sent_at: 0.0,
+        decode_not_before: 0.0,
     };
     page.apply_state_to_controls();
     PAGE.with(|p| *p.borrow_mut() = Some(page));
@@ -640,6 +1220,14 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
         let body = js_sys::Reflect::get(&ev.data(), &"body".into()).unwrap_or(JsValue::NULL);
         match serde_wasm_bindgen::from_value::<Response>(body) {
+            Ok(Response::YNpy { name }) => {
+                let bytes = js_sys::Reflect::get(&ev.data(), &"bytes".into())
+                    .ok()
+                    .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok())
+                    .map(|a| a.to_vec())
+                    .unwrap_or_default();
+                with_page(|p| p.offer_y(&bytes, &name));
+            }
             Ok(resp) => {
                 with_page(|p| p.on_response(resp));
             }
@@ -698,8 +1286,11 @@ fn wire_controls(doc: &Document) -> Result<(), JsValue> {
             if dataset_changed {
                 p.load_builtin()
             } else {
-                p.restart()
+                p.restart();
+                p.request_perturb();
             }
+            p.show_pert_controls();
+            p.dirty = true;
         });
     })?;
     dom::on(doc, "error-close", "click", |_: web_sys::Event| {
@@ -713,6 +1304,7 @@ fn wire_controls(doc: &Document) -> Result<(), JsValue> {
         ("seed-input", "seed"),
         ("stop-input", "stop"),
         ("speed-input", "speed"),
+        ("decode-every-input", "decode"),
     ] {
         dom::on(doc, id, "change", move |ev: web_sys::Event| {
             let value = ev
@@ -770,6 +1362,8 @@ fn wire_controls(doc: &Document) -> Result<(), JsValue> {
             }
         })?;
     }
+    wire_perturb(doc)?;
+    wire_exports(doc)?;
     // Drag and drop anywhere on the page.
     let body: web_sys::EventTarget = doc.clone().into();
     dom::listen(&body, "dragover", |ev: web_sys::DragEvent| {
@@ -821,6 +1415,138 @@ fn wire_controls(doc: &Document) -> Result<(), JsValue> {
     })?;
     dom::listen(&resize, "hashchange", |_: web_sys::Event| {
         with_page(|p| p.on_hash_change());
+    })?;
+    Ok(())
+}
+
+/// The Perturb panel: drag bars with any pointer (mouse, pen, touch), arrow keys on the
+/// focused bar, the angle slider and scale box for the focused PC, reset and sweep.
+fn wire_perturb(doc: &Document) -> Result<(), JsValue> {
+    let pos = |ev: &web_sys::MouseEvent| (ev.offset_x() as f64, ev.offset_y() as f64);
+    dom::on(
+        doc,
+        "pert-plot",
+        "pointerdown",
+        move |ev: web_sys::MouseEvent| {
+            ev.prevent_default();
+            if let Some(t) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = t.focus();
+                if let Some(id) = js_sys::Reflect::get(&ev, &"pointerId".into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                {
+                    let _ = t.set_pointer_capture(id as i32);
+                }
+            }
+            let (x, y) = pos(&ev);
+            with_page(|p| p.pert_pointer(x, y, true));
+        },
+    )?;
+    dom::on(
+        doc,
+        "pert-plot",
+        "pointermove",
+        move |ev: web_sys::MouseEvent| {
+            let (x, y) = pos(&ev);
+            with_page(|p| p.pert_pointer(x, y, false));
+        },
+    )?;
+    for end in ["pointerup", "pointercancel", "lostpointercapture"] {
+        dom::on(doc, "pert-plot", end, |_: web_sys::Event| {
+            with_page(|p| p.drag_bar = None);
+        })?;
+    }
+    dom::on(doc, "pert-plot", "keydown", |ev: KeyboardEvent| {
+        if with_page(|p| p.pert_key(&ev.key())).unwrap_or(false) {
+            ev.prevent_default();
+        }
+    })?;
+    dom::on(doc, "pert-angle", "input", |ev: web_sys::Event| {
+        let v = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|i| i.value_as_number())
+            .unwrap_or(f64::NAN);
+        if v.is_finite() {
+            with_page(|p| {
+                let k = p.pert_focus;
+                p.set_pert(k, None, Some(v));
+                p.show_pert_controls();
+                p.dirty = true;
+            });
+        }
+    })?;
+    dom::on(doc, "pert-scale", "change", |ev: web_sys::Event| {
+        let v = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|i| i.value_as_number())
+            .unwrap_or(f64::NAN);
+        with_page(|p| {
+            if v.is_finite() && v >= 0.0 {
+                let k = p.pert_focus;
+                p.set_pert(k, Some(v), None);
+            }
+            p.show_pert_controls();
+            p.dirty = true;
+        });
+    })?;
+    dom::on(doc, "pert-reset", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            p.set_field("pert", "");
+            p.show_pert_controls();
+        });
+    })?;
+    dom::on(doc, "sweep", "click", |_: web_sys::Event| {
+        with_page(|p| p.request_sweep());
+    })?;
+    Ok(())
+}
+
+/// A PNG and an SVG button under every plot, plus the trajectory CSV and Y `.npy` buttons.
+fn wire_exports(doc: &Document) -> Result<(), JsValue> {
+    for id in PLOTS {
+        let Some(c) = dom::el(doc, id) else { continue };
+        let bar = doc.create_element("div")?;
+        bar.set_class_name("exports");
+        let what = c.get_attribute("aria-label").unwrap_or_default();
+        for (fmt, svg) in [("png", false), ("svg", true)] {
+            let b = doc.create_element("button")?;
+            b.set_attribute("type", "button")?;
+            b.set_attribute("data-testid", &format!("export-{id}-{fmt}"))?;
+            b.set_attribute(
+                "title",
+                &format!("Download as {}: {what}", fmt.to_uppercase()),
+            )?;
+            b.set_text_content(Some(&fmt.to_uppercase()));
+            let id = id.to_string();
+            dom::listen(&b, "click", move |_: web_sys::Event| {
+                with_page(|p| {
+                    if let Err(e) = p.export_plot(&id, svg) {
+                        show_error(&p.doc, &format!("export: {e}"));
+                    }
+                });
+            })?;
+            bar.append_child(&b)?;
+        }
+        c.insert_adjacent_element("afterend", &bar)?;
+    }
+    dom::on(doc, "export-csv", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            if let Err(e) = p.export_csv() {
+                show_error(&p.doc, &format!("export: {e}"));
+            }
+        });
+    })?;
+    dom::on(doc, "export-y", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            if p.last.is_some() {
+                p.send(&Request::ExportY, None);
+            }
+        });
     })?;
     Ok(())
 }

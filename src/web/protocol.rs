@@ -20,6 +20,31 @@ pub enum Request {
     Start(RunSettings),
     /// Take up to `n` optimisation steps.
     Step { n: usize },
+    /// Score a perturbed copy of X (spec §6) against the closed forms.
+    Perturb(PerturbSettings),
+    /// Decode every task variable from the session's current Y (and, once per recording,
+    /// from X: the neural reference).
+    Decode,
+    /// Y of the current session as a `.npy` of the recording's shape (bytes alongside the
+    /// answer).
+    ExportY,
+    /// The paper's sweep: decorrelate each of the first `max_pcs` PCs in turn.
+    Sweep {
+        measures: Vec<String>,
+        max_pcs: usize,
+        seed: u64,
+    },
+}
+
+/// A perturbation of X's PCs and the measures to score it with.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PerturbSettings {
+    /// (PC, 0-based; amplitude a; angle θ in degrees); PCs not listed are unchanged.
+    pub entries: Vec<(usize, f64, f64)>,
+    pub measures: Vec<String>,
+    pub seed: u64,
+    /// Echoed back so the page knows which settings a result belongs to.
+    pub tag: String,
 }
 
 /// What defines a run: the same settings give the same trajectory.
@@ -50,6 +75,32 @@ pub enum Response {
     },
     /// State after a `Step`.
     Report(Report),
+    /// Scores of a perturbed X: measured and closed form, per canonical id.
+    Perturbed {
+        tag: String,
+        ids: Vec<String>,
+        measured: Vec<f64>,
+        theory: Vec<Option<f64>>,
+        /// Whether the theory is exact (the complement directions exist).
+        exact: bool,
+    },
+    /// The sweep's rows: (variance ratio, measured per id, theory per id).
+    Swept {
+        ids: Vec<String>,
+        rows: Vec<crate::plot::SweepRow>,
+        exact: bool,
+    },
+    /// Decoding accuracies (None where a variable cannot be decoded) at `step`.
+    Decoded {
+        step: usize,
+        score: f64,
+        names: Vec<String>,
+        accuracy: Vec<Option<f64>>,
+        chance: Vec<f64>,
+        reference: Vec<Option<f64>>,
+    },
+    /// Y as `.npy` bytes (alongside, in `bytes`), to be saved as `name`.
+    YNpy { name: String },
     /// The request failed; the worker's previous state is unchanged.
     Error { message: String },
 }

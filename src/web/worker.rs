@@ -9,8 +9,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::protocol::{DatasetSummary, Report, Request, Response, RunSettings};
+use super::protocol::{DatasetSummary, PerturbSettings, Report, Request, Response, RunSettings};
 use crate::analysis::captured;
+use crate::analysis::decode::{self, DecodeOptions};
+use crate::analysis::perturb::{self, Perturbation};
 use crate::data::{self, datasets, Recording};
 use crate::measures::registry;
 use crate::optim::session::{initial_y, Objective, Session, SessionOptions};
@@ -19,6 +21,8 @@ use crate::target::Target;
 struct Loaded {
     recording: Recording,
     target: Arc<Target>,
+    /// Decoding accuracy from X and chance per task variable, computed on first use.
+    reference: Option<(Vec<Option<f64>>, Vec<f64>)>,
 }
 
 #[derive(Default)]
@@ -29,6 +33,8 @@ struct Worker {
 
 thread_local! {
     static WORKER: RefCell<Worker> = RefCell::new(Worker::default());
+    /// Bytes to send beside the next response (transferred, not copied).
+    static OUTBOX: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
 }
 
 fn row_major_2(m: &DMatrix<f64>) -> Vec<f64> {
@@ -60,6 +66,7 @@ impl Worker {
                 let mut rec = loaded.recording.clone();
                 rec.set_labels(vars).map_err(|e| format!("{name}: {e}"))?;
                 loaded.recording = rec;
+                loaded.reference = None;
                 Ok(Response::Loaded(summary(loaded, warnings)))
             }
             Request::Start(settings) => self.start(&settings),
@@ -68,7 +75,111 @@ impl Worker {
                 let r = session.step(n);
                 Ok(Response::Report(report_of(session, &r)))
             }
+            Request::Perturb(p) => self.perturb(p),
+            Request::Decode => self.decode(),
+            Request::ExportY => {
+                let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
+                let session = self.session.as_ref().ok_or("no session: press Reset")?;
+                let y = session.y();
+                let mut dims = loaded.recording.dims.clone();
+                if let Some(last) = dims.last_mut() {
+                    *last = y.ncols();
+                }
+                let rec = Recording {
+                    name: "Y".into(),
+                    dims,
+                    data: y.clone(),
+                    labels: Vec::new(),
+                };
+                OUTBOX.with(|o| *o.borrow_mut() = Some(data::write::recording_npy(&rec)));
+                Ok(Response::YNpy {
+                    name: format!(
+                        "simscope-Y-{}-step{}.npy",
+                        loaded.recording.name,
+                        session.report().step
+                    ),
+                })
+            }
+            Request::Sweep {
+                measures,
+                max_pcs,
+                seed,
+            } => {
+                let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
+                let target = loaded.target.clone();
+                let (ids, ms) = prepare_all(&target, &measures);
+                let rows = perturb::sweep(&target, &ids, &ms, max_pcs, seed, |_, _| {});
+                Ok(Response::Swept {
+                    ids,
+                    exact: rows.iter().all(|r| r.exact),
+                    rows: rows
+                        .into_iter()
+                        .map(|r| (r.variance_ratio, r.measured, r.theory))
+                        .collect(),
+                })
+            }
         }
+    }
+
+    fn decode(&mut self) -> Result<Response, String> {
+        let loaded = self.loaded.as_mut().ok_or("load a recording first")?;
+        let session = self.session.as_ref().ok_or("no session: press Reset")?;
+        let rec = &loaded.recording;
+        let t_steps = rec.time_steps();
+        let opts = DecodeOptions::default();
+        if loaded.reference.is_none() {
+            let (mut refs, mut chance) = (Vec::new(), Vec::new());
+            for v in &rec.labels {
+                let d = decode::decode(&rec.data, t_steps, &v.name, &v.class_of, &opts).ok();
+                refs.push(d.as_ref().map(|d| d.accuracy));
+                chance.push(d.map(|d| d.chance).unwrap_or(f64::NAN));
+            }
+            loaded.reference = Some((refs, chance));
+        }
+        let accuracy = rec
+            .labels
+            .iter()
+            .map(|v| {
+                decode::decode(session.y(), t_steps, &v.name, &v.class_of, &opts)
+                    .ok()
+                    .map(|d| d.accuracy)
+            })
+            .collect();
+        let (reference, chance) = loaded.reference.clone().unwrap_or_default();
+        let r = session.report();
+        Ok(Response::Decoded {
+            step: r.step,
+            score: r.score,
+            names: rec.labels.iter().map(|v| v.name.clone()).collect(),
+            accuracy,
+            chance,
+            reference,
+        })
+    }
+
+    fn perturb(&self, p: PerturbSettings) -> Result<Response, String> {
+        let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
+        let target = loaded.target.clone();
+        let r = target.rank();
+        let mut pert = Perturbation::identity(r);
+        for &(k, a, deg) in &p.entries {
+            if k < r {
+                pert.scales[k] = a;
+                pert.angles[k] = deg.to_radians();
+            }
+        }
+        let y = perturb::perturb(&target, &pert, p.seed);
+        let (ids, ms) = prepare_all(&target, &p.measures);
+        Ok(Response::Perturbed {
+            tag: p.tag,
+            measured: ms.iter().map(|m| m.score(&y.y)).collect(),
+            theory: ids
+                .iter()
+                .map(|id| perturb::theory(&target, &pert, id))
+                .collect(),
+            ids,
+            exact: y.exact,
+        })
     }
 
     /// Replace the recording only once the new one is valid: a bad file leaves the
@@ -76,7 +187,11 @@ impl Worker {
     fn load(&mut self, recording: Recording, warnings: Vec<String>) -> Result<Response, String> {
         let target =
             Arc::new(Target::new(&recording.data).map_err(|e| format!("{}: {e}", recording.name))?);
-        let loaded = Loaded { recording, target };
+        let loaded = Loaded {
+            recording,
+            target,
+            reference: None,
+        };
         let s = summary(&loaded, warnings);
         self.loaded = Some(loaded);
         self.session = None;
@@ -119,6 +234,28 @@ impl Worker {
             report,
         })
     }
+}
+
+/// The measures among `ids` that apply to Y of X's width, with their canonical ids (the
+/// others are left out: the panel shows what can be scored).
+fn prepare_all(
+    target: &Arc<Target>,
+    ids: &[String],
+) -> (Vec<String>, Vec<Box<dyn crate::measures::Measure>>) {
+    let (mut canon, mut ms) = (Vec::new(), Vec::new());
+    for id in ids {
+        let Ok((c, _)) = registry::resolve(id) else {
+            continue;
+        };
+        if canon.contains(&c) {
+            continue;
+        }
+        if let Ok((m, _)) = registry::prepare(&c, target.clone(), target.p) {
+            canon.push(c);
+            ms.push(m);
+        }
+    }
+    (canon, ms)
 }
 
 fn summary(loaded: &Loaded, warnings: Vec<String>) -> DatasetSummary {
@@ -195,5 +332,14 @@ fn post(scope: &DedicatedWorkerGlobalScope, id: JsValue, response: &Response) {
     let body = serde_wasm_bindgen::to_value(response).unwrap_or(JsValue::NULL);
     let _ = js_sys::Reflect::set(&msg, &"id".into(), &id);
     let _ = js_sys::Reflect::set(&msg, &"body".into(), &body);
-    let _ = scope.post_message(&msg);
+    match OUTBOX.with(|o| o.borrow_mut().take()) {
+        Some(bytes) => {
+            let arr = js_sys::Uint8Array::from(bytes.as_slice());
+            let _ = js_sys::Reflect::set(&msg, &"bytes".into(), &arr);
+            let _ = scope.post_message_with_transfer(&msg, &js_sys::Array::of1(&arr.buffer()));
+        }
+        None => {
+            let _ = scope.post_message(&msg);
+        }
+    }
 }

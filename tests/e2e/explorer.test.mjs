@@ -98,6 +98,20 @@ test('classroom mode enlarges type and hides advanced controls', async () => {
   assert.equal(await page.isVisible('#lr-input'), true);
 });
 
+test('a demonstration link sets up its view in one click', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(url);
+  await waitValue(page, 'score-cka', 'v > 0');
+  await page.click(sel('preset-decorrelate'));
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'ultrametric');
+  await page.waitForFunction(() => document.querySelector('[data-testid="pert-table"]').dataset.pert === '12_1_90');
+  await page.click(sel('preset-cka-pc2'));
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'toy2d');
+  await waitValue(page, 'score-procrustes-angular-score', 'v > 0');
+  assert.equal(await page.inputValue(sel('measure-select')), 'cka');
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

@@ -1,0 +1,155 @@
+//! The Decode panel's plot: accuracy of decoding each task variable from Y against the
+//! optimised score, with the neural reference (decoding from X) and chance as horizontal
+//! lines, and a vertical marker where the accuracy first reaches chance + 0.9·(reference −
+//! chance): the score needed to decode that variable (spec §5.3).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{err, PlotError, Style, PALETTE};
+use crate::analysis::decode::decodable_threshold;
+
+/// One task variable's decoding curve.
+pub struct DecodeSeries<'a> {
+    pub name: &'a str,
+    /// (score, accuracy) along the run, in order.
+    pub points: Vec<(f64, f64)>,
+    pub chance: f64,
+    pub reference: Option<f64>,
+}
+
+/// The first score at which the accuracy reaches the decodability threshold, if it does.
+pub fn score_needed(series: &DecodeSeries) -> Option<f64> {
+    let reference = series.reference?;
+    let threshold = decodable_threshold(series.chance, reference);
+    series
+        .points
+        .iter()
+        .find(|p| p.1.is_finite() && p.1 >= threshold)
+        .map(|p| p.0)
+}
+
+pub fn decode_accuracy<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    series: &[DecodeSeries],
+    style: Style,
+) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)?;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in series.iter().flat_map(|s| s.points.iter()) {
+        if p.0.is_finite() {
+            lo = lo.min(p.0);
+            hi = hi.max(p.0);
+        }
+    }
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    let pad = 0.02 * (hi - lo);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let mut chart = ChartBuilder::on(root)
+        .margin(style.px(8.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(44.0))
+        .build_cartesian_2d(lo..hi, 0.0..1.05)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("score")
+        .y_desc("decoding accuracy from Y")
+        .label_style(("sans-serif", style.font(12.0)))
+        .axis_desc_style(("sans-serif", style.font(13.0)))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(228, 230, 234))
+        .draw()
+        .map_err(err)?;
+    for (j, s) in series.iter().enumerate() {
+        let color = PALETTE[j % PALETTE.len()];
+        if s.chance.is_finite() {
+            chart
+                .draw_series(LineSeries::new(
+                    [(lo, s.chance), (hi, s.chance)],
+                    color.mix(0.45).stroke_width(style.px(1.0)),
+                ))
+                .map_err(err)?;
+        }
+        if let Some(r) = s.reference.filter(|r| r.is_finite()) {
+            chart
+                .draw_series(LineSeries::new(
+                    [(lo, r), (hi, r)],
+                    color.mix(0.6).stroke_width(style.px(3.0)),
+                ))
+                .map_err(err)?;
+        }
+        if let Some(x) = score_needed(s) {
+            chart
+                .draw_series(LineSeries::new(
+                    [(x, 0.0), (x, 1.05)],
+                    color.stroke_width(style.px(1.0)),
+                ))
+                .map_err(err)?;
+            // Label on the side of the marker with more room.
+            let h = if x > 0.5 * (lo + hi) {
+                HPos::Right
+            } else {
+                HPos::Left
+            };
+            let font = ("sans-serif", style.font(12.0))
+                .into_font()
+                .color(&color)
+                .pos(Pos::new(h, VPos::Center));
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!(" {} decodable ", s.name),
+                    (x, 0.62 - 0.07 * j as f64),
+                    font,
+                )))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                s.points.iter().copied().filter(|p| p.1.is_finite()),
+                color.stroke_width(style.px(2.0)),
+            ))
+            .map_err(err)?
+            .label(s.name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
+            });
+    }
+    if !series.is_empty() {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", style.font(12.0)))
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_plot_renders_and_finds_the_marker() {
+        let s = DecodeSeries {
+            name: "choice",
+            points: vec![(0.1, 0.5), (0.5, 0.7), (0.9, 0.98)],
+            chance: 0.5,
+            reference: Some(1.0),
+        };
+        assert_eq!(score_needed(&s), Some(0.9));
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+            decode_accuracy(&root, &[s], Style::default()).unwrap();
+        }
+        assert!(svg.contains("choice decodable"));
+    }
+}
