@@ -161,6 +161,25 @@ state_table! {
     decode_every: u64 = 10, key "decode", classroom_hidden true,
         check |v| if (1..=10000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10000, got {v}")) },
         "Decode the task variables from Y every this many steps.";
+    joint_a: String = "cka".into(), key "ja", classroom_hidden false,
+        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
+        "Joint panel: canonical id of measure A (horizontal axis).";
+    joint_b: String = "procrustes-angular-score".into(), key "jb", classroom_hidden false,
+        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
+        "Joint panel: canonical id of measure B (vertical axis).";
+    joint_n: u64 = 4, key "jn", classroom_hidden true,
+        check |v| if (2..=20).contains(v) { Ok(()) } else { Err(format!("must be 2 to 20, got {v}")) },
+        "Joint panel: target points per side of the unit square (4(N − 1) targets).";
+    joint_steps: u64 = 50, key "jsteps", classroom_hidden true,
+        check |v| if (1..=5000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 5000, got {v}")) },
+        "Joint panel: Adam steps per target.";
+    cal_measures: Vec<String> = vec!["cka".into(), "nbs".into(), "procrustes-angular-score".into()],
+        key "cal", classroom_hidden false,
+        check |v| if v.is_empty() { Err("needs at least one measure".into()) } else { Ok(()) },
+        "Calibration report: the measures calibrated.";
+    cal_seeds: u64 = 2, key "calseeds", classroom_hidden true,
+        check |v| if (1..=10).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10, got {v}")) },
+        "Calibration report: seeds per measure.";
     pert: String = String::new(), key "pert", classroom_hidden false,
         check |v| parse_pert(v).map(|_| ()),
         "PC perturbation: `pc_scale_angle` entries (1-based PC, amplitude, degrees), comma-separated.";

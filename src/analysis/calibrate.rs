@@ -30,6 +30,8 @@ pub type MeasureFactory<'a> = &'a dyn Fn(&str) -> Result<Box<dyn Measure>, Strin
 #[derive(Clone, Debug)]
 pub struct CalibrateOptions {
     pub seeds: usize,
+    /// Seeds run are `first_seed .. first_seed + seeds` (the page runs one seed per slice).
+    pub first_seed: u64,
     pub lr: f64,
     pub stop: f64,
     pub max_steps: usize,
@@ -42,6 +44,7 @@ impl Default for CalibrateOptions {
     fn default() -> Self {
         CalibrateOptions {
             seeds: 3,
+            first_seed: 0,
             lr: 0.1,
             stop: 0.99,
             max_steps: 1000,
@@ -88,7 +91,8 @@ pub struct Report {
     pub explained_variance_ratio: Vec<f64>,
 }
 
-fn row(
+/// A report line from per-seed values (the page merges its one-seed slices with this).
+pub fn row(
     measure: &str,
     quantity: &str,
     variable: &str,
@@ -155,7 +159,7 @@ pub fn calibrate(
     for id in ids {
         let mut dec: Vec<Vec<Option<f64>>> = vec![Vec::new(); usable.len()];
         let (mut cap10, mut cap1, mut steps) = (Vec::new(), Vec::new(), Vec::new());
-        for seed in 0..opts.seeds as u64 {
+        for seed in opts.first_seed..opts.first_seed + opts.seeds as u64 {
             let measure = make(id)?;
             let distance = measure.direction() == Direction::Distance;
             let y0 = initial_y(target.n, target.p, seed);

@@ -6,8 +6,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub mod decode;
+pub mod joint;
 pub mod perturb;
 pub use decode::{decode_accuracy, score_needed, DecodeSeries};
+pub use joint::{joint_region, CkaNbsBounds, JointSeries};
 pub use perturb::{perturb_sweep, variance_bars, BarLayout, SweepRow};
 
 /// A drawing failure, with the backend's message.

@@ -12,7 +12,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlCanvasElement, KeyboardEvent, MessageEvent, Worker};
 
 use super::dom::{self, js_number_string};
-use super::protocol::{DatasetSummary, PerturbSettings, Report, Request, Response, RunSettings};
+use super::protocol::{
+    CalRow, DatasetSummary, JointSettings, PerturbSettings, Report, Request, Response, RunSettings,
+};
 use crate::data::{datasets, npy::MAX_FILE_BYTES};
 use crate::measures::registry;
 use crate::plot::{self, BarLayout, Style};
@@ -28,6 +30,7 @@ const PLOTS: &[&str] = &[
     "decode-plot",
     "pert-plot",
     "sweep-plot",
+    "joint-plot",
 ];
 /// At most this many PC bars are drawn (and draggable).
 const PERTURB_BARS: usize = 20;
@@ -36,6 +39,17 @@ const PERTURB_BARS: usize = 20;
 type PerturbResult = (String, Vec<String>, Vec<f64>, Vec<Option<f64>>, bool);
 /// The last sweep: (ids, rows of (variance ratio, measured, theory), exact).
 type SweepResult = (Vec<String>, Vec<plot::SweepRow>, bool);
+
+/// The Joint panel's job as the page sees it.
+struct JointView {
+    a: String,
+    b: String,
+    targets: Vec<(f64, f64)>,
+    rank_x: usize,
+    rank_y: usize,
+    /// Per target: trajectory of (A, B) so far and whether it is finished.
+    runs: Vec<(Vec<(f64, f64)>, bool)>,
+}
 
 struct Page {
     doc: Document,
@@ -80,6 +94,13 @@ struct Page {
     decode_not_before: f64,
     /// The object URL of the last exported Y (revoked when replaced).
     y_url: Option<String>,
+    /// The joint job: slices are requested one at a time while `joint_running`.
+    joint: Option<JointView>,
+    joint_running: bool,
+    /// The calibration: (done, total) while running; its rows once finished.
+    cal_running: bool,
+    cal_progress: (usize, usize),
+    cal_rows: Option<Vec<CalRow>>,
 }
 
 thread_local! {
@@ -201,6 +222,13 @@ impl Page {
                 self.dataset = Some(summary);
                 self.last = None;
                 self.sweep = None;
+                self.joint = None;
+                self.set_joint_running(false);
+                self.show_joint_progress();
+                self.cal_rows = None;
+                self.cal_progress = (0, 0);
+                self.set_cal_running(false);
+                self.show_calibration(None);
                 self.decode_meta = (Vec::new(), Vec::new(), Vec::new());
                 self.decode_history.clear();
                 self.show_decode_table();
@@ -313,7 +341,86 @@ impl Page {
                 self.dirty = true;
             }
             Response::YNpy { .. } => {}
+            Response::JointStarted {
+                a,
+                b,
+                targets,
+                rank_x,
+                rank_y,
+            } => {
+                if !self.joint_running {
+                    return;
+                }
+                self.joint = Some(JointView {
+                    a,
+                    b,
+                    runs: vec![(Vec::new(), false); targets.len()],
+                    targets,
+                    rank_x,
+                    rank_y,
+                });
+                self.show_joint_progress();
+                self.send(&Request::JointSlice, None);
+            }
+            Response::JointProgress {
+                index,
+                trajectory,
+                target_done,
+                all_done,
+            } => {
+                if !self.joint_running {
+                    return;
+                }
+                if let Some(j) = self.joint.as_mut() {
+                    if let Some(r) = j.runs.get_mut(index) {
+                        *r = (trajectory, target_done);
+                    }
+                }
+                if all_done {
+                    self.set_joint_running(false);
+                } else {
+                    self.send(&Request::JointSlice, None);
+                }
+                self.show_joint_progress();
+                self.dirty = true;
+            }
+            Response::JointCancelled => {}
+            Response::CalibrateStarted { total, .. } => {
+                if !self.cal_running {
+                    return;
+                }
+                self.cal_progress = (0, total);
+                self.show_calibration(None);
+                self.send(&Request::CalibrateSlice, None);
+            }
+            Response::CalibrateProgress {
+                done,
+                total,
+                last,
+                rows,
+            } => {
+                if !self.cal_running {
+                    return;
+                }
+                self.cal_progress = (done, total);
+                if let Some(rows) = rows {
+                    self.cal_rows = Some(rows);
+                    self.set_cal_running(false);
+                } else {
+                    self.send(&Request::CalibrateSlice, None);
+                }
+                self.show_calibration(Some(&last));
+            }
+            Response::CalibrateCancelled => {}
             Response::Error { message } => {
+                if self.cal_running {
+                    self.set_cal_running(false);
+                    self.show_calibration(None);
+                }
+                if self.joint_running {
+                    self.set_joint_running(false);
+                    self.show_joint_progress();
+                }
                 self.stepping = false;
                 self.pert_inflight = false;
                 self.decode_inflight = false;
@@ -476,6 +583,7 @@ impl Page {
         let style = Style { scale };
         for id in PLOTS {
             if (*id == "sweep-plot" && self.sweep.is_none())
+                || (*id == "joint-plot" && self.joint.is_none())
                 || (matches!(*id, "score-plot" | "pc-plot" | "pc-r2-plot") && self.last.is_none())
             {
                 continue;
@@ -544,6 +652,29 @@ impl Page {
             "sweep-plot" => {
                 if let Some((ids, rows, _)) = &self.sweep {
                     plot::perturb_sweep(root, ids, rows, style).map_err(e)?;
+                }
+            }
+            "joint-plot" => {
+                if let Some(j) = &self.joint {
+                    let runs: Vec<plot::JointSeries> = j
+                        .targets
+                        .iter()
+                        .zip(&j.runs)
+                        .map(|(&target, (traj, done))| plot::JointSeries {
+                            target,
+                            trajectory: traj,
+                            done: *done,
+                        })
+                        .collect();
+                    let bounds = match (j.a.as_str(), j.b.as_str()) {
+                        ("cka", "nbs") | ("nbs", "cka") => Some(plot::CkaNbsBounds {
+                            rank_x: j.rank_x,
+                            rank_y: j.rank_y,
+                            cka_on_x: j.a == "cka",
+                        }),
+                        _ => None,
+                    };
+                    plot::joint_region(root, (&j.a, &j.b), &runs, bounds, style).map_err(e)?;
                 }
             }
             other => return Err(format!("no plot named {other}")),
@@ -712,6 +843,234 @@ impl Page {
     }
 
     /// Number of draggable PC bars for the loaded recording.
+    /// Run: start a joint job with the panel's settings (replacing any running one).
+    fn joint_run(&mut self) {
+        if self.dataset.is_none() {
+            return;
+        }
+        if self.joint_running {
+            self.send(&Request::JointCancel, None);
+        }
+        let s = &self.state;
+        let req = Request::JointStart(JointSettings {
+            a: s.joint_a.clone(),
+            b: s.joint_b.clone(),
+            per_side: s.joint_n as usize,
+            steps: s.joint_steps as usize,
+            lr: s.lr,
+            seed: s.seed,
+        });
+        self.joint = None;
+        self.set_joint_running(true);
+        self.send(&req, None);
+        self.show_joint_progress();
+        self.dirty = true;
+    }
+
+    /// Cancel: no further slice is asked for, and the worker drops the job.
+    fn joint_cancel(&mut self) {
+        if self.joint_running {
+            self.set_joint_running(false);
+            self.send(&Request::JointCancel, None);
+            self.show_joint_progress();
+        }
+    }
+
+    fn set_joint_running(&mut self, running: bool) {
+        self.joint_running = running;
+        if let Some(b) = dom::el(&self.doc, "joint-cancel") {
+            let _ = if running {
+                b.remove_attribute("disabled")
+            } else {
+                b.set_attribute("disabled", "")
+            };
+        }
+        if let Some(b) = dom::el(&self.doc, "joint-run") {
+            let _ = b.set_attribute("aria-busy", if running { "true" } else { "false" });
+        }
+    }
+
+    /// "target 5/12" while running; the state in data attributes for tests.
+    fn show_joint_progress(&self) {
+        let (done, total) = self
+            .joint
+            .as_ref()
+            .map(|j| (j.runs.iter().filter(|r| r.1).count(), j.targets.len()))
+            .unwrap_or((0, 0));
+        let text = match (&self.joint, self.joint_running) {
+            (None, true) => "starting…".to_string(),
+            (None, false) => String::new(),
+            (Some(_), true) => format!("target {}/{total}", (done + 1).min(total)),
+            (Some(_), false) if done == total => format!("done: {total} targets"),
+            (Some(_), false) => format!("cancelled after {done}/{total} targets"),
+        };
+        dom::set_text(&self.doc, "joint-progress", &text);
+        if let Some(e) = dom::el(&self.doc, "joint-progress") {
+            let _ = e.set_attribute("data-done", &done.to_string());
+            let _ = e.set_attribute("data-total", &total.to_string());
+            let state = match (&self.joint, self.joint_running) {
+                (_, true) => "running",
+                (Some(_), false) if done == total => "done",
+                (Some(_), false) => "cancelled",
+                (None, false) => "idle",
+            };
+            let _ = e.set_attribute("data-state", state);
+        }
+    }
+
+    fn cal_run(&mut self) {
+        if self.dataset.is_none() {
+            return;
+        }
+        if self.cal_running {
+            self.send(&Request::CalibrateCancel, None);
+        }
+        let req = Request::CalibrateStart {
+            measures: self.state.cal_measures.clone(),
+            seeds: self.state.cal_seeds as usize,
+            lr: self.state.lr,
+        };
+        self.cal_rows = None;
+        self.cal_progress = (0, 0);
+        self.set_cal_running(true);
+        self.send(&req, None);
+        self.show_calibration(None);
+    }
+
+    fn cal_cancel(&mut self) {
+        if self.cal_running {
+            self.set_cal_running(false);
+            self.send(&Request::CalibrateCancel, None);
+            self.show_calibration(None);
+        }
+    }
+
+    fn set_cal_running(&mut self, running: bool) {
+        self.cal_running = running;
+        if let Some(b) = dom::el(&self.doc, "cal-cancel") {
+            let _ = if running {
+                b.remove_attribute("disabled")
+            } else {
+                b.set_attribute("disabled", "")
+            };
+        }
+    }
+
+    /// Progress ("run 3/6: cka seed 0") and, once done, the report table.
+    fn show_calibration(&self, last: Option<&str>) {
+        let (done, total) = self.cal_progress;
+        let state = if self.cal_running {
+            "running"
+        } else if self.cal_rows.is_some() {
+            "done"
+        } else if total > 0 || done > 0 {
+            "cancelled"
+        } else {
+            "idle"
+        };
+        let text = match state {
+            "running" => match last {
+                Some(l) => format!("run {}/{total} (finished {l})", (done + 1).min(total)),
+                None if total > 0 => format!("run {}/{total}", done + 1),
+                None => "starting…".into(),
+            },
+            "done" => format!("done: {total} runs"),
+            "cancelled" => format!("cancelled after {done}/{total} runs"),
+            _ => String::new(),
+        };
+        dom::set_text(&self.doc, "cal-progress", &text);
+        if let Some(e) = dom::el(&self.doc, "cal-progress") {
+            let _ = e.set_attribute("data-state", state);
+            let _ = e.set_attribute("data-done", &done.to_string());
+            let _ = e.set_attribute("data-total", &total.to_string());
+        }
+        let Some(body) = dom::el(&self.doc, "cal-rows") else {
+            return;
+        };
+        let mut html = String::new();
+        let esc = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let fmt = |v: Option<f64>, steps: bool| match v {
+            Some(v) if steps => format!("{v:.0}"),
+            Some(v) => format!("{v:.3}"),
+            None => "—".into(),
+        };
+        for r in self.cal_rows.iter().flatten() {
+            let steps = r.quantity == "steps_to_stop";
+            let what = match r.quantity.as_str() {
+                "decodable" => format!("score at which <em>{}</em> is decodable", esc(&r.variable)),
+                "capture_pcs_10pct" => "score to capture PCs ≥ 10% of variance".into(),
+                "capture_pcs_1pct" => "score to capture PCs ≥ 1% of variance".into(),
+                "steps_to_stop" => "steps to 0.99".into(),
+                other => esc(other),
+            };
+            let key = if r.variable.is_empty() {
+                format!("cal-{}-{}", r.measure, r.quantity)
+            } else {
+                format!("cal-{}-{}-{}", r.measure, r.quantity, r.variable)
+            };
+            let spread = match (r.min, r.max, r.sd) {
+                (Some(lo), Some(hi), Some(sd)) => {
+                    format!(
+                        "{} – {} (sd {})",
+                        fmt(Some(lo), steps),
+                        fmt(Some(hi), steps),
+                        fmt(Some(sd), false)
+                    )
+                }
+                (Some(lo), Some(hi), None) => {
+                    format!("{} – {}", fmt(Some(lo), steps), fmt(Some(hi), steps))
+                }
+                _ => "—".into(),
+            };
+            html.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th><td>{what}</td><td data-testid=\"{}\" data-value=\"{}\">{}</td><td>{spread}</td><td>{}/{}</td><td class=\"hint\">{}</td></tr>",
+                esc(&r.measure),
+                esc(&key),
+                r.mean.map(js_number_string).unwrap_or_default(),
+                fmt(r.mean, steps),
+                r.reached,
+                r.seeds,
+                esc(&r.note),
+            ));
+        }
+        body.set_inner_html(&html);
+        dom::set_hidden(&self.doc, "cal-table", self.cal_rows.is_none());
+    }
+
+    /// The report as CSV, in `simscope calibrate`'s columns: one row per (measure, quantity,
+    /// variable), per-seed values joined by `;` (empty = not reached).
+    fn export_cal_csv(&self) -> Result<(), String> {
+        let rows = self.cal_rows.as_ref().ok_or("run the calibration first")?;
+        let num = |v: Option<f64>| v.map(js_number_string).unwrap_or_default();
+        let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+        let mut out =
+            String::from("measure,quantity,variable,seeds,reached,mean,sd,min,max,values,note\n");
+        for r in rows {
+            let values: Vec<String> = r.values.iter().map(|v| num(*v)).collect();
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{}\n",
+                r.measure,
+                r.quantity,
+                quote(&r.variable),
+                r.seeds,
+                r.reached,
+                num(r.mean),
+                num(r.sd),
+                num(r.min),
+                num(r.max),
+                values.join(";"),
+                quote(&r.note),
+            ));
+        }
+        let name = format!("simscope-calibration-{}.csv", self.state.dataset);
+        dom::download_bytes(&self.doc, out.as_bytes(), &name).map_err(|e| format!("{e:?}"))
+    }
+
     fn bar_count(&self) -> usize {
         self.dataset
             .as_ref()
@@ -958,12 +1317,21 @@ impl Page {
         if let Some(e) = dom::select(&self.doc, "optimizer-select") {
             e.set_value(&s.optimizer);
         }
+        if let Some(e) = dom::select(&self.doc, "joint-a-select") {
+            e.set_value(&s.joint_a);
+        }
+        if let Some(e) = dom::select(&self.doc, "joint-b-select") {
+            e.set_value(&s.joint_b);
+        }
         for (id, v) in [
             ("lr-input", s.lr.to_string()),
             ("seed-input", s.seed.to_string()),
             ("stop-input", s.stop.to_string()),
             ("speed-input", s.speed.to_string()),
             ("decode-every-input", s.decode_every.to_string()),
+            ("joint-n-input", s.joint_n.to_string()),
+            ("joint-steps-input", s.joint_steps.to_string()),
+            ("cal-seeds-input", s.cal_seeds.to_string()),
         ] {
             if let Some(e) = dom::input(&self.doc, id) {
                 e.set_value(&v);
@@ -977,6 +1345,17 @@ impl Page {
                 {
                     let id = b.get_attribute("data-watch").unwrap_or_default();
                     b.set_checked(s.watch.contains(&id));
+                }
+            }
+        }
+        if let Ok(boxes) = self.doc.query_selector_all("[data-cal]") {
+            for k in 0..boxes.length() {
+                if let Some(b) = boxes
+                    .get(k)
+                    .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+                {
+                    let id = b.get_attribute("data-cal").unwrap_or_default();
+                    b.set_checked(s.cal_measures.contains(&id));
                 }
             }
         }
@@ -1173,6 +1552,8 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         .map(|e| (e.id.clone(), e.id))
         .collect();
     dom::fill_select(&doc, "measure-select", &measures);
+    dom::fill_select(&doc, "joint-a-select", &measures);
+    dom::fill_select(&doc, "joint-b-select", &measures);
 
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())
@@ -1213,6 +1594,11 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         y_url: None,
         decode_sent_at: 0.0,
         decode_not_before: 0.0,
+        joint: None,
+        joint_running: false,
+        cal_running: false,
+        cal_progress: (0, 0),
+        cal_rows: None,
     };
     page.apply_state_to_controls();
     PAGE.with(|p| *p.borrow_mut() = Some(page));
@@ -1293,6 +1679,49 @@ fn wire_controls(doc: &Document) -> Result<(), JsValue> {
             p.dirty = true;
         });
     })?;
+    dom::on(doc, "joint-run", "click", |_: web_sys::Event| {
+        with_page(|p| p.joint_run());
+    })?;
+    dom::on(doc, "joint-cancel", "click", |_: web_sys::Event| {
+        with_page(|p| p.joint_cancel());
+    })?;
+    dom::on(doc, "cal-run", "click", |_: web_sys::Event| {
+        with_page(|p| p.cal_run());
+    })?;
+    dom::on(doc, "cal-cancel", "click", |_: web_sys::Event| {
+        with_page(|p| p.cal_cancel());
+    })?;
+    dom::on(doc, "cal-csv", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            if let Err(e) = p.export_cal_csv() {
+                show_error(&p.doc, &format!("export: {e}"));
+            }
+        });
+    })?;
+    if let Ok(boxes) = doc.query_selector_all("[data-cal]") {
+        for k in 0..boxes.length() {
+            if let Some(b) = boxes.get(k) {
+                dom::listen(&b, "change", |_: web_sys::Event| {
+                    with_page(|p| {
+                        let mut ids = Vec::new();
+                        if let Ok(all) = p.doc.query_selector_all("[data-cal]") {
+                            for j in 0..all.length() {
+                                if let Some(i) = all
+                                    .get(j)
+                                    .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+                                {
+                                    if i.checked() {
+                                        ids.push(i.get_attribute("data-cal").unwrap_or_default());
+                                    }
+                                }
+                            }
+                        }
+                        p.set_field("cal", &ids.join(","));
+                    });
+                })?;
+            }
+        }
+    }
     dom::on(doc, "error-close", "click", |_: web_sys::Event| {
         with_page(|p| dom::set_hidden(&p.doc, "error", true));
     })?;
@@ -1305,6 +1734,11 @@ fn wire_controls(doc: &Document) -> Result<(), JsValue> {
         ("stop-input", "stop"),
         ("speed-input", "speed"),
         ("decode-every-input", "decode"),
+        ("joint-a-select", "ja"),
+        ("joint-b-select", "jb"),
+        ("joint-n-input", "jn"),
+        ("joint-steps-input", "jsteps"),
+        ("cal-seeds-input", "calseeds"),
     ] {
         dom::on(doc, id, "change", move |ev: web_sys::Event| {
             let value = ev

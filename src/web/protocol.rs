@@ -34,6 +34,49 @@ pub enum Request {
         max_pcs: usize,
         seed: u64,
     },
+    /// Start a joint job (spec §7): every perimeter target from one shared Y₀, run in slices.
+    JointStart(JointSettings),
+    /// Run the next slice of the joint job (~30 ms of steps), answered by `JointProgress`.
+    JointSlice,
+    /// Drop the joint job; a later `JointSlice` finds none.
+    JointCancel,
+    /// Start a calibration report (`analysis::calibrate`) on the loaded recording and labels.
+    CalibrateStart {
+        measures: Vec<String>,
+        seeds: usize,
+        lr: f64,
+    },
+    /// Run the next (measure, seed) of the calibration, answered by `CalibrateProgress`.
+    CalibrateSlice,
+    /// Drop the calibration job.
+    CalibrateCancel,
+}
+
+/// One line of the calibration report (see `analysis::calibrate::ReportRow`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CalRow {
+    pub measure: String,
+    pub quantity: String,
+    pub variable: String,
+    pub values: Vec<Option<f64>>,
+    pub reached: usize,
+    pub seeds: usize,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub note: String,
+}
+
+/// What the Joint panel asks for.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JointSettings {
+    pub a: String,
+    pub b: String,
+    pub per_side: usize,
+    pub steps: usize,
+    pub lr: f64,
+    pub seed: u64,
 }
 
 /// A perturbation of X's PCs and the measures to score it with.
@@ -101,6 +144,35 @@ pub enum Response {
     },
     /// Y as `.npy` bytes (alongside, in `bytes`), to be saved as `name`.
     YNpy { name: String },
+    /// A joint job started: canonical ids, its targets, the ranks of X and Y₀ (for the
+    /// analytic CKA–NBS bounds).
+    JointStarted {
+        a: String,
+        b: String,
+        targets: Vec<(f64, f64)>,
+        rank_x: usize,
+        rank_y: usize,
+    },
+    /// After a slice: target `index`'s trajectory of (A, B) so far, and whether it is done.
+    JointProgress {
+        index: usize,
+        trajectory: Vec<(f64, f64)>,
+        target_done: bool,
+        all_done: bool,
+    },
+    /// The joint job was dropped.
+    JointCancelled,
+    /// A calibration started: `total` (measure, seed) runs.
+    CalibrateStarted { measures: Vec<String>, total: usize },
+    /// After a run: `done` of `total`, what ran, and the report's rows once all are done.
+    CalibrateProgress {
+        done: usize,
+        total: usize,
+        last: String,
+        rows: Option<Vec<CalRow>>,
+    },
+    /// The calibration job was dropped.
+    CalibrateCancelled,
     /// The request failed; the worker's previous state is unchanged.
     Error { message: String },
 }

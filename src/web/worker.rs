@@ -9,9 +9,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::protocol::{DatasetSummary, PerturbSettings, Report, Request, Response, RunSettings};
+use super::protocol::{
+    CalRow, DatasetSummary, JointSettings, PerturbSettings, Report, Request, Response, RunSettings,
+};
+use crate::analysis::calibrate::{self, CalibrateOptions, ReportRow};
 use crate::analysis::captured;
 use crate::analysis::decode::{self, DecodeOptions};
+use crate::analysis::joint;
 use crate::analysis::perturb::{self, Perturbation};
 use crate::data::{self, datasets, Recording};
 use crate::measures::registry;
@@ -25,10 +29,34 @@ struct Loaded {
     reference: Option<(Vec<Option<f64>>, Vec<f64>)>,
 }
 
+/// A joint job in progress: one target at a time, its session kept between slices.
+struct JointJob {
+    settings: JointSettings,
+    target: Arc<Target>,
+    y0: DMatrix<f64>,
+    targets: Vec<(f64, f64)>,
+    index: usize,
+    session: Option<Session>,
+}
+
+/// A slice runs steps until this much time has passed (ms), so a cancel or a step request
+/// waits at most this long.
+const SLICE_MS: f64 = 30.0;
+
+/// A calibration in progress: one (measure, seed) run per slice.
+struct CalJob {
+    lr: f64,
+    runs: Vec<(String, u64)>,
+    /// Rows of each finished run, in run order.
+    done: Vec<Vec<ReportRow>>,
+}
+
 #[derive(Default)]
 struct Worker {
     loaded: Option<Loaded>,
     session: Option<Session>,
+    joint: Option<JointJob>,
+    calibration: Option<CalJob>,
 }
 
 thread_local! {
@@ -76,6 +104,50 @@ impl Worker {
                 Ok(Response::Report(report_of(session, &r)))
             }
             Request::Perturb(p) => self.perturb(p),
+            Request::JointStart(js) => self.joint_start(js),
+            Request::JointSlice => self.joint_slice(),
+            Request::JointCancel => {
+                self.joint = None;
+                Ok(Response::JointCancelled)
+            }
+            Request::CalibrateStart {
+                measures,
+                seeds,
+                lr,
+            } => {
+                let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
+                let target = loaded.target.clone();
+                let mut ids = Vec::new();
+                for id in &measures {
+                    let (c, _) = registry::resolve(id).map_err(|e| e.to_string())?;
+                    registry::prepare(&c, target.clone(), target.p).map_err(|e| e.to_string())?;
+                    if !ids.contains(&c) {
+                        ids.push(c);
+                    }
+                }
+                if ids.is_empty() || !(1..=10).contains(&seeds) {
+                    return Err("calibration needs a measure and 1 to 10 seeds".into());
+                }
+                let runs: Vec<(String, u64)> = ids
+                    .iter()
+                    .flat_map(|id| (0..seeds as u64).map(move |s| (id.clone(), s)))
+                    .collect();
+                let total = runs.len();
+                self.calibration = Some(CalJob {
+                    lr,
+                    runs,
+                    done: Vec::new(),
+                });
+                Ok(Response::CalibrateStarted {
+                    measures: ids,
+                    total,
+                })
+            }
+            Request::CalibrateSlice => self.calibrate_slice(),
+            Request::CalibrateCancel => {
+                self.calibration = None;
+                Ok(Response::CalibrateCancelled)
+            }
             Request::Decode => self.decode(),
             Request::ExportY => {
                 let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
@@ -119,6 +191,159 @@ impl Worker {
                 })
             }
         }
+    }
+
+    fn joint_start(&mut self, js: JointSettings) -> Result<Response, String> {
+        let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
+        let target = loaded.target.clone();
+        let (a, _) = registry::resolve(&js.a).map_err(|e| e.to_string())?;
+        let (b, _) = registry::resolve(&js.b).map_err(|e| e.to_string())?;
+        // Fail now, not in the first slice, if a measure does not apply.
+        for id in [&a, &b] {
+            registry::prepare(id, target.clone(), target.p).map_err(|e| e.to_string())?;
+        }
+        if !(2..=20).contains(&js.per_side) {
+            return Err("points per side must be 2 to 20".into());
+        }
+        let y0 = initial_y(target.n, target.p, js.seed);
+        let targets = joint::perimeter_targets(js.per_side);
+        let (rank_x, rank_y) = (target.rank(), joint::centred_rank(&y0));
+        self.joint = Some(JointJob {
+            settings: JointSettings {
+                a: a.clone(),
+                b: b.clone(),
+                ..js
+            },
+            target,
+            y0,
+            targets: targets.clone(),
+            index: 0,
+            session: None,
+        });
+        Ok(Response::JointStarted {
+            a,
+            b,
+            targets,
+            rank_x,
+            rank_y,
+        })
+    }
+
+    /// Run the current target for about `SLICE_MS`, then report its trajectory so far.
+    fn joint_slice(&mut self) -> Result<Response, String> {
+        // A slice that crosses a cancel (or a new recording) finds no job: nothing to do.
+        let Some(job) = self.joint.as_mut() else {
+            return Ok(Response::JointCancelled);
+        };
+        let index = job.index;
+        let steps = job.settings.steps;
+        if job.session.is_none() {
+            let (ta, tb) = job.targets[index];
+            let t = job.target.clone();
+            let prepare = |id: &str| {
+                registry::prepare(id, t.clone(), t.p)
+                    .map(|(m, _)| m)
+                    .map_err(|e| e.to_string())
+            };
+            let objective = Objective::Joint {
+                a: prepare(&job.settings.a)?,
+                b: prepare(&job.settings.b)?,
+                target_a: ta,
+                target_b: tb,
+            };
+            let options = SessionOptions {
+                lr: job.settings.lr,
+                max_steps: Some(steps),
+                ..SessionOptions::default()
+            };
+            job.session = Some(Session::with_options(
+                t.clone(),
+                objective,
+                job.y0.clone(),
+                options,
+            ));
+        }
+        let session = job.session.as_mut().expect("just made");
+        let start = js_sys::Date::now();
+        while session.report().step < steps && session.stopped().is_none() {
+            session.step(1);
+            if js_sys::Date::now() - start > SLICE_MS {
+                break;
+            }
+        }
+        let target_done = session.report().step >= steps || session.stopped().is_some();
+        let trajectory = session
+            .history()
+            .iter()
+            .map(|r| (r.parts[0], r.parts[1]))
+            .collect();
+        if target_done {
+            job.session = None;
+            job.index += 1;
+        }
+        let all_done = job.index >= job.targets.len();
+        if all_done {
+            self.joint = None;
+        }
+        Ok(Response::JointProgress {
+            index,
+            trajectory,
+            target_done,
+            all_done,
+        })
+    }
+
+    /// One (measure, seed) run of `analysis::calibrate`; the merged report after the last.
+    fn calibrate_slice(&mut self) -> Result<Response, String> {
+        let Some(job) = self.calibration.as_mut() else {
+            return Ok(Response::CalibrateCancelled);
+        };
+        let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
+        let rec = &loaded.recording;
+        let target = loaded.target.clone();
+        let k = job.done.len();
+        let (id, seed) = job.runs[k].clone();
+        let opts = CalibrateOptions {
+            seeds: 1,
+            first_seed: seed,
+            lr: job.lr,
+            ..CalibrateOptions::default()
+        };
+        let make = |m: &str| {
+            registry::prepare(m, target.clone(), target.p)
+                .map(|(m, _)| m)
+                .map_err(|e| e.to_string())
+        };
+        let result = calibrate::calibrate(
+            &target,
+            &rec.data,
+            rec.time_steps(),
+            &rec.labels,
+            std::slice::from_ref(&id),
+            &make,
+            &opts,
+            |_| {},
+        );
+        let report = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.calibration = None;
+                return Err(format!("calibration: {e}"));
+            }
+        };
+        job.done.push(report.rows);
+        let total = job.runs.len();
+        let done = job.done.len();
+        let rows = (done == total).then(|| merge_calibration(&job.runs, &job.done));
+        if rows.is_some() {
+            self.calibration = None;
+        }
+        Ok(Response::CalibrateProgress {
+            done,
+            total,
+            last: format!("{id} seed {seed}"),
+            rows,
+        })
     }
 
     fn decode(&mut self) -> Result<Response, String> {
@@ -195,6 +420,8 @@ impl Worker {
         let s = summary(&loaded, warnings);
         self.loaded = Some(loaded);
         self.session = None;
+        self.joint = None;
+        self.calibration = None;
         Ok(Response::Loaded(s))
     }
 
@@ -234,6 +461,55 @@ impl Worker {
             report,
         })
     }
+}
+
+/// Merge one-seed reports into one row per (measure, quantity, variable), values over seeds.
+fn merge_calibration(runs: &[(String, u64)], done: &[Vec<ReportRow>]) -> Vec<CalRow> {
+    let mut keys: Vec<(String, String, String, String)> = Vec::new();
+    for rows in done {
+        for r in rows {
+            let key = (
+                r.measure.clone(),
+                r.quantity.clone(),
+                r.variable.clone(),
+                r.note.clone(),
+            );
+            if !keys
+                .iter()
+                .any(|k| k.0 == key.0 && k.1 == key.1 && k.2 == key.2)
+            {
+                keys.push(key);
+            }
+        }
+    }
+    keys.into_iter()
+        .map(|(m, q, v, note)| {
+            let values: Vec<Option<f64>> = runs
+                .iter()
+                .zip(done)
+                .filter(|((id, _), _)| *id == m)
+                .map(|(_, rows)| {
+                    rows.iter()
+                        .find(|r| r.quantity == q && r.variable == v)
+                        .and_then(|r| r.values.first().copied().flatten())
+                })
+                .collect();
+            let r = calibrate::row(&m, &q, &v, values, note);
+            CalRow {
+                measure: r.measure,
+                quantity: r.quantity,
+                variable: r.variable,
+                values: r.values,
+                reached: r.reached,
+                seeds: r.seeds,
+                mean: r.mean,
+                sd: r.sd,
+                min: r.min,
+                max: r.max,
+                note: r.note,
+            }
+        })
+        .collect()
 }
 
 /// The measures among `ids` that apply to Y of X's width, with their canonical ids (the

@@ -1,0 +1,194 @@
+//! The Joint panel's plot (spec §7): which (A, B) pairs can a Y reach? Each perimeter target's
+//! trajectory (light), the final points joined in perimeter order (the boundary of the
+//! reachable region), the targets, dashed 0.9 lines, and, for CKA against NBS, the analytic
+//! bounds.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{err, PlotError, Style, PALETTE};
+use crate::analysis::joint::nbs_bounds_given_cka;
+
+/// One perimeter target and its trajectory of (A, B) so far.
+pub struct JointSeries<'a> {
+    pub target: (f64, f64),
+    pub trajectory: &'a [(f64, f64)],
+    /// The run reached its last step (its last point is on the boundary).
+    pub done: bool,
+}
+
+/// Where the analytic CKA–NBS bounds go: the ranks of X and Y₀, and whether CKA is on the
+/// horizontal axis (`true`) or the vertical one.
+#[derive(Clone, Copy, Debug)]
+pub struct CkaNbsBounds {
+    pub rank_x: usize,
+    pub rank_y: usize,
+    pub cka_on_x: bool,
+}
+
+/// A dashed segment from `a` to `b` in data coordinates, `n` dashes.
+fn dashes(a: (f64, f64), b: (f64, f64), n: usize) -> Vec<Vec<(f64, f64)>> {
+    (0..n)
+        .map(|k| {
+            let t0 = k as f64 / n as f64;
+            let t1 = (k as f64 + 0.5) / n as f64;
+            let p = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            vec![p(t0), p(t1)]
+        })
+        .collect()
+}
+
+pub fn joint_region<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    names: (&str, &str),
+    runs: &[JointSeries],
+    bounds: Option<CkaNbsBounds>,
+    style: Style,
+) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(style.px(8.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(44.0))
+        .build_cartesian_2d(-0.02f64..1.02f64, -0.02f64..1.02f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(names.0)
+        .y_desc(names.1)
+        .label_style(("sans-serif", style.font(12.0)))
+        .axis_desc_style(("sans-serif", style.font(13.0)))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(228, 230, 234))
+        .draw()
+        .map_err(err)?;
+    let grey = RGBColor(120, 120, 120);
+    for seg in
+        dashes((0.9, 0.0), (0.9, 1.0), 25)
+            .into_iter()
+            .chain(dashes((0.0, 0.9), (1.0, 0.9), 25))
+    {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                seg,
+                grey.stroke_width(style.px(1.0)),
+            )))
+            .map_err(err)?;
+    }
+    if let Some(b) = bounds {
+        let green = PALETTE[2];
+        let curve = |hi: bool| -> Vec<(f64, f64)> {
+            (0..=100)
+                .map(|k| {
+                    let cka = k as f64 / 100.0;
+                    let (lo_n, hi_n) = nbs_bounds_given_cka(cka, b.rank_x, b.rank_y);
+                    let nbs = if hi { hi_n } else { lo_n };
+                    if b.cka_on_x {
+                        (cka, nbs)
+                    } else {
+                        (nbs, cka)
+                    }
+                })
+                .collect()
+        };
+        for hi in [false, true] {
+            let s = chart
+                .draw_series(LineSeries::new(
+                    curve(hi),
+                    green.stroke_width(style.px(2.0)),
+                ))
+                .map_err(err)?;
+            if !hi {
+                s.label("analytic CKA–NBS bounds").legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], green.stroke_width(3))
+                });
+            }
+        }
+    }
+    let light = PALETTE[0].mix(0.25);
+    for r in runs {
+        // At most ~200 points per trajectory (plus the last) keep each frame cheap.
+        let stride = r.trajectory.len().div_ceil(200).max(1);
+        let last = r.trajectory.len().saturating_sub(1);
+        chart
+            .draw_series(LineSeries::new(
+                r.trajectory
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| k % stride == 0 || *k == last)
+                    .map(|(_, p)| *p)
+                    .filter(|p| p.0.is_finite() && p.1.is_finite()),
+                light.stroke_width(style.px(1.0)),
+            ))
+            .map_err(err)?;
+    }
+    let red = PALETTE[3];
+    chart
+        .draw_series(
+            runs.iter()
+                .map(|r| Cross::new(r.target, style.px(4.0), red.stroke_width(style.px(1.0)))),
+        )
+        .map_err(err)?
+        .label("targets")
+        .legend(move |(x, y)| Cross::new((x + 8, y), 4, red.stroke_width(1)));
+    let finals: Vec<(f64, f64)> = runs
+        .iter()
+        .filter(|r| r.done)
+        .filter_map(|r| r.trajectory.last().copied())
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    let all_done = !runs.is_empty() && runs.iter().all(|r| r.done);
+    let mut boundary = finals.clone();
+    if all_done && !finals.is_empty() {
+        boundary.push(finals[0]);
+    }
+    let dark = PALETTE[0];
+    chart
+        .draw_series(LineSeries::new(boundary, dark.stroke_width(style.px(2.0))))
+        .map_err(err)?
+        .label("reached (perimeter order)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], dark.stroke_width(3)));
+    chart
+        .draw_series(
+            finals
+                .iter()
+                .map(|&p| Circle::new(p, style.px(3.0), dark.filled())),
+        )
+        .map_err(err)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", style.font(11.0)))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_to_svg_with_bounds() {
+        let traj = [(0.1, 0.2), (0.5, 0.6)];
+        let runs = [JointSeries {
+            target: (1.0, 1.0),
+            trajectory: &traj,
+            done: true,
+        }];
+        let mut text = String::new();
+        {
+            let root = SVGBackend::with_string(&mut text, (300, 200)).into_drawing_area();
+            let b = CkaNbsBounds {
+                rank_x: 3,
+                rank_y: 5,
+                cka_on_x: true,
+            };
+            joint_region(&root, ("cka", "nbs"), &runs, Some(b), Style::default()).unwrap();
+        }
+        assert!(text.contains("<svg"));
+        assert!(text.contains("analytic"));
+    }
+}

@@ -1,0 +1,77 @@
+// The calibration report: one button runs `analysis::calibrate` in the worker, one
+// (measure, seed) run per slice with progress, then shows the table and exports it as CSV.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { openSite, waitValue, ARTIFACTS } from './harness.mjs';
+
+let site;
+before(async () => { site = await openSite(); });
+after(async () => { await site?.close(); });
+
+const sel = (id) => `[data-testid="${id}"]`;
+const progress = (page) => page.$eval(sel('cal-progress'), (e) => ({
+  state: e.dataset.state, done: Number(e.dataset.done), total: Number(e.dataset.total), text: e.textContent,
+}));
+
+test('one button: progress, then the table per measure, then the CSV', async () => {
+  const { page, url } = site;
+  await page.goto(url);
+  await waitValue(page, 'score-cka', 'v > 0');
+  const checked = await page.$$eval('[data-cal]', (bs) => bs.filter((b) => b.checked).map((b) => b.dataset.cal));
+  assert.deepEqual(checked, ['cka', 'nbs', 'procrustes-angular-score']);
+  assert.equal(await page.inputValue(sel('cal-seeds-input')), '2');
+  await page.click(sel('cal-run'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="cal-progress"]').dataset.state === 'done',
+    null, { timeout: 120000 });
+  const p = await progress(page);
+  assert.equal(p.total, 6, '3 measures × 2 seeds');
+  assert.equal(p.done, 6);
+  assert.equal(await page.$eval(sel('cal-table'), (t) => t.hidden), false);
+  for (const m of ['cka', 'nbs', 'procrustes-angular-score']) {
+    for (const q of ['capture_pcs_10pct', 'capture_pcs_1pct', 'steps_to_stop', 'decodable-choice', 'decodable-stimulus']) {
+      assert.ok(await page.$(sel(`cal-${m}-${q}`)), `row ${m} ${q}`);
+    }
+    const steps = Number(await page.getAttribute(sel(`cal-${m}-steps_to_stop`), 'data-value'));
+    assert.ok(steps > 0 && steps <= 1000, `${m} steps to 0.99: ${steps}`);
+    const cap = await page.getAttribute(sel(`cal-${m}-capture_pcs_10pct`), 'data-value');
+    assert.ok(cap === '' || (Number(cap) > 0 && Number(cap) <= 1), `${m} capture score ${cap}`);
+  }
+  await page.locator('#cal-panel').screenshot({ path: `${ARTIFACTS}/calibration.png` });
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(sel('cal-csv'))]);
+  assert.match(d.suggestedFilename(), /^simscope-calibration-toy2d\.csv$/);
+  const path = `${ARTIFACTS}/${d.suggestedFilename()}`;
+  await d.saveAs(path);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'measure,quantity,variable,seeds,reached,mean,sd,min,max,values,note');
+  assert.equal(lines.length, 1 + 3 * 5, 'per measure: 2 variables + 2 capture rows + steps');
+  const row = lines.find((l) => l.startsWith('cka,steps_to_stop,'));
+  const mean = Number(row.split(',')[5]);
+  assert.equal(mean, Number(await page.getAttribute(sel('cal-cka-steps_to_stop'), 'data-value')));
+});
+
+test('Cancel stops the calibration between runs and frees the worker', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#calseeds=10&stop=2`);
+  await waitValue(page, 'score-cka', 'v > 0');
+  await page.click(sel('cal-run'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="cal-progress"]').dataset.total === '30');
+  await page.click(sel('cal-cancel'));
+  const p = await progress(page);
+  assert.equal(p.state, 'cancelled');
+  assert.match(p.text, /cancelled after \d+\/30 runs/);
+  const before = Number(await page.getAttribute(sel('step-count'), 'data-value'));
+  await page.click(sel('step'));
+  await waitValue(page, 'step-count', `v > ${before}`, 5000);
+  await page.waitForTimeout(500);
+  const after = await progress(page);
+  assert.equal(after.state, 'cancelled');
+  assert.equal(after.done, p.done, 'no run finishes after Cancel');
+  assert.equal(await page.$eval(sel('cal-table'), (t) => t.hidden), true);
+  assert.match(await page.evaluate(() => location.hash), /calseeds=10/);
+});
+
+test('no console errors and no request outside the page origin', () => {
+  assert.deepEqual(site.problems, []);
+});
