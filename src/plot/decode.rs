@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{err, PlotError, Style, PALETTE};
+use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
 use crate::analysis::decode::decodable_threshold;
 
 /// One task variable's decoding curve.
@@ -49,22 +49,17 @@ pub fn decode_accuracy<DB: DrawingBackend>(
     }
     let pad = 0.02 * (hi - lo);
     let (lo, hi) = (lo - pad, hi + pad);
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(44.0))
+    let mut chart = frame(root, style, 44.0)
         .build_cartesian_2d(lo..hi, 0.0..1.05)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("score")
-        .y_desc("decoding accuracy from Y")
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
-        .draw()
-        .map_err(err)?;
+    styled_mesh(
+        &mut chart.configure_mesh(),
+        "score",
+        "decoding accuracy from Y",
+        style,
+    )
+    .draw()
+    .map_err(err)?;
     for (j, s) in series.iter().enumerate() {
         let color = PALETTE[j % PALETTE.len()];
         if s.chance.is_finite() {
@@ -120,14 +115,7 @@ pub fn decode_accuracy<DB: DrawingBackend>(
             });
     }
     if !series.is_empty() {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", style.font(12.0)))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
     }
     root.present().map_err(err)
 }

@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, PlotError, Style, PALETTE};
+use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
 use crate::analysis::joint::nbs_bounds_given_cka;
 
 /// One perimeter target and its trajectory of (A, B) so far.
@@ -46,20 +46,10 @@ pub fn joint_region<DB: DrawingBackend>(
     style: Style,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(44.0))
+    let mut chart = frame(root, style, 44.0)
         .build_cartesian_2d(-0.02f64..1.02f64, -0.02f64..1.02f64)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(names.0)
-        .y_desc(names.1)
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
+    styled_mesh(&mut chart.configure_mesh(), names.0, names.1, style)
         .draw()
         .map_err(err)?;
     let grey = RGBColor(120, 120, 120);
@@ -155,14 +145,7 @@ pub fn joint_region<DB: DrawingBackend>(
                 .map(|&p| Circle::new(p, style.px(3.0), dark.filled())),
         )
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", style.font(11.0)))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight, 11.0, style)?;
     root.present().map_err(err)
 }
 

@@ -2,6 +2,9 @@
 //! and tests. Functions take plain data (never a session) so every face can reuse them.
 
 use nalgebra::DMatrix;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::CoordTranslate;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -57,6 +60,57 @@ impl Style {
     }
 }
 
+/// The frame every plot shares: margins and label areas scaled for the pixel ratio.
+fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    style: Style,
+    y_label_width: f64,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.margin(style.px(8.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(y_label_width));
+    b
+}
+
+/// The shared look of axes and grid (no minor lines, light major lines); callers may chain
+/// more settings before `draw()`.
+fn styled_mesh<'a, 'b, 'm, X, Y, XT, YT, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    x_desc: &str,
+    y_desc: &str,
+    style: Style,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", style.font(12.0)))
+        .axis_desc_style(("sans-serif", style.font(13.0)))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(228, 230, 234))
+}
+
+/// The shared legend box.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font: f64,
+    style: Style,
+) -> Result<(), PlotError> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", style.font(font)))
+        .position(position)
+        .draw()
+        .map_err(err)
+}
+
 /// Score against optimisation step, one line per named series.
 pub fn score_trace<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -77,20 +131,10 @@ pub fn score_trace<DB: DrawingBackend>(
             hi = hi.max(v);
         }
     }
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(44.0))
+    let mut chart = frame(root, style, 44.0)
         .build_cartesian_2d(0..max_step, lo..hi)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc("score")
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
+    styled_mesh(&mut chart.configure_mesh(), "step", "score", style)
         .draw()
         .map_err(err)?;
     for (k, (name, points)) in series.iter().enumerate() {
@@ -107,14 +151,7 @@ pub fn score_trace<DB: DrawingBackend>(
             });
     }
     if series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", style.font(12.0)))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
     }
     root.present().map_err(err)
 }
@@ -157,24 +194,15 @@ pub fn pc_trajectories<DB: DrawingBackend>(
         lo[d] -= pad;
         hi[d] += pad;
     }
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(44.0))
+    let mut chart = frame(root, style, 44.0)
         .build_cartesian_2d(lo[0]..hi[0], lo[1]..hi[1])
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("PC1 of X")
-        .y_desc(if dims > 1 {
-            "PC2 of X"
-        } else {
-            "(X has one PC)"
-        })
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
+    let y_desc = if dims > 1 {
+        "PC2 of X"
+    } else {
+        "(X has one PC)"
+    };
+    styled_mesh(&mut chart.configure_mesh(), "PC1 of X", y_desc, style)
         .draw()
         .map_err(err)?;
     for c in 0..conditions {
@@ -258,22 +286,17 @@ pub fn pc_capture<DB: DrawingBackend>(
         hi = 1.0;
     }
     let pad = 0.02 * (hi - lo);
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(44.0))
+    let mut chart = frame(root, style, 44.0)
         .build_cartesian_2d((lo - pad)..(hi + pad), 0.0..1.0)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("score")
-        .y_desc("R² of X's PC from Y")
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
-        .draw()
-        .map_err(err)?;
+    styled_mesh(
+        &mut chart.configure_mesh(),
+        "score",
+        "R² of X's PC from Y",
+        style,
+    )
+    .draw()
+    .map_err(err)?;
     let k = points
         .iter()
         .map(|(_, r)| r.len())
@@ -308,14 +331,7 @@ pub fn pc_capture<DB: DrawingBackend>(
         }
     }
     if k > 0 {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", style.font(12.0)))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, 12.0, style)?;
     }
     root.present().map_err(err)
 }

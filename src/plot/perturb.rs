@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, PlotError, Style, PALETTE};
+use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
 
 /// Where the bars were drawn, in backend pixels, so a pointer position can be mapped back to
 /// a bar and a variance. The y axis is log10 of the explained-variance ratio.
@@ -75,26 +75,21 @@ pub fn variance_bars<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let m = ratios.len().max(1);
     let (lo, hi) = bar_range(ratios);
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(52.0))
+    let mut chart = frame(root, style, 52.0)
         .build_cartesian_2d(-0.5..(m as f64 - 0.5), lo..hi)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("PC of X")
-        .y_desc("variance ratio (log)")
-        .x_labels(m.min(12))
-        .x_label_formatter(&|v| format!("{}", v.round() as i64 + 1))
-        .y_label_formatter(&|v| format!("1e{}", v.round() as i64))
-        .y_labels(((hi - lo) as usize + 1).min(10))
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
-        .draw()
-        .map_err(err)?;
+    styled_mesh(
+        &mut chart.configure_mesh(),
+        "PC of X",
+        "variance ratio (log)",
+        style,
+    )
+    .x_labels(m.min(12))
+    .x_label_formatter(&|v| format!("{}", v.round() as i64 + 1))
+    .y_label_formatter(&|v| format!("1e{}", v.round() as i64))
+    .y_labels(((hi - lo) as usize + 1).min(10))
+    .draw()
+    .map_err(err)?;
     let (blue, orange) = (PALETTE[0], PALETTE[1]);
     for (k, &r) in ratios.iter().enumerate() {
         let a = scales.get(k).copied().unwrap_or(1.0);
@@ -185,22 +180,17 @@ pub fn perturb_sweep<DB: DrawingBackend>(
         }
     }
     let pad = 0.05 * (xhi - xlo);
-    let mut chart = ChartBuilder::on(root)
-        .margin(style.px(8.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(44.0))
+    let mut chart = frame(root, style, 44.0)
         .build_cartesian_2d((xlo - pad)..(xhi + pad), ylo..yhi)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("variance ratio of the decorrelated PC (log10)")
-        .y_desc("score")
-        .label_style(("sans-serif", style.font(12.0)))
-        .axis_desc_style(("sans-serif", style.font(13.0)))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(228, 230, 234))
-        .draw()
-        .map_err(err)?;
+    styled_mesh(
+        &mut chart.configure_mesh(),
+        "variance ratio of the decorrelated PC (log10)",
+        "score",
+        style,
+    )
+    .draw()
+    .map_err(err)?;
     for (j, id) in ids.iter().enumerate() {
         let color = PALETTE[j % PALETTE.len()];
         let theory: Vec<(f64, f64)> = logs
@@ -227,14 +217,7 @@ pub fn perturb_sweep<DB: DrawingBackend>(
             .map_err(err)?;
     }
     if !ids.is_empty() {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", style.font(12.0)))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
     }
     root.present().map_err(err)
 }
