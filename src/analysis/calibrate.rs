@@ -55,7 +55,7 @@ impl Default for CalibrateOptions {
 }
 
 /// One line of the report: a quantity for one measure, over seeds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct ReportRow {
     pub measure: String,
     /// `decodable`, `capture_pcs_10pct`, `capture_pcs_1pct` or `steps_to_stop`.

@@ -52,21 +52,8 @@ pub enum Request {
     CalibrateCancel,
 }
 
-/// One line of the calibration report (see `analysis::calibrate::ReportRow`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct CalRow {
-    pub measure: String,
-    pub quantity: String,
-    pub variable: String,
-    pub values: Vec<Option<f64>>,
-    pub reached: usize,
-    pub seeds: usize,
-    pub mean: Option<f64>,
-    pub sd: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    pub note: String,
-}
+/// One line of the calibration report: the core's row, sent as is.
+pub use crate::analysis::calibrate::ReportRow as CalRow;
 
 /// What the Joint panel asks for.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -494,20 +494,7 @@ fn merge_calibration(runs: &[(String, u64)], done: &[Vec<ReportRow>]) -> Vec<Cal
                         .and_then(|r| r.values.first().copied().flatten())
                 })
                 .collect();
-            let r = calibrate::row(&m, &q, &v, values, note);
-            CalRow {
-                measure: r.measure,
-                quantity: r.quantity,
-                variable: r.variable,
-                values: r.values,
-                reached: r.reached,
-                seeds: r.seeds,
-                mean: r.mean,
-                sd: r.sd,
-                min: r.min,
-                max: r.max,
-                note: r.note,
-            }
+            calibrate::row(&m, &q, &v, values, note)
         })
         .collect()
 }
