@@ -1,0 +1,151 @@
+//! The Optimise panel: run settings, Play/Pause/Step/Reset, the score readouts and the
+//! measure card.
+
+use super::*;
+
+impl Page {
+    pub(super) fn settings(&self) -> RunSettings {
+        RunSettings {
+            measure: self.state.measure.clone(),
+            watch: self.state.watch.clone(),
+            lr: self.state.lr,
+            optimizer: self.state.optimizer.clone(),
+            seed: self.state.seed,
+            stop: self.state.stop,
+        }
+    }
+
+    /// Start a fresh run with the current settings (Reset: same seed ⇒ same run).
+    pub(super) fn restart(&mut self) {
+        self.set_playing(false);
+        if self.dataset.is_some() {
+            let req = Request::Start(self.settings());
+            self.send(&req, None);
+        }
+    }
+
+    pub(super) fn load_builtin(&mut self) {
+        self.set_playing(false);
+        let req = Request::Builtin {
+            name: self.state.dataset.clone(),
+        };
+        self.send(&req, None);
+    }
+
+    pub(super) fn set_playing(&mut self, playing: bool) {
+        self.playing = playing;
+        if let Some(b) = dom::el(&self.doc, "play") {
+            b.set_text_content(Some(if playing { "Pause" } else { "Play" }));
+            let _ = b.set_attribute("aria-pressed", if playing { "true" } else { "false" });
+        }
+    }
+
+    pub(super) fn toggle_play(&mut self) {
+        if !self.playing && self.last.as_ref().is_some_and(|r| r.stopped.is_some()) {
+            dom::set_text(
+                &self.doc,
+                "status-note",
+                "the run has stopped: press Reset, or raise the stop score to go further",
+            );
+            return;
+        }
+        let p = !self.playing;
+        self.set_playing(p);
+    }
+
+    pub(super) fn step_once(&mut self) {
+        self.set_playing(false);
+        if !self.stepping && self.last.is_some() {
+            self.stepping = true;
+            self.send(&Request::Step { n: 1 }, None);
+        }
+    }
+
+    /// Called every animation frame.
+    pub(super) fn tick(&mut self) {
+        if self.playing && !self.stepping && self.last.is_some() {
+            self.stepping = true;
+            let n = self.state.speed as usize;
+            self.send(&Request::Step { n }, None);
+        }
+        if self.dirty {
+            self.dirty = false;
+            self.render();
+        }
+    }
+
+    pub(super) fn push(&mut self, report: Report) {
+        let scores = std::iter::once(report.score).chain(report.watched.iter().copied());
+        for (h, s) in self.history.iter_mut().zip(scores) {
+            if h.last().map(|p| p.0) != Some(report.step) {
+                h.push((report.step, s));
+            }
+        }
+        if let Some(r2) = &report.pc_r2 {
+            self.pc_history.push((report.score, r2.clone()));
+        }
+        self.last = Some(report);
+        self.dirty = true;
+    }
+
+    pub(super) fn build_readouts(&self) {
+        let Some(list) = dom::el(&self.doc, "readouts") else {
+            return;
+        };
+        list.set_inner_html("");
+        for (k, id) in self.ids.iter().enumerate() {
+            let row = self.doc.create_element("div").ok();
+            let dt = self.doc.create_element("dt").ok();
+            let dd = self.doc.create_element("dd").ok();
+            if let (Some(row), Some(dt), Some(dd)) = (row, dt, dd) {
+                dt.set_text_content(Some(&format!(
+                    "{id}{}",
+                    if k == 0 { " (optimised)" } else { "" }
+                )));
+                let _ = dd.set_attribute("data-testid", &format!("score-{id}"));
+                let _ = dd.set_attribute("data-value", "");
+                let _ = row.append_child(&dt);
+                let _ = row.append_child(&dd);
+                let _ = list.append_child(&row);
+            }
+        }
+    }
+
+    pub(super) fn show_measure_card(&self) {
+        let Some(id) = self.ids.first() else { return };
+        let Ok(e) = registry::entry(id) else { return };
+        let range = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_else(|| "∞".into());
+        dom::set_text(&self.doc, "card-id", &e.id);
+        dom::set_text(&self.doc, "card-description", &e.description);
+        dom::set_text(
+            &self.doc,
+            "card-facts",
+            &format!(
+                "range [{}, {}] · a {} ({}) · invariant to: {} · {}",
+                e.range[0]
+                    .map(|x| x.to_string())
+                    .unwrap_or_else(|| "−∞".into()),
+                range(e.range[1]),
+                match e.direction {
+                    crate::measures::Direction::Similarity => "similarity",
+                    crate::measures::Direction::Distance => "distance",
+                },
+                match e.direction {
+                    crate::measures::Direction::Similarity => "maximised",
+                    crate::measures::Direction::Distance => "minimised",
+                },
+                if e.invariances.is_empty() {
+                    "nothing listed".into()
+                } else {
+                    e.invariances.join(", ")
+                },
+                if e.differentiable {
+                    "closed-form gradient"
+                } else {
+                    "not differentiable"
+                },
+            ),
+        );
+        dom::set_text(&self.doc, "card-citation", &e.citation);
+    }
+}
