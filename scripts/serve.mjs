@@ -1,6 +1,7 @@
 // A tiny static file server for dist/, bound to loopback only.
-//   node scripts/serve.mjs [--port 8080] [--dir dist]
-// `--port 0` picks a free port; the chosen URL is printed as "serving <url>".
+//   node scripts/serve.mjs [--port 8080] [--dir dist] [--base /]
+// `--port 0` picks a free port; the chosen URL is printed as "serving <url>". `--base /a/b/`
+// serves the site under that sub-path only (as a project page on a static host would be).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -13,11 +14,13 @@ const TYPES = {
   '.npy': 'application/octet-stream', '.npz': 'application/octet-stream',
 };
 
-export function startServer({ port = 8080, dir = 'dist' } = {}) {
+export function startServer({ port = 8080, dir = 'dist', base = '/' } = {}) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     try {
-      const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const full = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (!full.startsWith(base)) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+      const path = `/${full.slice(base.length)}`;
       let file = normalize(join(root, path));
       if (!file.startsWith(root)) { res.writeHead(403).end('forbidden'); return; }
       if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, 'index.html');
@@ -30,12 +33,12 @@ export function startServer({ port = 8080, dir = 'dist' } = {}) {
   });
   return new Promise((ok, fail) => {
     server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}/` }));
+    server.listen(port, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}${base}` }));
   });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
-  const { url } = await startServer({ port: Number(arg('--port', 8080)), dir: arg('--dir', 'dist') });
+  const { url } = await startServer({ port: Number(arg('--port', 8080)), dir: arg('--dir', 'dist'), base: arg('--base', '/') });
   console.log(`serving ${url}  (Ctrl-C to stop)`);
 }

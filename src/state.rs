@@ -124,6 +124,9 @@ macro_rules! state_table {
     };
 }
 
+/// The page's panels (tabs), in tab order: the `panel` key names one.
+pub const PANELS: &[&str] = &["optimise", "perturb", "joint", "calibrate"];
+
 fn any<T>(_: &T) -> Result<(), String> {
     Ok(())
 }
@@ -184,7 +187,8 @@ state_table! {
         check |v| parse_pert(v).map(|_| ()),
         "PC perturbation: `pc_scale_angle` entries (1-based PC, amplitude, degrees), comma-separated.";
     panel: String = "optimise".into(), key "panel", classroom_hidden false,
-        check any, "The open panel.";
+        check |v| if PANELS.contains(&v.as_str()) { Ok(()) } else { Err(format!("`{v}` is not one of {}", PANELS.join(", "))) },
+        "The open panel (tab).";
     classroom: bool = false, key "classroom", classroom_hidden false,
         check any, "Classroom mode: large type, high contrast, advanced controls hidden.";
 }

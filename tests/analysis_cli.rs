@@ -102,6 +102,37 @@ fn optimize_minimises_a_distance_and_stops_below() {
     assert!(v["final_score"].as_f64().unwrap() < 0.5);
 }
 
+/// `--svg` draws the page's plots of the run with the same plot functions.
+#[test]
+fn optimize_draws_the_page_plots_as_svg() {
+    let dir = tmp("svg");
+    let (code, _, err) = simscope(&[
+        "optimize",
+        "toy2d",
+        "--measure",
+        "cka",
+        "--watch",
+        "nbs",
+        "--svg",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (name, mark, at_least) in [
+        ("scores.svg", "<polyline", 2),
+        ("pc_r2.svg", "<polyline", 2),
+        ("capture.svg", "<circle", 2),
+        ("spectrum.svg", "<rect", 2),
+        ("pcs.svg", "<polyline", 12),
+    ] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(text.starts_with("<svg"), "{name}");
+        let n = text.matches(mark).count();
+        assert!(n >= at_least, "{name}: {n} × {mark}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_arguments_are_clear_errors() {
     for args in [
@@ -114,6 +145,7 @@ fn bad_arguments_are_clear_errors() {
         &["perturb", "ultrametric", "--sweep"],
         &["joint", "ultrametric", "--a", "cka", "--out", "/tmp/x"],
         &["calibrate", "ultrametric", "--out", "/tmp/x"],
+        &["optimize", "ultrametric", "--svg"],
     ] {
         let (code, out, err) = simscope(args);
         assert_eq!(code, 2, "{args:?}: {out}");

@@ -20,6 +20,14 @@ pub fn set_hidden(doc: &Document, id: &str, hidden: bool) {
     }
 }
 
+/// Whether element `id` takes part in layout (not `display: none`, nor inside a hidden
+/// ancestor): drawing a canvas nobody sees is wasted frame time.
+pub fn is_shown(doc: &Document, id: &str) -> bool {
+    el(doc, id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|e| e.offset_parent().is_some())
+}
+
 pub fn input(doc: &Document, id: &str) -> Option<HtmlInputElement> {
     el(doc, id).and_then(|e| e.dyn_into().ok())
 }

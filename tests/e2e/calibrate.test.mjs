@@ -16,7 +16,7 @@ const progress = (page) => page.$eval(sel('cal-progress'), (e) => ({
 
 test('one button: progress, then the table per measure, then the CSV', async () => {
   const { page, url } = site;
-  await page.goto(url);
+  await page.goto(`${url}#panel=calibrate`);
   await waitValue(page, 'score-cka', 'v > 0');
   const checked = await page.$$eval('[data-cal]', (bs) => bs.filter((b) => b.checked).map((b) => b.dataset.cal));
   assert.deepEqual(checked, ['cka', 'nbs', 'procrustes-angular-score']);
@@ -53,7 +53,7 @@ test('one button: progress, then the table per measure, then the CSV', async () 
 test('Cancel stops the calibration between runs and frees the worker', async () => {
   const { page, url } = site;
   await page.goto('about:blank');
-  await page.goto(`${url}#calseeds=10&stop=2`);
+  await page.goto(`${url}#panel=calibrate&calseeds=10&stop=2`);
   await waitValue(page, 'score-cka', 'v > 0');
   await page.click(sel('cal-run'));
   await page.waitForFunction(() => document.querySelector('[data-testid="cal-progress"]').dataset.total === '30');

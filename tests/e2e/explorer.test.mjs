@@ -112,6 +112,41 @@ test('a demonstration link sets up its view in one click', async () => {
   assert.equal(await page.inputValue(sel('measure-select')), 'cka');
 });
 
+test('tabs: one panel at a time, by click, by arrow keys and by link', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(url);
+  await waitValue(page, 'score-cka', 'v > 0');
+  const shown = () => page.$$eval('[role="tabpanel"]', (ps) => ps.filter((p) => !p.hidden).map((p) => p.dataset.tabpanel));
+  assert.deepEqual(await shown(), ['optimise']);
+  assert.equal(await page.getAttribute(sel('tab-optimise'), 'aria-selected'), 'true');
+  await page.click(sel('tab-joint'));
+  assert.deepEqual(await shown(), ['joint']);
+  assert.match(page.url(), /panel=joint/);
+  assert.equal(await page.isVisible(sel('joint-run')), true);
+  assert.equal(await page.isVisible(sel('score-plot')), false);
+  // Arrow keys move along the tab bar (and wrap); focus follows.
+  await page.focus(sel('tab-joint'));
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await shown(), ['calibrate']);
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await shown(), ['optimise']);
+  await page.keyboard.press('End');
+  assert.deepEqual(await shown(), ['calibrate']);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'calibrate');
+  await page.goto('about:blank');
+  await page.goto(`${url}#panel=perturb`);
+  await page.waitForSelector(`${sel('pert-plot')}[data-bars]`);
+  assert.deepEqual(await shown(), ['perturb']);
+  // A damaged link names the bad value and opens the default panel.
+  await page.goto('about:blank');
+  await page.goto(`${url}#panel=nowhere`);
+  await page.waitForSelector(`${sel('error')}:not([hidden])`);
+  assert.match(await page.textContent(sel('error')), /nowhere/);
+  assert.deepEqual(await shown(), ['optimise']);
+  await page.click('#error-close');
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

@@ -8,8 +8,8 @@ import { startServer } from '../../scripts/serve.mjs';
 
 export const ARTIFACTS = 'test-results';
 
-export async function openSite({ viewport = { width: 1280, height: 900 } } = {}) {
-  const { server, url } = await startServer({ port: 0, dir: 'dist' });
+export async function openSite({ viewport = { width: 1280, height: 900 }, base = '/' } = {}) {
+  const { server, url } = await startServer({ port: 0, dir: 'dist', base });
   const origin = new URL(url).origin;
   const profile = mkdtempSync(join(tmpdir(), 'simscope-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {

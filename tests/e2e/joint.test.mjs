@@ -28,7 +28,7 @@ test('defaults: cka vs angular Procrustes, 4 points per side, 50 steps', async (
 test('Run fills in every target with progress, draws the region and its CKA–NBS bounds', async () => {
   const { page, url } = site;
   await page.goto('about:blank');
-  await page.goto(`${url}#ja=cka&jb=nbs&jn=3&jsteps=40`);
+  await page.goto(`${url}#panel=joint&ja=cka&jb=nbs&jn=3&jsteps=40`);
   await waitValue(page, 'score-cka', 'v > 0');
   assert.equal(await page.inputValue(sel('joint-b-select')), 'nbs');
   await page.click(sel('joint-run'));
@@ -59,7 +59,7 @@ test('Run fills in every target with progress, draws the region and its CKA–NB
 test('stepping interleaves with a joint job, and Cancel stops it within 100 ms of work', async () => {
   const { page, url } = site;
   await page.goto('about:blank');
-  await page.goto(`${url}#jn=6&jsteps=5000&stop=2`);
+  await page.goto(`${url}#panel=joint&jn=6&jsteps=5000&stop=2`);
   await waitValue(page, 'score-cka', 'v > 0');
   await page.evaluate(() => {
     window.__long = [];
@@ -101,7 +101,7 @@ test('stepping interleaves with a joint job, and Cancel stops it within 100 ms o
 test('joint settings round-trip through the URL hash', async () => {
   const { page, url } = site;
   await page.goto('about:blank');
-  await page.goto(url);
+  await page.goto(`${url}#panel=joint`);
   await waitValue(page, 'score-cka', 'v > 0');
   await page.selectOption(sel('joint-a-select'), 'nbs');
   await page.fill(sel('joint-n-input'), '5');

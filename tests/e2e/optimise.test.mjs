@@ -29,6 +29,12 @@ test('Play optimises CKA past 0.9 and both canvases are drawn', async () => {
   assert.ok(await inkedPixels(page, 'score-plot') > 500, 'score plot is drawn');
   assert.ok(await inkedPixels(page, 'pc-plot') > 500, 'PC plot is drawn');
   assert.ok(await inkedPixels(page, 'pc-r2-plot') > 500, 'PC-capture plot is drawn');
+  assert.ok(await inkedPixels(page, 'spectrum-plot') > 500, 'PCA spectrum is drawn');
+  assert.ok(await inkedPixels(page, 'capture-plot') > 500, 'score-to-capture plot is drawn');
+  // The paper's point on toy2d: CKA passes 0.99 having captured PC1 (R² past halfway from its
+  // start to 1) but not PC2.
+  assert.equal(await page.getAttribute('[data-testid="capture-plot"]', 'data-captured'), '1');
+  assert.match(await page.textContent('[data-testid="dataset-summary"]'), /90% of the variance in 1 PC/);
   await page.screenshot({ path: `${ARTIFACTS}/explorer.png`, fullPage: true });
 });
 

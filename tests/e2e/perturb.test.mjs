@@ -49,7 +49,7 @@ async function barPoint(page, k, f) {
 
 test('unperturbed, every measure is at its maximum and equals the theory', async () => {
   const { page, url } = site;
-  await page.goto(`${url}#dataset=ultrametric`);
+  await page.goto(`${url}#panel=perturb&dataset=ultrametric`);
   const r = await results(page, '');
   assertTheory(r, 1e-9, 1e-7);
   assert.ok(Math.abs(r.cka.measured - 1) < 1e-9, `CKA(X, X) = ${r.cka.measured}`);
@@ -110,13 +110,13 @@ test('a touch drag (pointer events) rescales a bar too', async () => {
 test('a link reproduces the perturbation; Undo all clears it', async () => {
   const { page, url } = site;
   await page.goto('about:blank');
-  await page.goto(`${url}#dataset=ultrametric&pert=2_0.5_90,5_2_30`);
+  await page.goto(`${url}#panel=perturb&dataset=ultrametric&pert=2_0.5_90,5_2_30`);
   assertTheory(await results(page, '2_0.5_90,5_2_30'));
   await page.click(sel('pert-reset'));
   await page.waitForFunction(() => !location.hash.includes('pert='));
   const r = await results(page, '');
   assert.ok(Math.abs(r.cka.measured - 1) < 1e-9);
-  await page.goto(`${url}#dataset=ultrametric&pert=3_0_0`);
+  await page.goto(`${url}#panel=perturb&dataset=ultrametric&pert=3_0_0`);
   await results(page, '3_0_0');
   await page.click('#defaults');
   await page.waitForFunction(() => location.hash === '');
@@ -125,6 +125,7 @@ test('a link reproduces the perturbation; Undo all clears it', async () => {
 
 test("the paper's sweep runs in one click and is drawn", async () => {
   const { page } = site;
+  await page.click(sel('tab-perturb'));
   await page.click(sel('sweep'));
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="sweep-plot"]').dataset.rows) > 0,
     null, { timeout: 30000 });

@@ -11,7 +11,7 @@ simscope: what do model-brain similarity scores reward?
 usage:
   simscope optimize DATA --measure ID [--lr 0.1] [--steps 1000] [--stop 0.99|none] [--seed 0]
            [--optimizer adam|sgd] [--watch ID ...] [--labels FILE] [--snapshot-every K]
-           [--decode-every 10] [--pc-every 1] [--replicate-nan] [--out DIR]
+           [--decode-every 10] [--pc-every 1] [--replicate-nan] [--out DIR [--svg]]
   simscope perturb DATA --pc K [--angle 90] [--scale 1] [--measure ID ...] [--seed 0]
   simscope perturb DATA --sweep --out FILE.csv [--measure ID ...] [--max-pcs M] [--seed 0]
   simscope joint DATA --a ID --b ID [--per-side 6] [--steps 100] [--seed 0] [--lr 0.1] --out DIR

@@ -137,7 +137,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut optimizer, mut watch, mut labels) = (OptimizerKind::Adam, Vec::<String>::new(), None);
     let (mut snapshot_every, mut out, mut decode_every, mut pc_every) =
         (0usize, None, 10usize, 1usize);
-    let mut replicate_nan = false;
+    let (mut replicate_nan, mut svg) = (false, false);
     while let Some(arg) = parser.next()? {
         match arg {
             Long("measure") => measure_id = parser.value()?.string()?,
@@ -156,6 +156,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Long("decode-every") => decode_every = parser.value()?.parse()?,
             Long("pc-every") => pc_every = parser.value()?.parse()?,
             Long("replicate-nan") => replicate_nan = true,
+            Long("svg") => svg = true,
             Long("out") => out = Some(parser.value()?.string()?),
             Value(v) if data.is_none() => data = Some(v.string()?),
             other => return Err(other.unexpected().into()),
@@ -165,6 +166,11 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         CliError("optimize needs a DATA argument (a file or a built-in dataset name)".into())
     })?;
     check_lr(lr)?;
+    if svg && out.is_none() {
+        return Err(CliError(
+            "--svg writes its figures into --out DIR: give one".into(),
+        ));
+    }
     let rec = recording_with_labels(&data, labels.as_deref())?;
     let target = target(&rec)?;
     let q = rec.data.ncols();
@@ -191,13 +197,15 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     }
 
     let k_pc = target.rank().min(100);
-    let mut pc_rows: Vec<Vec<String>> = Vec::new();
+    // (step, optimised score, R² per PC) at the steps where R² is computed.
+    let mut pc_rows: Vec<(usize, f64, Vec<f64>)> = Vec::new();
     let pc_row = |s: &Session| {
-        let r2 = pc_r2(&target, s.y(), k_pc, Alignment::Linear);
         let rep = s.report();
-        let mut row = vec![rep.step.to_string(), num(rep.score)];
-        row.extend(r2.iter().map(|v| num(*v)));
-        row
+        (
+            rep.step,
+            rep.score,
+            pc_r2(&target, s.y(), k_pc, Alignment::Linear),
+        )
     };
     let decoding = out.is_some() && !rec.labels.is_empty();
     let dopts = DecodeOptions {
@@ -226,7 +234,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let mut progress = Progress::new();
     loop {
         let rep = session.step(1);
-        let advanced = pc_rows.last().is_none_or(|r| r[0] != rep.step.to_string());
+        let advanced = pc_rows.last().is_none_or(|r| r.0 != rep.step);
         if out.is_some()
             && advanced
             && (rep.step.is_multiple_of(pc_every.max(1)) || rep.stopped.is_some())
@@ -269,7 +277,15 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         write_csv(&dir.join("trajectory.csv"), &header, &rows)?;
         let mut header = vec!["step".to_string(), "score".to_string()];
         header.extend((1..=k_pc).map(|i| format!("r2_pc{i}")));
-        write_csv(&dir.join("pc_r2.csv"), &header, &pc_rows)?;
+        let rows: Vec<Vec<String>> = pc_rows
+            .iter()
+            .map(|(step, score, r2)| {
+                let mut row = vec![step.to_string(), num(*score)];
+                row.extend(r2.iter().map(|v| num(*v)));
+                row
+            })
+            .collect();
+        write_csv(&dir.join("pc_r2.csv"), &header, &rows)?;
         if decoding {
             let mut header = vec!["step".to_string(), "score".to_string()];
             header.extend(rec.labels.iter().map(|v| field(&v.name)));
@@ -316,6 +332,34 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             simscope::data::npy::write_npy_f64(&rec.dims, &values),
         )
         .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+        if svg {
+            let score_rows = |k: Option<usize>| -> Vec<(usize, f64)> {
+                session
+                    .history()
+                    .iter()
+                    .map(|r| (r.step, k.map_or(r.score, |k| r.watched[k])))
+                    .collect()
+            };
+            let mut scores = vec![(measure_id.as_str(), score_rows(None))];
+            for (k, id) in session.watch_ids().iter().enumerate() {
+                scores.push((*id, score_rows(Some(k))));
+            }
+            let pc_r2 = pc_rows
+                .iter()
+                .map(|(_, score, r2)| (*score, r2.clone()))
+                .collect();
+            let figures = crate::svg::RunFigures {
+                scores,
+                pc_r2,
+                ratios: target.explained_variance_ratio().iter().copied().collect(),
+                x_pcs: target.project(&rec.data, 2),
+                y_pcs: target.project(session.y(), 2),
+                conditions: rec.conditions(),
+            };
+            for name in crate::svg::write_run(dir, &figures)? {
+                eprintln!("wrote {}", dir.join(name).display());
+            }
+        }
         for s in session.snapshots() {
             let values: Vec<f64> = (0..s.y.nrows())
                 .flat_map(|i| (0..s.y.ncols()).map(move |j| s.y[(i, j)]))

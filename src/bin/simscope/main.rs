@@ -25,6 +25,8 @@ mod cmd_prune;
 mod cmd_score;
 #[cfg(not(target_arch = "wasm32"))]
 mod input;
+#[cfg(not(target_arch = "wasm32"))]
+mod svg;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {

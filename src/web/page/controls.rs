@@ -198,12 +198,56 @@ pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
             _ => {}
         }
     })?;
+    wire_tabs(doc)?;
     let resize: web_sys::EventTarget = web_sys::window().ok_or("no window")?.into();
     dom::listen(&resize, "resize", |_: web_sys::Event| {
-        with_page(|p| p.dirty = true);
+        with_page(|p| {
+            p.dirty = true;
+            p.spectrum_stale = true;
+        });
     })?;
     dom::listen(&resize, "hashchange", |_: web_sys::Event| {
         with_page(|p| p.on_hash_change());
     })?;
+    Ok(())
+}
+
+/// The tab bar (WAI-ARIA tabs pattern): click a tab, or move along the bar with ←/→,
+/// Home and End; the open panel is the state table's `panel` key, so links keep it.
+fn wire_tabs(doc: &Document) -> Result<(), JsValue> {
+    for &tab in PANELS {
+        dom::on(
+            doc,
+            &format!("tab-{tab}"),
+            "click",
+            move |_: web_sys::Event| {
+                with_page(|p| p.set_field("panel", tab));
+            },
+        )?;
+        dom::on(
+            doc,
+            &format!("tab-{tab}"),
+            "keydown",
+            move |ev: KeyboardEvent| {
+                let k = PANELS.iter().position(|t| *t == tab).unwrap_or(0);
+                let next = match ev.key().as_str() {
+                    "ArrowRight" => (k + 1) % PANELS.len(),
+                    "ArrowLeft" => (k + PANELS.len() - 1) % PANELS.len(),
+                    "Home" => 0,
+                    "End" => PANELS.len() - 1,
+                    _ => return,
+                };
+                ev.prevent_default();
+                with_page(|p| {
+                    p.set_field("panel", PANELS[next]);
+                    if let Some(b) = dom::el(&p.doc, &format!("tab-{}", PANELS[next]))
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        let _ = b.focus();
+                    }
+                });
+            },
+        )?;
+    }
     Ok(())
 }

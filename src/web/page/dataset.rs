@@ -31,12 +31,19 @@ impl Page {
             .enumerate()
             .map(|(k, r)| format!("PC{} {:.1}%", k + 1, 100.0 * r))
             .collect();
+        let ninety = match plot::pcs_for_share(&s.explained, 0.9) {
+            Some(k) => format!(
+                "90% of the variance in {k} PC{}",
+                if k == 1 { "" } else { "s" }
+            ),
+            None => format!("the first {} PCs hold under 90%", s.explained.len()),
+        };
         dom::set_text(&self.doc, "dataset-name", &s.name);
         dom::set_text(
             &self.doc,
             "dataset-summary",
             &format!(
-                "{dims} ({axes}) · rank {} · {labels} · variance: {}",
+                "{dims} ({axes}) · rank {} · {labels} · variance: {} · {ninety}",
                 s.rank,
                 top.join(", ")
             ),

@@ -29,12 +29,14 @@ use super::protocol::{
 use crate::data::{datasets, npy::MAX_FILE_BYTES};
 use crate::measures::registry;
 use crate::plot::{self, BarLayout, Style};
-use crate::state::{format_pert, parse_pert, PertEntry, UiState, FIELDS};
+use crate::state::{format_pert, parse_pert, PertEntry, UiState, FIELDS, PANELS};
 
 /// Every plot of the page, by canvas id (each can be exported as PNG and SVG).
 const PLOTS: &[&str] = &[
     "score-plot",
     "pc-r2-plot",
+    "capture-plot",
+    "spectrum-plot",
     "pc-plot",
     "decode-plot",
     "pert-plot",
@@ -108,6 +110,8 @@ struct Page {
     cal_running: bool,
     cal_progress: (usize, usize),
     cal_rows: Option<Vec<CalRow>>,
+    /// The PCA spectrum needs drawing (a new recording, or a layout change).
+    spectrum_stale: bool,
 }
 
 thread_local! {
@@ -157,6 +161,7 @@ impl Page {
                     show_error(&self.doc, &format!("note: {w}"));
                 }
                 self.dataset = Some(summary);
+                self.spectrum_stale = true;
                 self.last = None;
                 self.sweep = None;
                 self.joint = None;
@@ -472,6 +477,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         cal_running: false,
         cal_progress: (0, 0),
         cal_rows: None,
+        spectrum_stale: false,
     };
     page.apply_state_to_controls();
     PAGE.with(|p| *p.borrow_mut() = Some(page));

@@ -28,9 +28,20 @@ impl Page {
             .max(1.0);
         let style = Style { scale };
         for id in PLOTS {
+            // Canvases in a closed tab are drawn when it opens (a state change marks dirty).
+            if !dom::is_shown(&self.doc, id) {
+                continue;
+            }
+            // The spectrum only changes with the recording (or the page's layout).
+            if *id == "spectrum-plot" && !std::mem::take(&mut self.spectrum_stale) {
+                continue;
+            }
             if (*id == "sweep-plot" && self.sweep.is_none())
                 || (*id == "joint-plot" && self.joint.is_none())
-                || (matches!(*id, "score-plot" | "pc-plot" | "pc-r2-plot") && self.last.is_none())
+                || (matches!(
+                    *id,
+                    "score-plot" | "pc-plot" | "pc-r2-plot" | "capture-plot"
+                ) && self.last.is_none())
             {
                 continue;
             }
@@ -42,6 +53,17 @@ impl Page {
                 Err(e) => show_error(&self.doc, &e),
             }
         }
+    }
+
+    /// Per PC of X: the optimised score at which its R² first passed halfway from its start
+    /// to 1 (spec §4.2), from the R² points received so far.
+    pub(super) fn capture_scores(&self) -> Vec<Option<f64>> {
+        let (scores, r2): (Vec<f64>, Vec<Vec<f64>>) = self.pc_history.iter().cloned().unzip();
+        crate::analysis::captured::scores_at_threshold(
+            &r2,
+            &scores,
+            crate::analysis::captured::Threshold::Half,
+        )
     }
 
     /// Draw the plot shown on canvas `id` on any backend (the canvas, or SVG for export).
@@ -77,6 +99,21 @@ impl Page {
                 plot::pc_trajectories(root, &self.x_pcs, &y_pcs, conditions, style).map_err(e)?;
             }
             "pc-r2-plot" => plot::pc_capture(root, &self.pc_history, ratios, style).map_err(e)?,
+            "capture-plot" => {
+                let scores = self.capture_scores();
+                if let Some(c) = dom::el(&self.doc, id) {
+                    let n = scores.iter().flatten().count();
+                    let _ = c.set_attribute("data-captured", &n.to_string());
+                }
+                let measure = self.ids.first().map(String::as_str).unwrap_or("");
+                let series = [plot::CaptureSeries {
+                    measure,
+                    scores: &scores,
+                }];
+                let k = scores.len().min(ratios.len());
+                plot::capture_scores(root, &ratios[..k], &series, style).map_err(e)?;
+            }
+            "spectrum-plot" => plot::pca_spectrum(root, ratios, style).map_err(e)?,
             "decode-plot" => {
                 plot::decode_accuracy(root, &self.decode_series(), style).map_err(e)?
             }

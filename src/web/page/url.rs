@@ -58,6 +58,14 @@ impl Page {
                 }
             }
         }
+        for &tab in PANELS {
+            let open = s.panel == tab;
+            if let Some(b) = dom::el(&self.doc, &format!("tab-{tab}")) {
+                let _ = b.set_attribute("aria-selected", if open { "true" } else { "false" });
+                let _ = b.set_attribute("tabindex", if open { "0" } else { "-1" });
+            }
+            dom::set_hidden(&self.doc, &format!("tabpanel-{tab}"), !open);
+        }
         if let Some(e) = dom::input(&self.doc, "classroom-toggle") {
             e.set_checked(s.classroom);
         }
@@ -115,6 +123,8 @@ impl Page {
     /// Adopt new settings: mirror them everywhere, then reload or restart only if needed.
     pub(super) fn change_state(&mut self, next: UiState) {
         let before = std::mem::replace(&mut self.state, next);
+        self.spectrum_stale = true;
+        self.dirty = true;
         self.apply_state_to_controls();
         let s = &self.state;
         let pert_changed =

@@ -1,0 +1,77 @@
+//! `--svg`: the page's plots of a run, drawn by the same `simscope::plot` functions on
+//! plotters' SVG backend, so a batch run gives the figures a user sees in the explorer.
+
+use std::path::Path;
+
+use nalgebra::DMatrix;
+use plotters::prelude::{IntoDrawingArea, SVGBackend};
+use simscope::analysis::captured::{scores_at_threshold, Threshold};
+use simscope::plot::{self, CaptureSeries, PlotError, Style};
+
+use crate::cli::CliError;
+
+/// Size of every figure, in SVG pixels.
+const SIZE: (u32, u32) = (800, 480);
+
+/// What an optimisation run leaves to draw.
+pub struct RunFigures<'a> {
+    /// (measure id, (step, score) per recorded step), the optimised measure first.
+    pub scores: Vec<(&'a str, Vec<(usize, f64)>)>,
+    /// (optimised score, R² per PC of X) at the steps where R² was computed.
+    pub pc_r2: Vec<(f64, Vec<f64>)>,
+    /// Explained-variance ratios of X's PCs.
+    pub ratios: Vec<f64>,
+    /// X and the final Y in X's top two PCs (n × 2), and the number of conditions.
+    pub x_pcs: DMatrix<f64>,
+    pub y_pcs: DMatrix<f64>,
+    pub conditions: usize,
+}
+
+fn draw(
+    dir: &Path,
+    name: &str,
+    f: impl FnOnce(
+        &plotters::prelude::DrawingArea<SVGBackend, plotters::coord::Shift>,
+    ) -> Result<(), PlotError>,
+) -> Result<String, CliError> {
+    let path = dir.join(name);
+    let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+    f(&root).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    root.present()
+        .map_err(|e| CliError(format!("cannot write {}: {e:?}", path.display())))?;
+    Ok(name.to_string())
+}
+
+/// Write scores.svg, pc_r2.svg, capture.svg, spectrum.svg and pcs.svg into `dir`; returns
+/// the file names.
+pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> {
+    let style = Style::default();
+    let series: Vec<(&str, &[(usize, f64)])> = run
+        .scores
+        .iter()
+        .map(|(id, h)| (*id, h.as_slice()))
+        .collect();
+    let (scores, r2): (Vec<f64>, Vec<Vec<f64>>) = run.pc_r2.iter().cloned().unzip();
+    let captured = scores_at_threshold(&r2, &scores, Threshold::Half);
+    let k = captured.len().min(run.ratios.len());
+    let measure = run.scores.first().map_or("", |s| s.0);
+    Ok(vec![
+        draw(dir, "scores.svg", |r| plot::score_trace(r, &series, style))?,
+        draw(dir, "pc_r2.svg", |r| {
+            plot::pc_capture(r, &run.pc_r2, &run.ratios, style)
+        })?,
+        draw(dir, "capture.svg", |r| {
+            let s = [CaptureSeries {
+                measure,
+                scores: &captured,
+            }];
+            plot::capture_scores(r, &run.ratios[..k], &s, style)
+        })?,
+        draw(dir, "spectrum.svg", |r| {
+            plot::pca_spectrum(r, &run.ratios, style)
+        })?,
+        draw(dir, "pcs.svg", |r| {
+            plot::pc_trajectories(r, &run.x_pcs, &run.y_pcs, run.conditions, style)
+        })?,
+    ])
+}
