@@ -8,7 +8,7 @@ import { startServer } from '../../scripts/serve.mjs';
 
 export const ARTIFACTS = 'test-results';
 
-export async function openSite({ viewport = { width: 1280, height: 900 }, base = '/' } = {}) {
+export async function openSite({ viewport = { width: 1280, height: 900 }, base = '/', deviceScaleFactor = 1, isMobile = false } = {}) {
   const { server, url } = await startServer({ port: 0, dir: 'dist', base });
   const origin = new URL(url).origin;
   const profile = mkdtempSync(join(tmpdir(), 'simscope-e2e-'));
@@ -16,6 +16,9 @@ export async function openSite({ viewport = { width: 1280, height: 900 }, base =
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     viewport,
+    deviceScaleFactor,
+    isMobile,
+    hasTouch: isMobile,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
