@@ -172,7 +172,7 @@ pub struct DatasetSummary {
     pub conditions: usize,
     /// Task-variable names with their number of classes.
     pub labels: Vec<(String, usize)>,
-    /// Explained-variance ratios of the first PCs (at most 50).
+    /// Explained-variance ratios of the first PCs (at most 200).
     pub explained: Vec<f64>,
     pub rank: usize,
     /// X in its own top two PCs, row-major n × 2.

@@ -521,6 +521,9 @@ fn prepare_all(
     (canon, ms)
 }
 
+/// At most this many explained-variance ratios go to the page (spectrum plot, 90% count).
+const MAX_SPECTRUM: usize = 200;
+
 fn summary(loaded: &Loaded, warnings: Vec<String>) -> DatasetSummary {
     let rec = &loaded.recording;
     let ratios = loaded.target.explained_variance_ratio();
@@ -533,7 +536,7 @@ fn summary(loaded: &Loaded, warnings: Vec<String>) -> DatasetSummary {
             .iter()
             .map(|v| (v.name.clone(), v.classes.len()))
             .collect(),
-        explained: ratios.iter().take(50).copied().collect(),
+        explained: ratios.iter().take(MAX_SPECTRUM).copied().collect(),
         rank: loaded.target.rank(),
         x_pcs: row_major_2(&loaded.target.project(&rec.data, 2)),
         warnings,

@@ -26,7 +26,10 @@ impl Page {
             .map(|w| w.device_pixel_ratio())
             .unwrap_or(1.0)
             .max(1.0);
-        let style = Style { scale };
+        // Classroom mode enlarges the plots' type and lines too, for the back of the room.
+        let style = Style {
+            scale: scale * if self.state.classroom { 1.4 } else { 1.0 },
+        };
         for id in PLOTS {
             // Canvases in a closed tab are drawn when it opens (a state change marks dirty).
             if !dom::is_shown(&self.doc, id) {
