@@ -24,6 +24,5 @@ bench: ## native per-step benchmarks
 	cargo bench
 
 screenshots: ## copy the screenshots taken by the e2e tests into docs/img/
-	cp test-results/explorer.png docs/img/explorer.png
-	cp test-results/decode.png docs/img/decode.png
-	cp test-results/perturb.png docs/img/perturb.png
+	for f in explorer decode perturb joint calibration layout-projector; do \
+	  cp test-results/$$f.png docs/img/$$f.png; done
