@@ -5,19 +5,20 @@ use lexopt::prelude::*;
 use nalgebra::DMatrix;
 use serde_json::json;
 use simscope::analysis::prune::{
-    builtin_features, builtin_target_rdm, evaluate, rdm, Comparison, Distance, Method, Options,
-    DEMO_FEATURES,
+    builtin_features, builtin_target_rdm, curve_csv, evaluate, rdm, summary_json, Comparison,
+    Distance, Method, Options, DEMO_FEATURES,
 };
 use simscope::data::npy::read_npy;
 
 use crate::cli::CliError;
-use crate::cmd_optimize::{num, out_dir, write_csv, Progress};
+use crate::cmd_optimize::{out_dir, Progress};
 
 /// Model features: a built-in demo name (with its planted columns) or a recording file (rows =
 /// stimuli).
 fn features(arg: &str) -> Result<(DMatrix<f64>, Option<Vec<usize>>), CliError> {
     if let Some((f, planted)) = builtin_features(arg) {
-        return Ok((f, Some(planted)));
+        // The category sets plant nothing: `planted` is null for them, as for a file.
+        return Ok((f, (!planted.is_empty()).then_some(planted)));
     }
     let rec = crate::input::recording(arg).map_err(|CliError(m)| {
         CliError(format!(
@@ -135,13 +136,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         true
     })
     .map_err(|e| CliError(e.to_string()))?;
-    let rows: Vec<Vec<String>> = ev
-        .curve
-        .iter()
-        .map(|c| vec![c.n_kept.to_string(), num(c.train_fit), num(c.test_fit)])
-        .collect();
-    let header = ["n_kept", "train_fit", "test_fit"].map(String::from);
-    write_csv(&dir.join("curve.csv"), &header, &rows)?;
+    let curve = dir.join("curve.csv");
+    std::fs::write(&curve, curve_csv(&ev))
+        .map_err(|e| CliError(format!("cannot write {}: {e}", curve.display())))?;
     let kept = &ev.final_selection.kept;
     let folds: Vec<_> = ev
         .folds
@@ -158,8 +155,6 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let path = dir.join("kept.json");
     std::fs::write(&path, serde_json::to_string_pretty(&detail)? + "\n")
         .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
-    let summary = json!({"kept": kept, "test_fit_pruned": ev.test_fit_pruned,
-        "test_fit_full": ev.test_fit_full, "test_fit_reweighted": ev.test_fit_reweighted});
-    println!("{summary}");
+    println!("{}", summary_json(&ev));
     Ok(())
 }
