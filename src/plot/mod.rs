@@ -11,9 +11,11 @@ use plotters::prelude::*;
 pub mod decode;
 pub mod joint;
 pub mod perturb;
+pub mod prune;
 pub use decode::{decode_accuracy, score_needed, DecodeSeries};
 pub use joint::{joint_region, CkaNbsBounds, JointSeries};
 pub use perturb::{perturb_sweep, variance_bars, BarLayout, SweepRow};
+pub use prune::{prune_curve, rdm_heatmap, PruneReference};
 
 /// A drawing failure, with the backend's message.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ mod export;
 mod joint;
 mod perturb;
 mod plots;
+mod prune;
 mod run;
 mod url;
 
@@ -40,6 +41,10 @@ const PLOTS: &[&str] = &[
     "pert-plot",
     "sweep-plot",
     "joint-plot",
+    "prune-curve-plot",
+    "prune-rdm-target",
+    "prune-rdm-full",
+    "prune-rdm-pruned",
 ];
 
 /// The last perturbation result: (settings tag, ids, measured, theory, exact).
@@ -108,6 +113,8 @@ struct Page {
     cal_running: bool,
     cal_progress: (usize, usize),
     cal_rows: Option<Vec<CalRow>>,
+    /// The Prune panel (`prune.rs`).
+    prune: prune::PruneView,
 }
 
 thread_local! {
@@ -149,6 +156,7 @@ impl Page {
             Response::Ready => {
                 self.ready = true;
                 self.load_builtin();
+                self.prune_load_demo();
             }
             Response::Loaded(summary) => {
                 self.x_pcs = DMatrix::from_row_slice(summary.x_pcs.len() / 2, 2, &summary.x_pcs);
@@ -349,6 +357,12 @@ impl Page {
                 self.show_calibration(Some(&last));
             }
             Response::CalibrateCancelled => {}
+            r @ (Response::PruneInputs(_)
+            | Response::PruneStarted { .. }
+            | Response::PruneProgress { .. }
+            | Response::PruneDone(_)
+            | Response::PruneCancelled
+            | Response::PruneFailed { .. }) => self.on_prune_response(r),
             Response::Error { message } => {
                 if self.cal_running {
                     self.set_cal_running(false);
@@ -472,6 +486,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         cal_running: false,
         cal_progress: (0, 0),
         cal_rows: None,
+        prune: prune::PruneView::default(),
     };
     page.apply_state_to_controls();
     PAGE.with(|p| *p.borrow_mut() = Some(page));

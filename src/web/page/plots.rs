@@ -28,6 +28,10 @@ impl Page {
             .max(1.0);
         let style = Style { scale };
         for id in PLOTS {
+            // The Prune panel draws its own canvases, one per frame (`prune_tick`).
+            if id.starts_with("prune-") {
+                continue;
+            }
             if (*id == "sweep-plot" && self.sweep.is_none())
                 || (*id == "joint-plot" && self.joint.is_none())
                 || (matches!(*id, "score-plot" | "pc-plot" | "pc-r2-plot") && self.last.is_none())
@@ -122,6 +126,10 @@ impl Page {
                     };
                     plot::joint_region(root, (&j.a, &j.b), &runs, bounds, style).map_err(e)?;
                 }
+            }
+            id if id.starts_with("prune-") => {
+                let n = self.prune.result.as_ref().map_or(0, |r| r.n_stimuli);
+                self.prune_plot_to(id, root, 0..n, style)?
             }
             other => return Err(format!("no plot named {other}")),
         }
