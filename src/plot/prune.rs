@@ -46,6 +46,7 @@ pub fn prune_curve<DB: DrawingBackend>(
         "fit (mean over folds)",
         style,
     )
+    .x_label_formatter(&|v| format!("{v:.0}"))
     .draw()
     .map_err(err)?;
     let dashed = |y: f64, color: RGBColor| -> Vec<PathElement<(f64, f64)>> {

@@ -67,6 +67,9 @@ test('the built-in demo: progress, summary and curve equal the CLI, no long task
   assert.equal(await page.inputValue(sel('prune-demo-select')), 'prune-demo-mit');
   assert.equal(await page.inputValue(sel('prune-folds-input')), '5');
   assert.equal(await page.$eval(sel('prune-cancel'), (b) => b.disabled), true);
+  // The page's own start-up (first recording, first plots) is over before the window opens.
+  await waitValue(page, 'score-cka', 'v > 0');
+  await page.waitForTimeout(500);
   await page.evaluate(() => {
     window.__long = [];
     new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration)))
@@ -79,8 +82,9 @@ test('the built-in demo: progress, summary and curve equal the CLI, no long task
   await page.waitForFunction(() => document.querySelector('[data-testid="prune-progress"]').dataset.state === 'done',
     null, { timeout: 180000 });
   const seconds = (Date.now() - t0) / 1000;
-  // Let the four canvases draw (one per frame) inside the long-task window.
-  await page.waitForTimeout(600);
+  // Let the four canvases draw (a piece per frame) inside the long-task window.
+  await page.waitForSelector('#prune-panel[data-drawn="1"]');
+  await page.waitForTimeout(200);
   const long = await page.evaluate(() => window.__long);
   assert.deepEqual(long.filter((d) => d > 50), [], 'no main-thread task over 50 ms during the run and its drawing');
 
@@ -116,6 +120,7 @@ test('the built-in demo: progress, summary and curve equal the CLI, no long task
   assert.match(svg, /chosen: 24 kept|chosen: \d+ kept/);
   const heat = await download(page, 'export-prune-rdm-pruned-svg');
   assert.ok((heat.match(/<rect/g) ?? []).length >= 92 * 92, 'one cell per RDM entry');
+  await page.waitForSelector('#prune-panel[data-drawn="1"]');
   await page.locator('#prune-panel').screenshot({ path: `${ARTIFACTS}/prune.png` });
 });
 

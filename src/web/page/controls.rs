@@ -211,7 +211,7 @@ pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
     dom::listen(&resize, "resize", |_: web_sys::Event| {
         with_page(|p| {
             p.dirty = true;
-            p.prune_redraw();
+            p.prune_resized();
         });
     })?;
     dom::listen(&resize, "hashchange", |_: web_sys::Event| {

@@ -232,23 +232,59 @@ impl Page {
         dom::set_hidden(&self.doc, "prune-results", false);
     }
 
-    /// Queue every Prune canvas for drawing (one per frame, from `prune_tick`).
+    /// Queue every Prune canvas for drawing (a piece per frame, from `prune_tick`).
     pub(super) fn prune_redraw(&mut self) {
+        self.prune_queue(|_| true);
+    }
+
+    /// The window was resized: redraw only the Prune canvases whose pixel size changes, so a
+    /// resize that leaves them alone (e.g. a taller window) does not blank and refill them.
+    pub(super) fn prune_resized(&mut self) {
+        let scale = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .max(1.0);
+        let doc = self.doc.clone();
+        self.prune_queue(|id| {
+            dom::el(&doc, id)
+                .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
+                .is_some_and(|c| {
+                    let w = (c.client_width().max(200) as f64 * scale).round() as u32;
+                    let h = (c.client_height().max(150) as f64 * scale).round() as u32;
+                    (w, h) != (c.width(), c.height())
+                })
+        });
+    }
+
+    fn prune_queue(&mut self, which: impl Fn(&str) -> bool) {
         let Some(r) = &self.prune.result else {
             return;
         };
         let n = r.n_stimuli;
         let band = n.div_ceil(HEATMAP_BANDS).max(1);
         let mut queue = Vec::new();
-        for &id in PRUNE_PLOTS {
+        for &id in PRUNE_PLOTS.iter().filter(|id| which(id)) {
             if id == "prune-curve-plot" {
                 queue.push((id, 0..n));
             } else {
                 queue.extend((0..n).step_by(band).map(|a| (id, a..(a + band).min(n))));
             }
         }
+        if queue.is_empty() {
+            return;
+        }
         queue.reverse();
+        // Canvases not queued again keep their remaining bands, drawn first (popped last).
+        let redrawn: Vec<&str> = queue.iter().map(|q| q.0).collect();
+        queue.extend(
+            std::mem::take(&mut self.prune.pending)
+                .into_iter()
+                .filter(|q| !redrawn.contains(&q.0)),
+        );
         self.prune.pending = queue;
+        if let Some(panel) = dom::el(&self.doc, "prune-panel") {
+            let _ = panel.set_attribute("data-drawn", "0");
+        }
     }
 
     /// Draw at most one queued Prune canvas.
@@ -260,10 +296,31 @@ impl Page {
             .map(|w| w.device_pixel_ratio())
             .unwrap_or(1.0)
             .max(1.0);
+        // A canvas whose size changed since its first band (the layout moved) was cleared by
+        // the resize: start the whole queue again.
+        let size = |doc: &Document| {
+            dom::el(doc, id)
+                .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
+                .map(|c| (c.width(), c.height()))
+        };
+        let before = size(&self.doc);
+        let later_band = rows.start > 0;
         let drawn = canvas(&self.doc, id, scale)
             .and_then(|c| self.prune_plot_to(id, &c.into_drawing_area(), rows, Style { scale }));
         if let Err(e) = drawn {
             show_error(&self.doc, &e);
+        }
+        if later_band && size(&self.doc) != before {
+            self.prune_redraw();
+            return;
+        }
+        if let Some(panel) = dom::el(&self.doc, "prune-panel") {
+            let drawn = if self.prune.pending.is_empty() {
+                "1"
+            } else {
+                "0"
+            };
+            let _ = panel.set_attribute("data-drawn", drawn);
         }
     }
 
