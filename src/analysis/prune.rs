@@ -19,9 +19,13 @@
 //!   only; test fit on pairs among held-out stimuli; baselines: all features, and a reweighting
 //!   of per-feature squared-difference RDMs by non-negative least squares (Lawson–Hanson).
 
+use std::sync::Arc;
+
 use nalgebra::{DMatrix, DVector};
 
+use crate::measures::{registry, Direction};
 use crate::rng::Rng;
+use crate::target::Target;
 
 /// Distance of the model (and of a target recording's) RDM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +83,14 @@ pub enum PruneError {
     Folds(usize),
     #[error("cancelled")]
     Cancelled,
+    #[error("fit measure: {0}")]
+    Measure(String),
+    #[error("`{0}` is a distance (lower = more similar); the fit must be a similarity measure")]
+    NotSimilarity(String),
+    #[error("a measure as the fit needs a target recording X (stimuli × units), not a target RDM")]
+    MeasureNeedsRecording,
+    #[error("the target recording has a non-finite value at ({i}, {j})")]
+    NonFiniteTarget { i: usize, j: usize },
 }
 
 /// Validate a target RDM: square, finite, symmetric to `1e-6 × max |entry|` (at least 1e-12;
@@ -563,17 +575,186 @@ fn first_forward(f: &SubsetRdm, t: &PreparedTarget) -> usize {
     best.1
 }
 
+/// A registered similarity measure as the fit (issue 7 item 2, "optionally any registered
+/// measure"): the score between the kept features F[s, S] and the target recording X[s, :] on
+/// one set s of stimuli (rows). Unlike RSA it has no incremental update, so a greedy step costs
+/// one full measure evaluation per candidate (prepared target shared within a stimulus set,
+/// the measure prepared once per subset width).
+#[derive(Clone, Debug)]
+pub struct MeasureFit {
+    /// Canonical registry id.
+    pub id: String,
+    x: DMatrix<f64>,
+}
+
+impl MeasureFit {
+    /// Check the id (a similarity: higher = better fits) against the target recording X.
+    pub fn new(id: &str, x: DMatrix<f64>) -> Result<Self, PruneError> {
+        let entry = registry::entry(id).map_err(|e| PruneError::Measure(e.to_string()))?;
+        if entry.direction != Direction::Similarity {
+            return Err(PruneError::NotSimilarity(entry.id));
+        }
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                if !x[(i, j)].is_finite() {
+                    return Err(PruneError::NonFiniteTarget { i, j });
+                }
+            }
+        }
+        Ok(MeasureFit { id: entry.id, x })
+    }
+
+    /// Stimuli (rows) of the target recording.
+    pub fn stimuli(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// X's rows `stims`, prepared as a measure target.
+    fn target(&self, stims: &[usize]) -> Result<Arc<Target>, PruneError> {
+        let xs = self.x.select_rows(stims);
+        Target::new(&xs)
+            .map(Arc::new)
+            .map_err(|e| PruneError::Measure(format!("target X on {} stimuli: {e}", stims.len())))
+    }
+
+    /// The measure's score of the features `kept` on the rows `stims` (full recomputation);
+    /// NaN when the measure cannot be computed for this width.
+    pub fn score(
+        &self,
+        f: &DMatrix<f64>,
+        stims: &[usize],
+        kept: &[usize],
+    ) -> Result<f64, PruneError> {
+        let t = self.target(stims)?;
+        let y = f.select_rows(stims).select_columns(kept);
+        Ok(score_with(&self.id, &t, &y))
+    }
+}
+
+/// `id`'s score of Y against a prepared target, NaN when it cannot be prepared for Y's width.
+fn score_with(id: &str, t: &Arc<Target>, y: &DMatrix<f64>) -> f64 {
+    match registry::prepare(id, t.clone(), y.ncols()) {
+        Ok((m, _)) => m.score(y),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Scores feature subsets with a measure on one stimulus set.
+struct MeasureScorer {
+    id: String,
+    target: Arc<Target>,
+    /// F's rows of the stimulus set (all features).
+    fs: DMatrix<f64>,
+    active: Vec<bool>,
+    /// The measure prepared for one width (every candidate of a step shares it).
+    prepared: Option<(usize, Option<Box<dyn crate::measures::Measure>>)>,
+}
+
+impl MeasureScorer {
+    fn score_subset(&mut self, subset: &[usize]) -> f64 {
+        let q = subset.len();
+        if q == 0 {
+            return f64::NAN;
+        }
+        if self.prepared.as_ref().map(|p| p.0) != Some(q) {
+            let m = registry::prepare(&self.id, self.target.clone(), q)
+                .ok()
+                .map(|(m, _)| m);
+            self.prepared = Some((q, m));
+        }
+        let y = self.fs.select_columns(subset);
+        match self.prepared.as_ref().and_then(|p| p.1.as_ref()) {
+            Some(m) => m.score(&y),
+            None => f64::NAN,
+        }
+    }
+
+    fn subset(&self, toggled: Option<usize>) -> Vec<usize> {
+        (0..self.active.len())
+            .filter(|&c| self.active[c] != (Some(c) == toggled))
+            .collect()
+    }
+}
+
+/// What scores a candidate subset along a path.
+enum Engine {
+    /// RSA with exact incremental RDM updates.
+    Rsa {
+        t: PreparedTarget,
+        st: SubsetRdm,
+        buf: Vec<f64>,
+        first_by_sqdiff: bool,
+    },
+    /// A registered measure, recomputed per candidate.
+    Measure(MeasureScorer),
+}
+
+impl Engine {
+    fn features(&self) -> usize {
+        match self {
+            Engine::Rsa { st, .. } => st.p,
+            Engine::Measure(m) => m.active.len(),
+        }
+    }
+
+    fn is_active(&self, c: usize) -> bool {
+        match self {
+            Engine::Rsa { st, .. } => st.is_active(c),
+            Engine::Measure(m) => m.active[c],
+        }
+    }
+
+    /// Fit if feature `c` were toggled; NaN (from a measure) ranks last.
+    fn candidate(&mut self, c: usize) -> f64 {
+        let v = match self {
+            Engine::Rsa { t, st, buf, .. } => {
+                st.values_toggled(c, buf);
+                t.fit(buf)
+            }
+            Engine::Measure(m) => {
+                let s = m.subset(Some(c));
+                m.score_subset(&s)
+            }
+        };
+        if v.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            v
+        }
+    }
+
+    fn toggle(&mut self, c: usize) {
+        match self {
+            Engine::Rsa { st, .. } => st.toggle(c),
+            Engine::Measure(m) => m.active[c] = !m.active[c],
+        }
+    }
+
+    fn resync(&mut self) {
+        if let Engine::Rsa { st, .. } = self {
+            st.resync();
+        }
+    }
+
+    fn fit(&mut self) -> f64 {
+        match self {
+            Engine::Rsa { t, st, .. } => t.fit(&st.values()),
+            Engine::Measure(m) => {
+                let s = m.subset(None);
+                m.score_subset(&s)
+            }
+        }
+    }
+}
+
 /// A greedy path built one step at a time, so a caller with a time budget (the page's worker,
 /// which must answer Cancel within one slice) can interleave it with other work. Running it to
 /// the end does exactly what [`greedy_path`] does.
 pub struct PathRun {
-    t: PreparedTarget,
-    st: SubsetRdm,
+    engine: Engine,
     method: Method,
     exact_below: usize,
     cap: usize,
-    first_by_sqdiff: bool,
-    buf: Vec<f64>,
     /// Backward: features removed so far, in order; forward: features added so far.
     order: Vec<usize>,
     grid: Vec<usize>,
@@ -582,31 +763,52 @@ pub struct PathRun {
 }
 
 impl PathRun {
-    /// The path on pairs among `stims`, before its first step.
+    /// The RSA path on pairs among `stims`, before its first step.
     pub fn new(f: &DMatrix<f64>, target: &DMatrix<f64>, stims: &[usize], opts: &Options) -> Self {
         let p = f.ncols();
         let t = PreparedTarget::new(&upper(target, stims), opts.compare);
-        let (st, grid, fit) = match opts.method {
-            Method::Backward => {
-                let all: Vec<usize> = (0..p).collect();
-                let st = SubsetRdm::new(f, stims, opts.distance, &all);
-                let fit0 = t.fit(&st.values());
-                (st, vec![p], vec![fit0])
-            }
-            Method::Forward => (
-                SubsetRdm::new(f, stims, opts.distance, &[]),
-                Vec::new(),
-                Vec::new(),
-            ),
+        let active: Vec<usize> = match opts.method {
+            Method::Backward => (0..p).collect(),
+            Method::Forward => Vec::new(),
         };
-        PathRun {
+        let st = SubsetRdm::new(f, stims, opts.distance, &active);
+        let engine = Engine::Rsa {
             t,
             st,
+            buf: Vec::new(),
+            first_by_sqdiff: opts.distance == Distance::Correlation,
+        };
+        Self::start(engine, p, opts)
+    }
+
+    /// The path with a measure as the fit, on the rows `stims`.
+    pub fn with_measure(
+        f: &DMatrix<f64>,
+        m: &MeasureFit,
+        stims: &[usize],
+        opts: &Options,
+    ) -> Result<Self, PruneError> {
+        let p = f.ncols();
+        let engine = Engine::Measure(MeasureScorer {
+            id: m.id.clone(),
+            target: m.target(stims)?,
+            fs: f.select_rows(stims),
+            active: vec![opts.method == Method::Backward; p],
+            prepared: None,
+        });
+        Ok(Self::start(engine, p, opts))
+    }
+
+    fn start(mut engine: Engine, p: usize, opts: &Options) -> Self {
+        let (grid, fit) = match opts.method {
+            Method::Backward => (vec![p], vec![engine.fit()]),
+            Method::Forward => (Vec::new(), Vec::new()),
+        };
+        PathRun {
+            engine,
             method: opts.method,
             exact_below: opts.exact_below,
             cap: opts.max_kept.clamp(1, p.max(1)),
-            first_by_sqdiff: opts.distance == Distance::Correlation,
-            buf: Vec::new(),
             order: Vec::with_capacity(p),
             grid,
             fit,
@@ -616,7 +818,7 @@ impl PathRun {
 
     /// (steps done, steps in all) for progress reports.
     pub fn progress(&self) -> (usize, usize) {
-        let p = self.st.p;
+        let p = self.engine.features();
         match self.method {
             Method::Backward => (p - self.remaining, p.saturating_sub(1)),
             Method::Forward => (self.order.len(), self.cap),
@@ -636,13 +838,14 @@ impl PathRun {
         if self.is_done() {
             return;
         }
-        let p = self.st.p;
+        let p = self.engine.features();
         match self.method {
             Method::Backward => {
                 let mut cand: Vec<(f64, usize)> = Vec::with_capacity(self.remaining);
-                for c in (0..p).filter(|&c| self.st.is_active(c)) {
-                    self.st.values_toggled(c, &mut self.buf);
-                    cand.push((self.t.fit(&self.buf), c));
+                for c in 0..p {
+                    if self.engine.is_active(c) {
+                        cand.push((self.engine.candidate(c), c));
+                    }
                 }
                 // Best fit after removal first; ties to the lower index.
                 cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -652,49 +855,59 @@ impl PathRun {
                     (self.remaining / 20).max(1)
                 };
                 for &(_, c) in &cand[..drop] {
-                    self.st.toggle(c);
+                    self.engine.toggle(c);
                     self.order.push(c);
                 }
-                self.st.resync();
+                self.engine.resync();
                 self.remaining -= drop;
                 self.grid.push(self.remaining);
-                self.fit.push(self.t.fit(&self.st.values()));
+                let fit = self.engine.fit();
+                self.fit.push(fit);
             }
             Method::Forward => {
-                let pick = if self.order.is_empty() && self.first_by_sqdiff {
-                    first_forward(&self.st, &self.t)
-                } else {
-                    let mut best = (f64::NEG_INFINITY, usize::MAX);
-                    for c in (0..p).filter(|&c| !self.st.is_active(c)) {
-                        self.st.values_toggled(c, &mut self.buf);
-                        let v = self.t.fit(&self.buf);
-                        if v > best.0 {
-                            best = (v, c);
+                let pick = match &self.engine {
+                    Engine::Rsa {
+                        t,
+                        st,
+                        first_by_sqdiff: true,
+                        ..
+                    } if self.order.is_empty() => first_forward(st, t),
+                    _ => {
+                        let mut best = (f64::NEG_INFINITY, usize::MAX);
+                        for c in 0..p {
+                            if !self.engine.is_active(c) {
+                                let v = self.engine.candidate(c);
+                                if v > best.0 || best.1 == usize::MAX {
+                                    best = (v, c);
+                                }
+                            }
                         }
+                        best.1
                     }
-                    best.1
                 };
-                self.st.toggle(pick);
-                self.st.resync();
+                self.engine.toggle(pick);
+                self.engine.resync();
                 self.order.push(pick);
                 self.grid.push(self.order.len());
-                self.fit.push(self.t.fit(&self.st.values()));
+                let fit = self.engine.fit();
+                self.fit.push(fit);
             }
         }
     }
 
     /// The finished path (call once [`PathRun::is_done`]).
     pub fn finish(self) -> Path {
-        let p = self.st.p;
+        let p = self.engine.features();
         let ranking = match self.method {
             Method::Backward => {
-                let mut ranking: Vec<usize> = (0..p).filter(|&c| self.st.is_active(c)).collect();
+                let mut ranking: Vec<usize> =
+                    (0..p).filter(|&c| self.engine.is_active(c)).collect();
                 ranking.extend(self.order.iter().rev());
                 ranking
             }
             Method::Forward => {
                 let mut ranking = self.order;
-                ranking.extend((0..p).filter(|&c| !self.st.is_active(c)));
+                ranking.extend((0..p).filter(|&c| !self.engine.is_active(c)));
                 ranking
             }
         };
@@ -814,9 +1027,12 @@ pub struct SelectRun {
     val: Vec<usize>,
     path: PathRun,
     validation: Vec<f64>,
+    /// The fit, when it is a measure rather than RSA.
+    measure: Option<MeasureFit>,
 }
 
 impl SelectRun {
+    /// The RSA selection.
     pub fn new(
         f: &DMatrix<f64>,
         target: &DMatrix<f64>,
@@ -824,6 +1040,19 @@ impl SelectRun {
         opts: &Options,
         inner_seed: u64,
     ) -> Self {
+        Self::with_fit(f, target, None, stims, opts, inner_seed)
+            .expect("an RSA path cannot fail to start")
+    }
+
+    /// The selection with `measure` as the fit (RSA when None).
+    pub fn with_fit(
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        measure: Option<&MeasureFit>,
+        stims: &[usize],
+        opts: &Options,
+        inner_seed: u64,
+    ) -> Result<Self, PruneError> {
         let nval = ((stims.len() as f64 * opts.inner_fraction).round() as usize)
             .clamp(3, stims.len().saturating_sub(3));
         let mut run = SelectRun {
@@ -835,13 +1064,32 @@ impl SelectRun {
             val: Vec::new(),
             path: PathRun::new(f, target, &[], opts),
             validation: Vec::new(),
+            measure: measure.cloned(),
         };
-        run.start_inner(f, target, opts);
-        run
+        run.start_inner(f, target, opts)?;
+        Ok(run)
+    }
+
+    fn new_path(
+        &self,
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        stims: &[usize],
+        opts: &Options,
+    ) -> Result<PathRun, PruneError> {
+        match &self.measure {
+            Some(m) => PathRun::with_measure(f, m, stims, opts),
+            None => Ok(PathRun::new(f, target, stims, opts)),
+        }
     }
 
     /// Inner split `self.repeat`: validation stimuli and the path on the rest.
-    fn start_inner(&mut self, f: &DMatrix<f64>, target: &DMatrix<f64>, opts: &Options) {
+    fn start_inner(
+        &mut self,
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        opts: &Options,
+    ) -> Result<(), PruneError> {
         let perm = permutation(
             self.stims.len(),
             self.inner_seed
@@ -852,7 +1100,8 @@ impl SelectRun {
         val.sort_unstable();
         inner.sort_unstable();
         self.val = val;
-        self.path = PathRun::new(f, target, &inner, opts);
+        self.path = self.new_path(f, target, &inner, opts)?;
+        Ok(())
     }
 
     /// Progress of the current path: (done, total) steps.
@@ -871,14 +1120,17 @@ impl SelectRun {
         f: &DMatrix<f64>,
         target: &DMatrix<f64>,
         opts: &Options,
-    ) -> Option<Selection> {
+    ) -> Result<Option<Selection>, PruneError> {
         if !self.path.is_done() {
             self.path.step();
-            return None;
+            return Ok(None);
         }
         let done = std::mem::replace(&mut self.path, PathRun::new(f, target, &[], opts)).finish();
         if self.repeat < self.repeats {
-            let v = path_fits(f, target, &self.val, &done, opts);
+            let v = match &self.measure {
+                Some(m) => measure_path_fits(f, m, &self.val, &done)?,
+                None => path_fits(f, target, &self.val, &done, opts),
+            };
             if self.validation.is_empty() {
                 self.validation = vec![0.0; v.len()];
             }
@@ -889,20 +1141,20 @@ impl SelectRun {
                 .for_each(|(a, b)| *a += b / repeats);
             self.repeat += 1;
             if self.repeat < self.repeats {
-                self.start_inner(f, target, opts);
+                self.start_inner(f, target, opts)?;
             } else {
-                self.path = PathRun::new(f, target, &self.stims, opts);
+                self.path = self.new_path(f, target, &self.stims, opts)?;
             }
-            return None;
+            return Ok(None);
         }
         let n_kept = done.grid[argmax(&self.validation)];
         let kept = done.kept(n_kept);
-        Some(Selection {
+        Ok(Some(Selection {
             path: done,
             validation: std::mem::take(&mut self.validation),
             n_kept,
             kept,
-        })
+        }))
     }
 }
 
@@ -924,7 +1176,7 @@ pub fn select(
                 return Err(PruneError::Cancelled);
             }
         }
-        if let Some(sel) = run.advance(f, target, opts) {
+        if let Some(sel) = run.advance(f, target, opts)? {
             return Ok(sel);
         }
     }
@@ -1158,14 +1410,45 @@ pub struct EvaluationRun {
     stage: usize,
     selection: SelectRun,
     folds: Vec<Fold>,
+    /// The fit, when it is a measure rather than RSA.
+    measure: Option<MeasureFit>,
 }
 
 impl EvaluationRun {
     /// Check the inputs ([`check_inputs`]) and set up the first fold.
     pub fn new(f: DMatrix<f64>, target: DMatrix<f64>, opts: &Options) -> Result<Self, PruneError> {
+        Self::build(f, target, None, opts)
+    }
+
+    /// The evaluation with a registered measure between F[:, S] and the target recording X as
+    /// the fit (selection, validation and test scores on the stimuli's rows). The reweighting
+    /// baseline keeps its NNLS fit of per-feature squared-difference RDMs to X's RDM (with
+    /// `opts.distance`) on the training pairs, and is scored by the measure as the features
+    /// scaled by √w (whose squared-Euclidean RDM is that reweighted RDM).
+    pub fn with_measure(
+        f: DMatrix<f64>,
+        measure: MeasureFit,
+        opts: &Options,
+    ) -> Result<Self, PruneError> {
+        if measure.x.nrows() != f.nrows() {
+            return Err(PruneError::Mismatch {
+                features: f.nrows(),
+                target: measure.x.nrows(),
+            });
+        }
+        let target = rdm(&measure.x, opts.distance);
+        Self::build(f, target, Some(measure), opts)
+    }
+
+    fn build(
+        f: DMatrix<f64>,
+        target: DMatrix<f64>,
+        measure: Option<MeasureFit>,
+        opts: &Options,
+    ) -> Result<Self, PruneError> {
         check_inputs(&f, &target, opts)?;
         let split = folds(f.nrows(), opts.folds, opts.seed);
-        let selection = Self::stage_selection(&f, &target, opts, &split, 0);
+        let selection = Self::stage_selection(&f, &target, measure.as_ref(), opts, &split, 0)?;
         Ok(EvaluationRun {
             f,
             target,
@@ -1174,6 +1457,7 @@ impl EvaluationRun {
             stage: 0,
             selection,
             folds: Vec::with_capacity(opts.folds),
+            measure,
         })
     }
 
@@ -1188,17 +1472,18 @@ impl EvaluationRun {
     fn stage_selection(
         f: &DMatrix<f64>,
         target: &DMatrix<f64>,
+        measure: Option<&MeasureFit>,
         opts: &Options,
         split: &[Vec<usize>],
         k: usize,
-    ) -> SelectRun {
+    ) -> Result<SelectRun, PruneError> {
         let train = Self::train(f.nrows(), split, k);
         let inner_seed = if k < split.len() {
             opts.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(k as u64 + 1))
         } else {
             opts.seed ^ 0xF1A1
         };
-        SelectRun::new(f, target, &train, opts, inner_seed)
+        SelectRun::with_fit(f, target, measure, &train, opts, inner_seed)
     }
 
     /// Where the run is (the current path's step).
@@ -1218,14 +1503,20 @@ impl EvaluationRun {
     }
 
     /// One unit of work; the evaluation once the final selection is done.
-    pub fn advance(&mut self) -> Option<Evaluation> {
+    pub fn advance(&mut self) -> Result<Option<Evaluation>, PruneError> {
         let (f, target, opts) = (&self.f, &self.target, &self.opts);
-        let selection = self.selection.advance(f, target, opts)?;
+        let Some(selection) = self.selection.advance(f, target, opts)? else {
+            return Ok(None);
+        };
         let k = self.stage;
         if k < opts.folds {
             let test = &self.split[k];
             let train = Self::train(f.nrows(), &self.split, k);
-            let test_curve = path_fits(f, target, test, &selection.path, opts);
+            let measure = self.measure.as_ref();
+            let test_curve = match measure {
+                Some(m) => measure_path_fits(f, m, test, &selection.path)?,
+                None => path_fits(f, target, test, &selection.path, opts),
+            };
             let i = selection
                 .path
                 .grid
@@ -1234,17 +1525,28 @@ impl EvaluationRun {
                 .unwrap_or(0);
             let w = reweight(f, target, &train);
             let all_features: Vec<usize> = (0..f.ncols()).collect();
+            let (test_fit_full, test_fit_reweighted) = match measure {
+                Some(m) => (
+                    m.score(f, test, &all_features)?,
+                    measure_reweighted_fit(f, m, test, &w)?,
+                ),
+                None => (
+                    fit_subset(f, target, test, &all_features, opts),
+                    reweighted_fit(f, target, test, &w, opts.compare),
+                ),
+            };
             self.folds.push(Fold {
                 test: test.clone(),
                 test_fit_pruned: test_curve[i],
-                test_fit_full: fit_subset(f, target, test, &all_features, opts),
-                test_fit_reweighted: reweighted_fit(f, target, test, &w, opts.compare),
+                test_fit_full,
+                test_fit_reweighted,
                 selection,
                 test_curve,
             });
             self.stage += 1;
-            self.selection = Self::stage_selection(f, target, opts, &self.split, self.stage);
-            return None;
+            self.selection =
+                Self::stage_selection(f, target, measure, opts, &self.split, self.stage)?;
+            return Ok(None);
         }
         let out = std::mem::take(&mut self.folds);
         let grid = out[0].selection.path.grid.clone();
@@ -1259,15 +1561,64 @@ impl EvaluationRun {
             })
             .collect();
         let mean = |g: fn(&Fold) -> f64| out.iter().map(g).sum::<f64>() / kf;
-        Some(Evaluation {
+        Ok(Some(Evaluation {
             test_fit_pruned: mean(|f| f.test_fit_pruned),
             test_fit_full: mean(|f| f.test_fit_full),
             test_fit_reweighted: mean(|f| f.test_fit_reweighted),
             curve,
             folds: out,
             final_selection: selection,
-        })
+        }))
     }
+}
+
+/// [`evaluate`] with a registered measure as the fit ([`EvaluationRun::with_measure`]).
+pub fn evaluate_measure(
+    f: &DMatrix<f64>,
+    measure: &MeasureFit,
+    opts: &Options,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Evaluation, PruneError> {
+    let mut run = EvaluationRun::with_measure(f.clone(), measure.clone(), opts)?;
+    loop {
+        if run.at_step() && !progress(run.progress()) {
+            return Err(PruneError::Cancelled);
+        }
+        if let Some(ev) = run.advance()? {
+            return Ok(ev);
+        }
+    }
+}
+
+/// A measure's fits along a path's grid on the rows `stims` (the target prepared once).
+pub fn measure_path_fits(
+    f: &DMatrix<f64>,
+    m: &MeasureFit,
+    stims: &[usize],
+    path: &Path,
+) -> Result<Vec<f64>, PruneError> {
+    let t = m.target(stims)?;
+    let fs = f.select_rows(stims);
+    Ok(path
+        .grid
+        .iter()
+        .map(|&n| score_with(&m.id, &t, &fs.select_columns(&path.kept(n))))
+        .collect())
+}
+
+/// The reweighting baseline scored by a measure: the features scaled by √w on the rows `stims`.
+pub fn measure_reweighted_fit(
+    f: &DMatrix<f64>,
+    m: &MeasureFit,
+    stims: &[usize],
+    w: &DVector<f64>,
+) -> Result<f64, PruneError> {
+    let t = m.target(stims)?;
+    let mut y = f.select_rows(stims);
+    for (c, mut col) in y.column_iter_mut().enumerate() {
+        col *= w[c].max(0.0).sqrt();
+    }
+    Ok(score_with(&m.id, &t, &y))
 }
 
 /// Honest evaluation: for each seeded outer fold, select on the training stimuli only, score on
@@ -1284,7 +1635,7 @@ pub fn evaluate(
         if run.at_step() && !progress(run.progress()) {
             return Err(PruneError::Cancelled);
         }
-        if let Some(ev) = run.advance() {
+        if let Some(ev) = run.advance()? {
             return Ok(ev);
         }
     }

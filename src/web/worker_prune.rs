@@ -7,8 +7,8 @@ use nalgebra::DMatrix;
 
 use super::protocol::{PruneInputs, PruneResult, PruneSettings, Response};
 use crate::analysis::prune::{
-    self, builtin_demo, curve_csv, rdm, summary_json, Comparison, Distance, EvaluationRun, Method,
-    Options,
+    self, builtin_demo, curve_csv, rdm, summary_json, Comparison, Distance, EvaluationRun,
+    MeasureFit, Method, Options, PruneError,
 };
 use crate::data::{self, npy::read_npy, Recording};
 
@@ -159,17 +159,28 @@ impl PruneWorker {
 
     fn try_start(&mut self, s: &PruneSettings) -> Result<usize, String> {
         let opts = options(s)?;
-        if s.fit != "rsa" {
-            return Err(format!(
-                "fit `{}`: only `rsa` (model RDM vs target RDM) is available",
-                s.fit
-            ));
-        }
         let (_, f) = self
             .features
             .as_ref()
             .ok_or("load model features F first")?;
         let (tname, t) = self.target.as_ref().ok_or("load a target first")?;
+        if s.fit != "rsa" {
+            // A registered measure between F[:, S] and the target recording X.
+            let Target::Recording(x) = t else {
+                return Err(PruneError::MeasureNeedsRecording.to_string());
+            };
+            let m = MeasureFit::new(&s.fit, x.clone()).map_err(|e| e.to_string())?;
+            let distance = opts.distance;
+            let run = EvaluationRun::with_measure(f.clone(), m, &opts)
+                .map_err(|e| format!("{tname}: {e}"))?;
+            self.job = Some(Job {
+                run,
+                features: f.clone(),
+                target_rdm: rdm(x, distance),
+                distance,
+            });
+            return Ok(opts.folds + 1);
+        }
         let target_rdm = match t {
             Target::Rdm(r) => r.clone(),
             Target::Recording(x) => {
@@ -200,10 +211,17 @@ impl PruneWorker {
         };
         let start = js_sys::Date::now();
         loop {
-            if let Some(ev) = job.run.advance() {
-                let result = result(job, &ev);
-                self.job = None;
-                return Response::PruneDone(Box::new(result));
+            match job.run.advance() {
+                Ok(Some(ev)) => {
+                    let result = result(job, &ev);
+                    self.job = None;
+                    return Response::PruneDone(Box::new(result));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.job = None;
+                    return failed(e.to_string());
+                }
             }
             if js_sys::Date::now() - start > SLICE_MS {
                 break;

@@ -441,6 +441,19 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     dom::fill_select(&doc, "measure-select", &measures);
     dom::fill_select(&doc, "joint-a-select", &measures);
     dom::fill_select(&doc, "joint-b-select", &measures);
+    // Prune panel fits: RSA, or any registered similarity (needs a target recording X).
+    let fits: Vec<(String, String)> = std::iter::once((
+        "rsa".to_string(),
+        "RSA (model RDM vs target RDM)".to_string(),
+    ))
+    .chain(
+        registry::entries()
+            .into_iter()
+            .filter(|e| e.direction == crate::measures::Direction::Similarity)
+            .map(|e| (e.id.clone(), format!("{} (needs a target X)", e.id))),
+    )
+    .collect();
+    dom::fill_select(&doc, "prune-fit-select", &fits);
 
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())

@@ -18,7 +18,7 @@ pub(super) const PRUNE_PLOTS: &[&str] = &[
 ];
 
 /// Bands of rows per heatmap, one band per animation frame.
-const HEATMAP_BANDS: usize = 4;
+const HEATMAP_BANDS: usize = 8;
 
 /// The panel's state as the page sees it.
 #[derive(Default)]
