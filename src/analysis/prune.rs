@@ -760,7 +760,15 @@ pub struct PathRun {
     grid: Vec<usize>,
     fit: Vec<f64>,
     remaining: usize,
+    /// Candidates of the current step scored so far (fit, feature), and the next feature to
+    /// consider: a measure step is split over several calls (see [`PathRun::step`]).
+    scan: Vec<(f64, usize)>,
+    cursor: usize,
 }
+
+/// Candidates a measure-fit step scores per call: one measure evaluation costs up to a few ms
+/// in the browser, so a step over ~100 candidates is split to keep each call short.
+const MEASURE_CANDIDATES_PER_CALL: usize = 4;
 
 impl PathRun {
     /// The RSA path on pairs among `stims`, before its first step.
@@ -813,6 +821,8 @@ impl PathRun {
             grid,
             fit,
             remaining: p,
+            scan: Vec::new(),
+            cursor: 0,
         }
     }
 
@@ -833,20 +843,46 @@ impl PathRun {
         }
     }
 
-    /// One greedy step (a batch of removals above `exact_below`); nothing once done.
+    /// Work towards one greedy step (a batch of removals above `exact_below`); nothing once
+    /// done. With RSA each call is a whole step; with a measure each call scores at most
+    /// `MEASURE_CANDIDATES_PER_CALL` candidates and the step is committed by the call that
+    /// scores the last one (the path is the same either way).
     pub fn step(&mut self) {
         if self.is_done() {
             return;
         }
         let p = self.engine.features();
+        let first_forward_rsa = self.method == Method::Forward
+            && self.order.is_empty()
+            && matches!(
+                self.engine,
+                Engine::Rsa {
+                    first_by_sqdiff: true,
+                    ..
+                }
+            );
+        if !first_forward_rsa {
+            let limit = match self.engine {
+                Engine::Rsa { .. } => usize::MAX,
+                Engine::Measure(_) => MEASURE_CANDIDATES_PER_CALL,
+            };
+            let mut scored = 0;
+            while self.cursor < p && scored < limit {
+                let c = self.cursor;
+                self.cursor += 1;
+                if self.engine.is_active(c) == (self.method == Method::Backward) {
+                    self.scan.push((self.engine.candidate(c), c));
+                    scored += 1;
+                }
+            }
+            if self.cursor < p {
+                return;
+            }
+        }
+        self.cursor = 0;
+        let mut cand = std::mem::take(&mut self.scan);
         match self.method {
             Method::Backward => {
-                let mut cand: Vec<(f64, usize)> = Vec::with_capacity(self.remaining);
-                for c in 0..p {
-                    if self.engine.is_active(c) {
-                        cand.push((self.engine.candidate(c), c));
-                    }
-                }
                 // Best fit after removal first; ties to the lower index.
                 cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                 let drop = if self.remaining <= self.exact_below {
@@ -866,25 +902,19 @@ impl PathRun {
             }
             Method::Forward => {
                 let pick = match &self.engine {
-                    Engine::Rsa {
-                        t,
-                        st,
-                        first_by_sqdiff: true,
-                        ..
-                    } if self.order.is_empty() => first_forward(st, t),
+                    Engine::Rsa { t, st, .. } if first_forward_rsa => first_forward(st, t),
                     _ => {
+                        // The best addition; ties to the lower index (candidates ascend).
                         let mut best = (f64::NEG_INFINITY, usize::MAX);
-                        for c in 0..p {
-                            if !self.engine.is_active(c) {
-                                let v = self.engine.candidate(c);
-                                if v > best.0 || best.1 == usize::MAX {
-                                    best = (v, c);
-                                }
+                        for &(v, c) in &cand {
+                            if v > best.0 || best.1 == usize::MAX {
+                                best = (v, c);
                             }
                         }
                         best.1
                     }
                 };
+                cand.clear();
                 self.engine.toggle(pick);
                 self.engine.resync();
                 self.order.push(pick);
