@@ -218,6 +218,35 @@ test('settings round-trip through the URL; the panel fits 1024 × 768', async ()
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+test('a registered measure as the fit, against the loaded recording X, equals the CLI', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#dataset=kriegeskorte2008-mit&pdemo=prune-categories-mit&pfit=cka`);
+  await page.waitForFunction(() => /prune-categories-mit \(92 stimuli × 12 features\)/.test(
+    document.querySelector('[data-testid="prune-inputs"]').textContent));
+  assert.equal(await page.inputValue(sel('prune-fit-select')), 'cka');
+  // With a target RDM the measure fit is refused with its reason.
+  await page.click(sel('prune-run'));
+  await page.waitForSelector(`${sel('error')}:not([hidden])`);
+  assert.match(await page.textContent('#error-text'), /needs a target recording X/);
+  await page.click('#error-close');
+  await page.waitForFunction(() => /kriegeskorte2008-mit/.test(document.querySelector('[data-testid="dataset-summary"]').textContent + document.querySelector('#dataset-name').textContent));
+  await page.click(sel('prune-use-loaded'));
+  await page.waitForFunction(() => /target recording X: kriegeskorte2008-mit \(92 stimuli\)/.test(
+    document.querySelector('[data-testid="prune-inputs"]').textContent));
+  await page.click(sel('prune-run'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="prune-progress"]').dataset.state === 'done',
+    null, { timeout: 120000 });
+  const dir = join(out, 'cka');
+  const stdout = runCli(['prune', 'prune-categories-mit', '--target', 'kriegeskorte2008-mit', '--fit', 'cka', '--out', dir]);
+  const expected = JSON.parse(stdout);
+  assert.deepEqual(JSON.parse(`[${await page.textContent(sel('prune-kept-list'))}]`), expected.kept);
+  close(await value(page, 'prune-test-pruned'), expected.test_fit_pruned, 'cka test_fit_pruned');
+  close(await value(page, 'prune-test-full'), expected.test_fit_full, 'cka test_fit_full');
+  close(await value(page, 'prune-test-reweighted'), expected.test_fit_reweighted, 'cka test_fit_reweighted');
+  compareCurves(await download(page, 'prune-curve-csv'), readFileSync(join(dir, 'curve.csv'), 'utf8'));
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });
