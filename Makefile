@@ -27,3 +27,4 @@ screenshots: ## copy the screenshots taken by the e2e tests into docs/img/
 	cp test-results/explorer.png docs/img/explorer.png
 	cp test-results/decode.png docs/img/decode.png
 	cp test-results/perturb.png docs/img/perturb.png
+	cp test-results/prune.png docs/img/prune-panel.png
