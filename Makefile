@@ -26,3 +26,4 @@ bench: ## native per-step benchmarks
 screenshots: ## copy the screenshots taken by the e2e tests into docs/img/
 	for f in explorer decode perturb joint calibration layout-projector; do \
 	  cp test-results/$$f.png docs/img/$$f.png; done
+	cp test-results/prune.png docs/img/prune-panel.png

@@ -63,3 +63,9 @@ cat[col["artiObj"] == 1] = 5
 assert np.all(cat < 6)
 assert np.array_equal(cat < 4, col["animate"] == 1)
 save("kriegeskorte2008_category.npy", cat)
+# The 12 category-indicator vectors themselves (0/1, uint8 is exact): the pruning demo's real
+# feature set (`prune-categories-mit`, `prune-categories-hit`; docs/pruning.md). Columns in
+# rsatoolbox's order: animate, inanim, human, nonhumani, body, face, natObj, artiObj, rand24,
+# rand48, other48, monkeyape.
+assert set(np.unique(cv)) <= {0, 1}
+save("kriegeskorte2008_category_vectors.npy", cv.astype(np.uint8))

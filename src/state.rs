@@ -125,10 +125,18 @@ macro_rules! state_table {
 }
 
 /// The page's panels (tabs), in tab order: the `panel` key names one.
-pub const PANELS: &[&str] = &["optimise", "perturb", "joint", "calibrate"];
+pub const PANELS: &[&str] = &["optimise", "perturb", "joint", "calibrate", "prune"];
 
 fn any<T>(_: &T) -> Result<(), String> {
     Ok(())
+}
+
+fn one_of(v: &str, allowed: &[&str]) -> Result<(), String> {
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("`{v}` is not one of {}", allowed.join(", ")))
+    }
 }
 
 fn positive_at_most(limit: f64) -> impl Fn(&f64) -> Result<(), String> {
@@ -183,6 +191,26 @@ state_table! {
     cal_seeds: u64 = 2, key "calseeds", classroom_hidden true,
         check |v| if (1..=10).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10, got {v}")) },
         "Calibration report: seeds per measure.";
+    prune_demo: String = "prune-demo-mit".into(), key "pdemo", classroom_hidden false,
+        check |v| one_of(v, crate::analysis::prune::DEMO_FEATURES),
+        "Prune panel: the built-in demo (features and target RDM) loaded at start.";
+    prune_method: String = "backward".into(), key "pmethod", classroom_hidden false,
+        check |v| one_of(v, &["backward", "forward"]),
+        "Prune panel: greedy backward elimination or forward selection.";
+    prune_folds: u64 = 5, key "pfolds", classroom_hidden true,
+        check |v| if (2..=20).contains(v) { Ok(()) } else { Err(format!("must be 2 to 20, got {v}")) },
+        "Prune panel: outer folds of the honest evaluation.";
+    prune_seed: u64 = 0, key "pseed", classroom_hidden true,
+        check any, "Prune panel: seed of the fold and inner splits.";
+    prune_distance: String = "correlation".into(), key "pdist", classroom_hidden true,
+        check |v| one_of(v, &["correlation", "sqeuclidean"]),
+        "Prune panel: distance of the model RDM (and of a target recording's).";
+    prune_compare: String = "pearson".into(), key "pcompare", classroom_hidden true,
+        check |v| one_of(v, &["pearson", "spearman"]),
+        "Prune panel: how model and target RDMs are compared (upper triangles).";
+    prune_fit: String = "rsa".into(), key "pfit", classroom_hidden true,
+        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
+        "Prune panel: the fit, `rsa` or a registered measure's id (target recording only).";
     pert: String = String::new(), key "pert", classroom_hidden false,
         check |v| parse_pert(v).map(|_| ()),
         "PC perturbation: `pc_scale_angle` entries (1-based PC, amplitude, degrees), comma-separated.";

@@ -8,8 +8,9 @@ use common::simscope;
 
 use nalgebra::{DMatrix, DVector};
 use simscope::analysis::prune::{
-    builtin_features, builtin_target_rdm, evaluate, fit_subset, greedy_path, nnls, path_fits, rdm,
-    validate_rdm, Comparison, Distance, Method, Options, PruneError, SubsetRdm, DEMO_SIGNAL,
+    builtin_features, builtin_target_rdm, evaluate, evaluate_measure, fit_subset, greedy_path,
+    measure_path_fits, nnls, path_fits, rdm, validate_rdm, Comparison, Distance, MeasureFit,
+    Method, Options, PathRun, PruneError, SubsetRdm, DEMO_SIGNAL,
 };
 use simscope::rng::Rng;
 
@@ -301,4 +302,149 @@ fn cli_prints_the_summary_and_writes_the_curve() {
     assert_eq!(code, 2);
     assert!(err.starts_with("error:"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The fit as a registered measure: F = the 12 real category features, X = the monkey IT
+/// embedding (92 × 91), 4 folds.
+fn measure_problem() -> (DMatrix<f64>, DMatrix<f64>, Options) {
+    let (f, planted) = builtin_features("prune-categories-mit").unwrap();
+    assert!(planted.is_empty());
+    let x = simscope::data::datasets::kriegeskorte2008_mit().data;
+    let opts = Options {
+        folds: 4,
+        seed: 1,
+        ..Default::default()
+    };
+    (f, x, opts)
+}
+
+fn registry_score(
+    id: &str,
+    f: &DMatrix<f64>,
+    x: &DMatrix<f64>,
+    stims: &[usize],
+    kept: &[usize],
+) -> f64 {
+    let t = std::sync::Arc::new(simscope::target::Target::new(&x.select_rows(stims)).unwrap());
+    let y = f.select_rows(stims).select_columns(kept);
+    let (m, _) = simscope::measures::registry::prepare(id, t, y.ncols()).unwrap();
+    m.score(&y)
+}
+
+#[test]
+fn measure_fit_equals_the_registry_score() {
+    let (f, x, opts) = measure_problem();
+    for id in ["cka", "procrustes-angular-score"] {
+        let m = MeasureFit::new(id, x.clone()).unwrap();
+        let stims: Vec<usize> = (0..92).filter(|s| s % 3 != 1).collect();
+        for kept in [
+            vec![0, 5, 7],
+            vec![2, 3, 4, 5, 11],
+            (0..12).collect::<Vec<_>>(),
+        ] {
+            let got = m.score(&f, &stims, &kept).unwrap();
+            assert_eq!(
+                got,
+                registry_score(id, &f, &x, &stims, &kept),
+                "{id} {kept:?}"
+            );
+        }
+        // Every fit along a measure path, and its replay on other stimuli, is that score.
+        let mut run = PathRun::with_measure(&f, &m, &stims, &opts).unwrap();
+        while !run.is_done() {
+            run.step();
+        }
+        let path = run.finish();
+        assert_eq!(path.grid.len(), 12);
+        let other: Vec<usize> = (0..92).filter(|s| s % 3 == 1).collect();
+        let replay = measure_path_fits(&f, &m, &other, &path).unwrap();
+        for (k, &n) in path.grid.iter().enumerate() {
+            let kept = path.kept(n);
+            assert_eq!(
+                path.fit[k],
+                registry_score(id, &f, &x, &stims, &kept),
+                "{id} n={n}"
+            );
+            assert_eq!(
+                replay[k],
+                registry_score(id, &f, &x, &other, &kept),
+                "{id} replay n={n}"
+            );
+        }
+    }
+    // The evaluation's held-out fits are the registry's scores on the held-out rows.
+    let m = MeasureFit::new("cka", x.clone()).unwrap();
+    let ev = evaluate_measure(&f, &m, &opts, &mut no_progress()).unwrap();
+    let all: Vec<usize> = (0..12).collect();
+    for fo in &ev.folds {
+        let full = registry_score("cka", &f, &x, &fo.test, &all);
+        assert_eq!(fo.test_fit_full, full);
+        let pruned = registry_score("cka", &f, &x, &fo.test, &fo.selection.kept);
+        assert_eq!(fo.test_fit_pruned, pruned);
+    }
+    assert!(ev.test_fit_pruned.is_finite() && ev.test_fit_reweighted.is_finite());
+}
+
+#[test]
+fn measure_fit_has_no_leakage() {
+    let (f, x, opts) = measure_problem();
+    let m = MeasureFit::new("cka", x.clone()).unwrap();
+    let ev = evaluate_measure(&f, &m, &opts, &mut no_progress()).unwrap();
+    // Scramble fold 0's test stimuli: their features and their rows of X.
+    let test = ev.folds[0].test.clone();
+    let mut rng = Rng::new(7);
+    let (mut f2, mut x2) = (f.clone(), x.clone());
+    for &s in &test {
+        for c in 0..f2.ncols() {
+            f2[(s, c)] = rng.normal();
+        }
+        for c in 0..x2.ncols() {
+            x2[(s, c)] = 10.0 * rng.normal();
+        }
+    }
+    let m2 = MeasureFit::new("cka", x2).unwrap();
+    let ev2 = evaluate_measure(&f2, &m2, &opts, &mut no_progress()).unwrap();
+    assert_eq!(ev2.folds[0].test, test);
+    assert_eq!(ev.folds[0].selection, ev2.folds[0].selection);
+    assert_ne!(ev.folds[0].test_fit_pruned, ev2.folds[0].test_fit_pruned);
+    assert_ne!(ev.folds[1].selection.path, ev2.folds[1].selection.path);
+}
+
+#[test]
+fn measure_fits_are_refused_where_they_do_not_apply() {
+    let x = simscope::data::datasets::kriegeskorte2008_mit().data;
+    assert_eq!(
+        MeasureFit::new("procrustes-euclidean", x.clone()).unwrap_err(),
+        PruneError::NotSimilarity("procrustes-euclidean".into())
+    );
+    assert!(matches!(
+        MeasureFit::new("no-such-measure", x),
+        Err(PruneError::Measure(_))
+    ));
+    let (code, _, err) = simscope(&[
+        "prune",
+        "prune-categories-mit",
+        "--target-rdm",
+        "kriegeskorte2008-mit",
+        "--fit",
+        "cka",
+        "--out",
+        &std::env::temp_dir()
+            .join("simscope-prune-fit")
+            .to_string_lossy(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs a target recording X"), "{err}");
+}
+
+#[test]
+fn category_features_are_the_rsatoolbox_indicators() {
+    let (f, _) = builtin_features("prune-categories-hit").unwrap();
+    assert_eq!(f.shape(), (92, 12));
+    assert!(f.iter().all(|&v| v == 0.0 || v == 1.0));
+    // animate + inanimate = 1 for every image; 48 animate images.
+    for i in 0..92 {
+        assert_eq!(f[(i, 0)] + f[(i, 1)], 1.0);
+    }
+    assert_eq!(f.column(0).sum(), 48.0);
 }

@@ -19,9 +19,13 @@
 //!   only; test fit on pairs among held-out stimuli; baselines: all features, and a reweighting
 //!   of per-feature squared-difference RDMs by non-negative least squares (Lawson–Hanson).
 
+use std::sync::Arc;
+
 use nalgebra::{DMatrix, DVector};
 
+use crate::measures::{registry, Direction};
 use crate::rng::Rng;
+use crate::target::Target;
 
 /// Distance of the model (and of a target recording's) RDM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +83,14 @@ pub enum PruneError {
     Folds(usize),
     #[error("cancelled")]
     Cancelled,
+    #[error("fit measure: {0}")]
+    Measure(String),
+    #[error("`{0}` is a distance (lower = more similar); the fit must be a similarity measure")]
+    NotSimilarity(String),
+    #[error("a measure as the fit needs a target recording X (stimuli × units), not a target RDM")]
+    MeasureNeedsRecording,
+    #[error("the target recording has a non-finite value at ({i}, {j})")]
+    NonFiniteTarget { i: usize, j: usize },
 }
 
 /// Validate a target RDM: square, finite, symmetric to `1e-6 × max |entry|` (at least 1e-12;
@@ -563,6 +575,380 @@ fn first_forward(f: &SubsetRdm, t: &PreparedTarget) -> usize {
     best.1
 }
 
+/// A registered similarity measure as the fit (issue 7 item 2, "optionally any registered
+/// measure"): the score between the kept features F[s, S] and the target recording X[s, :] on
+/// one set s of stimuli (rows). Unlike RSA it has no incremental update, so a greedy step costs
+/// one full measure evaluation per candidate (prepared target shared within a stimulus set,
+/// the measure prepared once per subset width).
+#[derive(Clone, Debug)]
+pub struct MeasureFit {
+    /// Canonical registry id.
+    pub id: String,
+    x: DMatrix<f64>,
+}
+
+impl MeasureFit {
+    /// Check the id (a similarity: higher = better fits) against the target recording X.
+    pub fn new(id: &str, x: DMatrix<f64>) -> Result<Self, PruneError> {
+        let entry = registry::entry(id).map_err(|e| PruneError::Measure(e.to_string()))?;
+        if entry.direction != Direction::Similarity {
+            return Err(PruneError::NotSimilarity(entry.id));
+        }
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                if !x[(i, j)].is_finite() {
+                    return Err(PruneError::NonFiniteTarget { i, j });
+                }
+            }
+        }
+        Ok(MeasureFit { id: entry.id, x })
+    }
+
+    /// Stimuli (rows) of the target recording.
+    pub fn stimuli(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// X's rows `stims`, prepared as a measure target.
+    fn target(&self, stims: &[usize]) -> Result<Arc<Target>, PruneError> {
+        let xs = self.x.select_rows(stims);
+        Target::new(&xs)
+            .map(Arc::new)
+            .map_err(|e| PruneError::Measure(format!("target X on {} stimuli: {e}", stims.len())))
+    }
+
+    /// The measure's score of the features `kept` on the rows `stims` (full recomputation);
+    /// NaN when the measure cannot be computed for this width.
+    pub fn score(
+        &self,
+        f: &DMatrix<f64>,
+        stims: &[usize],
+        kept: &[usize],
+    ) -> Result<f64, PruneError> {
+        let t = self.target(stims)?;
+        let y = f.select_rows(stims).select_columns(kept);
+        Ok(score_with(&self.id, &t, &y))
+    }
+}
+
+/// `id`'s score of Y against a prepared target, NaN when it cannot be prepared for Y's width.
+fn score_with(id: &str, t: &Arc<Target>, y: &DMatrix<f64>) -> f64 {
+    match registry::prepare(id, t.clone(), y.ncols()) {
+        Ok((m, _)) => m.score(y),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Scores feature subsets with a measure on one stimulus set.
+struct MeasureScorer {
+    id: String,
+    target: Arc<Target>,
+    /// F's rows of the stimulus set (all features).
+    fs: DMatrix<f64>,
+    active: Vec<bool>,
+    /// The measure prepared for one width (every candidate of a step shares it).
+    prepared: Option<(usize, Option<Box<dyn crate::measures::Measure>>)>,
+}
+
+impl MeasureScorer {
+    fn score_subset(&mut self, subset: &[usize]) -> f64 {
+        let q = subset.len();
+        if q == 0 {
+            return f64::NAN;
+        }
+        if self.prepared.as_ref().map(|p| p.0) != Some(q) {
+            let m = registry::prepare(&self.id, self.target.clone(), q)
+                .ok()
+                .map(|(m, _)| m);
+            self.prepared = Some((q, m));
+        }
+        let y = self.fs.select_columns(subset);
+        match self.prepared.as_ref().and_then(|p| p.1.as_ref()) {
+            Some(m) => m.score(&y),
+            None => f64::NAN,
+        }
+    }
+
+    fn subset(&self, toggled: Option<usize>) -> Vec<usize> {
+        (0..self.active.len())
+            .filter(|&c| self.active[c] != (Some(c) == toggled))
+            .collect()
+    }
+}
+
+/// What scores a candidate subset along a path.
+enum Engine {
+    /// RSA with exact incremental RDM updates.
+    Rsa {
+        t: PreparedTarget,
+        st: SubsetRdm,
+        buf: Vec<f64>,
+        first_by_sqdiff: bool,
+    },
+    /// A registered measure, recomputed per candidate.
+    Measure(MeasureScorer),
+}
+
+impl Engine {
+    fn features(&self) -> usize {
+        match self {
+            Engine::Rsa { st, .. } => st.p,
+            Engine::Measure(m) => m.active.len(),
+        }
+    }
+
+    fn is_active(&self, c: usize) -> bool {
+        match self {
+            Engine::Rsa { st, .. } => st.is_active(c),
+            Engine::Measure(m) => m.active[c],
+        }
+    }
+
+    /// Fit if feature `c` were toggled; NaN (from a measure) ranks last.
+    fn candidate(&mut self, c: usize) -> f64 {
+        let v = match self {
+            Engine::Rsa { t, st, buf, .. } => {
+                st.values_toggled(c, buf);
+                t.fit(buf)
+            }
+            Engine::Measure(m) => {
+                let s = m.subset(Some(c));
+                m.score_subset(&s)
+            }
+        };
+        if v.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            v
+        }
+    }
+
+    fn toggle(&mut self, c: usize) {
+        match self {
+            Engine::Rsa { st, .. } => st.toggle(c),
+            Engine::Measure(m) => m.active[c] = !m.active[c],
+        }
+    }
+
+    fn resync(&mut self) {
+        if let Engine::Rsa { st, .. } = self {
+            st.resync();
+        }
+    }
+
+    fn fit(&mut self) -> f64 {
+        match self {
+            Engine::Rsa { t, st, .. } => t.fit(&st.values()),
+            Engine::Measure(m) => {
+                let s = m.subset(None);
+                m.score_subset(&s)
+            }
+        }
+    }
+}
+
+/// A greedy path built one step at a time, so a caller with a time budget (the page's worker,
+/// which must answer Cancel within one slice) can interleave it with other work. Running it to
+/// the end does exactly what [`greedy_path`] does.
+pub struct PathRun {
+    engine: Engine,
+    method: Method,
+    exact_below: usize,
+    cap: usize,
+    /// Backward: features removed so far, in order; forward: features added so far.
+    order: Vec<usize>,
+    grid: Vec<usize>,
+    fit: Vec<f64>,
+    remaining: usize,
+    /// Candidates of the current step scored so far (fit, feature), and the next feature to
+    /// consider: a measure step is split over several calls (see [`PathRun::step`]).
+    scan: Vec<(f64, usize)>,
+    cursor: usize,
+}
+
+/// Candidates a measure-fit step scores per call: one measure evaluation costs up to a few ms
+/// in the browser, so a step over ~100 candidates is split to keep each call short.
+const MEASURE_CANDIDATES_PER_CALL: usize = 4;
+
+impl PathRun {
+    /// The RSA path on pairs among `stims`, before its first step.
+    pub fn new(f: &DMatrix<f64>, target: &DMatrix<f64>, stims: &[usize], opts: &Options) -> Self {
+        let p = f.ncols();
+        let t = PreparedTarget::new(&upper(target, stims), opts.compare);
+        let active: Vec<usize> = match opts.method {
+            Method::Backward => (0..p).collect(),
+            Method::Forward => Vec::new(),
+        };
+        let st = SubsetRdm::new(f, stims, opts.distance, &active);
+        let engine = Engine::Rsa {
+            t,
+            st,
+            buf: Vec::new(),
+            first_by_sqdiff: opts.distance == Distance::Correlation,
+        };
+        Self::start(engine, p, opts)
+    }
+
+    /// The path with a measure as the fit, on the rows `stims`.
+    pub fn with_measure(
+        f: &DMatrix<f64>,
+        m: &MeasureFit,
+        stims: &[usize],
+        opts: &Options,
+    ) -> Result<Self, PruneError> {
+        let p = f.ncols();
+        let engine = Engine::Measure(MeasureScorer {
+            id: m.id.clone(),
+            target: m.target(stims)?,
+            fs: f.select_rows(stims),
+            active: vec![opts.method == Method::Backward; p],
+            prepared: None,
+        });
+        Ok(Self::start(engine, p, opts))
+    }
+
+    fn start(mut engine: Engine, p: usize, opts: &Options) -> Self {
+        let (grid, fit) = match opts.method {
+            Method::Backward => (vec![p], vec![engine.fit()]),
+            Method::Forward => (Vec::new(), Vec::new()),
+        };
+        PathRun {
+            engine,
+            method: opts.method,
+            exact_below: opts.exact_below,
+            cap: opts.max_kept.clamp(1, p.max(1)),
+            order: Vec::with_capacity(p),
+            grid,
+            fit,
+            remaining: p,
+            scan: Vec::new(),
+            cursor: 0,
+        }
+    }
+
+    /// (steps done, steps in all) for progress reports.
+    pub fn progress(&self) -> (usize, usize) {
+        let p = self.engine.features();
+        match self.method {
+            Method::Backward => (p - self.remaining, p.saturating_sub(1)),
+            Method::Forward => (self.order.len(), self.cap),
+        }
+    }
+
+    /// Whether the path is complete.
+    pub fn is_done(&self) -> bool {
+        match self.method {
+            Method::Backward => self.remaining <= 1,
+            Method::Forward => self.order.len() >= self.cap,
+        }
+    }
+
+    /// Work towards one greedy step (a batch of removals above `exact_below`); nothing once
+    /// done. With RSA each call is a whole step; with a measure each call scores at most
+    /// `MEASURE_CANDIDATES_PER_CALL` candidates and the step is committed by the call that
+    /// scores the last one (the path is the same either way).
+    pub fn step(&mut self) {
+        if self.is_done() {
+            return;
+        }
+        let p = self.engine.features();
+        let first_forward_rsa = self.method == Method::Forward
+            && self.order.is_empty()
+            && matches!(
+                self.engine,
+                Engine::Rsa {
+                    first_by_sqdiff: true,
+                    ..
+                }
+            );
+        if !first_forward_rsa {
+            let limit = match self.engine {
+                Engine::Rsa { .. } => usize::MAX,
+                Engine::Measure(_) => MEASURE_CANDIDATES_PER_CALL,
+            };
+            let mut scored = 0;
+            while self.cursor < p && scored < limit {
+                let c = self.cursor;
+                self.cursor += 1;
+                if self.engine.is_active(c) == (self.method == Method::Backward) {
+                    self.scan.push((self.engine.candidate(c), c));
+                    scored += 1;
+                }
+            }
+            if self.cursor < p {
+                return;
+            }
+        }
+        self.cursor = 0;
+        let mut cand = std::mem::take(&mut self.scan);
+        match self.method {
+            Method::Backward => {
+                // Best fit after removal first; ties to the lower index.
+                cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let drop = if self.remaining <= self.exact_below {
+                    1
+                } else {
+                    (self.remaining / 20).max(1)
+                };
+                for &(_, c) in &cand[..drop] {
+                    self.engine.toggle(c);
+                    self.order.push(c);
+                }
+                self.engine.resync();
+                self.remaining -= drop;
+                self.grid.push(self.remaining);
+                let fit = self.engine.fit();
+                self.fit.push(fit);
+            }
+            Method::Forward => {
+                let pick = match &self.engine {
+                    Engine::Rsa { t, st, .. } if first_forward_rsa => first_forward(st, t),
+                    _ => {
+                        // The best addition; ties to the lower index (candidates ascend).
+                        let mut best = (f64::NEG_INFINITY, usize::MAX);
+                        for &(v, c) in &cand {
+                            if v > best.0 || best.1 == usize::MAX {
+                                best = (v, c);
+                            }
+                        }
+                        best.1
+                    }
+                };
+                cand.clear();
+                self.engine.toggle(pick);
+                self.engine.resync();
+                self.order.push(pick);
+                self.grid.push(self.order.len());
+                let fit = self.engine.fit();
+                self.fit.push(fit);
+            }
+        }
+    }
+
+    /// The finished path (call once [`PathRun::is_done`]).
+    pub fn finish(self) -> Path {
+        let p = self.engine.features();
+        let ranking = match self.method {
+            Method::Backward => {
+                let mut ranking: Vec<usize> =
+                    (0..p).filter(|&c| self.engine.is_active(c)).collect();
+                ranking.extend(self.order.iter().rev());
+                ranking
+            }
+            Method::Forward => {
+                let mut ranking = self.order;
+                ranking.extend((0..p).filter(|&c| !self.engine.is_active(c)));
+                ranking
+            }
+        };
+        Path {
+            ranking,
+            grid: self.grid,
+            fit: self.fit,
+        }
+    }
+}
+
 /// The greedy path on pairs among `stims`. `tick` is called once per step with (done, total)
 /// and returns false to cancel.
 pub fn greedy_path(
@@ -572,78 +958,15 @@ pub fn greedy_path(
     opts: &Options,
     tick: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Path, PruneError> {
-    let p = f.ncols();
-    let t = PreparedTarget::new(&upper(target, stims), opts.compare);
-    let mut buf = Vec::new();
-    match opts.method {
-        Method::Backward => {
-            let all: Vec<usize> = (0..p).collect();
-            let mut st = SubsetRdm::new(f, stims, opts.distance, &all);
-            let mut removed = Vec::with_capacity(p);
-            let (mut grid, mut fit) = (vec![p], vec![t.fit(&st.values())]);
-            let mut remaining = p;
-            while remaining > 1 {
-                if !tick(p - remaining, p - 1) {
-                    return Err(PruneError::Cancelled);
-                }
-                let mut cand: Vec<(f64, usize)> = Vec::with_capacity(remaining);
-                for c in (0..p).filter(|&c| st.is_active(c)) {
-                    st.values_toggled(c, &mut buf);
-                    cand.push((t.fit(&buf), c));
-                }
-                // Best fit after removal first; ties to the lower index.
-                cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let drop = if remaining <= opts.exact_below {
-                    1
-                } else {
-                    (remaining / 20).max(1)
-                };
-                for &(_, c) in &cand[..drop] {
-                    st.toggle(c);
-                    removed.push(c);
-                }
-                st.resync();
-                remaining -= drop;
-                grid.push(remaining);
-                fit.push(t.fit(&st.values()));
-            }
-            let last = (0..p).find(|&c| st.is_active(c)).expect("one feature left");
-            let mut ranking = vec![last];
-            ranking.extend(removed.iter().rev());
-            Ok(Path { ranking, grid, fit })
+    let mut run = PathRun::new(f, target, stims, opts);
+    while !run.is_done() {
+        let (done, total) = run.progress();
+        if !tick(done, total) {
+            return Err(PruneError::Cancelled);
         }
-        Method::Forward => {
-            let mut st = SubsetRdm::new(f, stims, opts.distance, &[]);
-            let cap = opts.max_kept.clamp(1, p);
-            let (mut ranking, mut grid, mut fit) = (Vec::new(), Vec::new(), Vec::new());
-            while ranking.len() < cap {
-                if !tick(ranking.len(), cap) {
-                    return Err(PruneError::Cancelled);
-                }
-                let pick = if ranking.is_empty() && opts.distance == Distance::Correlation {
-                    first_forward(&st, &t)
-                } else {
-                    let mut best = (f64::NEG_INFINITY, usize::MAX);
-                    for c in (0..p).filter(|&c| !st.is_active(c)) {
-                        st.values_toggled(c, &mut buf);
-                        let v = t.fit(&buf);
-                        if v > best.0 {
-                            best = (v, c);
-                        }
-                    }
-                    best.1
-                };
-                st.toggle(pick);
-                st.resync();
-                ranking.push(pick);
-                grid.push(ranking.len());
-                fit.push(t.fit(&st.values()));
-            }
-            let rest: Vec<usize> = (0..p).filter(|&c| !st.is_active(c)).collect();
-            ranking.extend(rest);
-            Ok(Path { ranking, grid, fit })
-        }
+        run.step();
     }
+    Ok(run.finish())
 }
 
 /// Fits along a path's grid on pairs among other stimuli (replaying the path incrementally).
@@ -721,6 +1044,150 @@ fn permutation(n: usize, seed: u64) -> Vec<usize> {
     v
 }
 
+/// A selection ([`select`]) run one unit of work at a time: a greedy step, or the bookkeeping
+/// between two paths. The inner paths come first (one per repeat, each scored on its
+/// validation stimuli), then the path on all of `stims`.
+pub struct SelectRun {
+    stims: Vec<usize>,
+    inner_seed: u64,
+    nval: usize,
+    repeats: usize,
+    /// Inner repeat in progress (`repeats` once the main path runs).
+    repeat: usize,
+    val: Vec<usize>,
+    path: PathRun,
+    validation: Vec<f64>,
+    /// The fit, when it is a measure rather than RSA.
+    measure: Option<MeasureFit>,
+}
+
+impl SelectRun {
+    /// The RSA selection.
+    pub fn new(
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        stims: &[usize],
+        opts: &Options,
+        inner_seed: u64,
+    ) -> Self {
+        Self::with_fit(f, target, None, stims, opts, inner_seed)
+            .expect("an RSA path cannot fail to start")
+    }
+
+    /// The selection with `measure` as the fit (RSA when None).
+    pub fn with_fit(
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        measure: Option<&MeasureFit>,
+        stims: &[usize],
+        opts: &Options,
+        inner_seed: u64,
+    ) -> Result<Self, PruneError> {
+        let nval = ((stims.len() as f64 * opts.inner_fraction).round() as usize)
+            .clamp(3, stims.len().saturating_sub(3));
+        let mut run = SelectRun {
+            stims: stims.to_vec(),
+            inner_seed,
+            nval,
+            repeats: opts.inner_repeats.max(1),
+            repeat: 0,
+            val: Vec::new(),
+            path: PathRun::new(f, target, &[], opts),
+            validation: Vec::new(),
+            measure: measure.cloned(),
+        };
+        run.start_inner(f, target, opts)?;
+        Ok(run)
+    }
+
+    fn new_path(
+        &self,
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        stims: &[usize],
+        opts: &Options,
+    ) -> Result<PathRun, PruneError> {
+        match &self.measure {
+            Some(m) => PathRun::with_measure(f, m, stims, opts),
+            None => Ok(PathRun::new(f, target, stims, opts)),
+        }
+    }
+
+    /// Inner split `self.repeat`: validation stimuli and the path on the rest.
+    fn start_inner(
+        &mut self,
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        opts: &Options,
+    ) -> Result<(), PruneError> {
+        let perm = permutation(
+            self.stims.len(),
+            self.inner_seed
+                .wrapping_add(0x2545_F491_4F6C_DD1D_u64.wrapping_mul(self.repeat as u64)),
+        );
+        let mut val: Vec<usize> = perm[..self.nval].iter().map(|&a| self.stims[a]).collect();
+        let mut inner: Vec<usize> = perm[self.nval..].iter().map(|&a| self.stims[a]).collect();
+        val.sort_unstable();
+        inner.sort_unstable();
+        self.val = val;
+        self.path = self.new_path(f, target, &inner, opts)?;
+        Ok(())
+    }
+
+    /// Progress of the current path: (done, total) steps.
+    pub fn progress(&self) -> (usize, usize) {
+        self.path.progress()
+    }
+
+    /// Whether the next [`SelectRun::advance`] is a greedy step (where cancelling is checked).
+    pub fn at_step(&self) -> bool {
+        !self.path.is_done()
+    }
+
+    /// One unit of work; the selection once the main path is finished.
+    pub fn advance(
+        &mut self,
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        opts: &Options,
+    ) -> Result<Option<Selection>, PruneError> {
+        if !self.path.is_done() {
+            self.path.step();
+            return Ok(None);
+        }
+        let done = std::mem::replace(&mut self.path, PathRun::new(f, target, &[], opts)).finish();
+        if self.repeat < self.repeats {
+            let v = match &self.measure {
+                Some(m) => measure_path_fits(f, m, &self.val, &done)?,
+                None => path_fits(f, target, &self.val, &done, opts),
+            };
+            if self.validation.is_empty() {
+                self.validation = vec![0.0; v.len()];
+            }
+            let repeats = self.repeats as f64;
+            self.validation
+                .iter_mut()
+                .zip(&v)
+                .for_each(|(a, b)| *a += b / repeats);
+            self.repeat += 1;
+            if self.repeat < self.repeats {
+                self.start_inner(f, target, opts)?;
+            } else {
+                self.path = self.new_path(f, target, &self.stims, opts)?;
+            }
+            return Ok(None);
+        }
+        let n_kept = done.grid[argmax(&self.validation)];
+        let kept = done.kept(n_kept);
+        Ok(Some(Selection {
+            path: done,
+            validation: std::mem::take(&mut self.validation),
+            n_kept,
+            kept,
+        }))
+    }
+}
+
 /// Select features on the stimuli `stims` only: the greedy path on all of them, the number of
 /// features chosen on an inner validation split (seeded by `inner_seed`).
 pub fn select(
@@ -731,38 +1198,18 @@ pub fn select(
     inner_seed: u64,
     tick: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Selection, PruneError> {
-    let nval = ((stims.len() as f64 * opts.inner_fraction).round() as usize)
-        .clamp(3, stims.len().saturating_sub(3));
-    let repeats = opts.inner_repeats.max(1);
-    let mut validation: Vec<f64> = Vec::new();
-    for r in 0..repeats {
-        let perm = permutation(
-            stims.len(),
-            inner_seed.wrapping_add(0x2545_F491_4F6C_DD1D_u64.wrapping_mul(r as u64)),
-        );
-        let mut val: Vec<usize> = perm[..nval].iter().map(|&a| stims[a]).collect();
-        let mut inner: Vec<usize> = perm[nval..].iter().map(|&a| stims[a]).collect();
-        val.sort_unstable();
-        inner.sort_unstable();
-        let inner_path = greedy_path(f, target, &inner, opts, tick)?;
-        let v = path_fits(f, target, &val, &inner_path, opts);
-        if validation.is_empty() {
-            validation = vec![0.0; v.len()];
+    let mut run = SelectRun::new(f, target, stims, opts, inner_seed);
+    loop {
+        if run.at_step() {
+            let (done, total) = run.progress();
+            if !tick(done, total) {
+                return Err(PruneError::Cancelled);
+            }
         }
-        validation
-            .iter_mut()
-            .zip(&v)
-            .for_each(|(a, b)| *a += b / repeats as f64);
+        if let Some(sel) = run.advance(f, target, opts)? {
+            return Ok(sel);
+        }
     }
-    let path = greedy_path(f, target, stims, opts, tick)?;
-    let n_kept = path.grid[argmax(&validation)];
-    let kept = path.kept(n_kept);
-    Ok(Selection {
-        path,
-        validation,
-        n_kept,
-        kept,
-    })
 }
 
 /// Lawson–Hanson non-negative least squares on the normal equations: minimise ‖Ax − b‖² over
@@ -979,89 +1426,333 @@ pub fn check_inputs(
     Ok(())
 }
 
+/// The honest evaluation ([`evaluate`]) run one unit of work at a time, owning its inputs, so
+/// the page's worker can run it in slices of a few milliseconds and drop it on Cancel. Each
+/// [`EvaluationRun::advance`] is one greedy step or the bookkeeping around one path or fold
+/// (at most an NNLS fit on the training pairs); running it to the end gives exactly
+/// [`evaluate`]'s result.
+pub struct EvaluationRun {
+    f: DMatrix<f64>,
+    target: DMatrix<f64>,
+    opts: Options,
+    split: Vec<Vec<usize>>,
+    /// Stage in progress: fold k < folds, or the final selection (k = folds).
+    stage: usize,
+    selection: SelectRun,
+    folds: Vec<Fold>,
+    /// The fit, when it is a measure rather than RSA.
+    measure: Option<MeasureFit>,
+}
+
+impl EvaluationRun {
+    /// Check the inputs ([`check_inputs`]) and set up the first fold.
+    pub fn new(f: DMatrix<f64>, target: DMatrix<f64>, opts: &Options) -> Result<Self, PruneError> {
+        Self::build(f, target, None, opts)
+    }
+
+    /// The evaluation with a registered measure between F[:, S] and the target recording X as
+    /// the fit (selection, validation and test scores on the stimuli's rows). The reweighting
+    /// baseline keeps its NNLS fit of per-feature squared-difference RDMs to X's RDM (with
+    /// `opts.distance`) on the training pairs, and is scored by the measure as the features
+    /// scaled by √w (whose squared-Euclidean RDM is that reweighted RDM).
+    pub fn with_measure(
+        f: DMatrix<f64>,
+        measure: MeasureFit,
+        opts: &Options,
+    ) -> Result<Self, PruneError> {
+        if measure.x.nrows() != f.nrows() {
+            return Err(PruneError::Mismatch {
+                features: f.nrows(),
+                target: measure.x.nrows(),
+            });
+        }
+        let target = rdm(&measure.x, opts.distance);
+        Self::build(f, target, Some(measure), opts)
+    }
+
+    fn build(
+        f: DMatrix<f64>,
+        target: DMatrix<f64>,
+        measure: Option<MeasureFit>,
+        opts: &Options,
+    ) -> Result<Self, PruneError> {
+        check_inputs(&f, &target, opts)?;
+        let split = folds(f.nrows(), opts.folds, opts.seed);
+        let selection = Self::stage_selection(&f, &target, measure.as_ref(), opts, &split, 0)?;
+        Ok(EvaluationRun {
+            f,
+            target,
+            opts: opts.clone(),
+            split,
+            stage: 0,
+            selection,
+            folds: Vec::with_capacity(opts.folds),
+            measure,
+        })
+    }
+
+    /// Training stimuli of fold `k` (all stimuli for the final stage).
+    fn train(n: usize, split: &[Vec<usize>], k: usize) -> Vec<usize> {
+        match split.get(k) {
+            Some(test) => (0..n).filter(|s| test.binary_search(s).is_err()).collect(),
+            None => (0..n).collect(),
+        }
+    }
+
+    fn stage_selection(
+        f: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        measure: Option<&MeasureFit>,
+        opts: &Options,
+        split: &[Vec<usize>],
+        k: usize,
+    ) -> Result<SelectRun, PruneError> {
+        let train = Self::train(f.nrows(), split, k);
+        let inner_seed = if k < split.len() {
+            opts.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(k as u64 + 1))
+        } else {
+            opts.seed ^ 0xF1A1
+        };
+        SelectRun::with_fit(f, target, measure, &train, opts, inner_seed)
+    }
+
+    /// Where the run is (the current path's step).
+    pub fn progress(&self) -> Progress {
+        let (step, steps) = self.selection.progress();
+        Progress {
+            stage: self.stage,
+            stages: self.opts.folds + 1,
+            step,
+            steps,
+        }
+    }
+
+    /// Whether the next [`EvaluationRun::advance`] is a greedy step.
+    pub fn at_step(&self) -> bool {
+        self.selection.at_step()
+    }
+
+    /// One unit of work; the evaluation once the final selection is done.
+    pub fn advance(&mut self) -> Result<Option<Evaluation>, PruneError> {
+        let (f, target, opts) = (&self.f, &self.target, &self.opts);
+        let Some(selection) = self.selection.advance(f, target, opts)? else {
+            return Ok(None);
+        };
+        let k = self.stage;
+        if k < opts.folds {
+            let test = &self.split[k];
+            let train = Self::train(f.nrows(), &self.split, k);
+            let measure = self.measure.as_ref();
+            let test_curve = match measure {
+                Some(m) => measure_path_fits(f, m, test, &selection.path)?,
+                None => path_fits(f, target, test, &selection.path, opts),
+            };
+            let i = selection
+                .path
+                .grid
+                .iter()
+                .position(|&g| g == selection.n_kept)
+                .unwrap_or(0);
+            let w = reweight(f, target, &train);
+            let all_features: Vec<usize> = (0..f.ncols()).collect();
+            let (test_fit_full, test_fit_reweighted) = match measure {
+                Some(m) => (
+                    m.score(f, test, &all_features)?,
+                    measure_reweighted_fit(f, m, test, &w)?,
+                ),
+                None => (
+                    fit_subset(f, target, test, &all_features, opts),
+                    reweighted_fit(f, target, test, &w, opts.compare),
+                ),
+            };
+            self.folds.push(Fold {
+                test: test.clone(),
+                test_fit_pruned: test_curve[i],
+                test_fit_full,
+                test_fit_reweighted,
+                selection,
+                test_curve,
+            });
+            self.stage += 1;
+            self.selection =
+                Self::stage_selection(f, target, measure, opts, &self.split, self.stage)?;
+            return Ok(None);
+        }
+        let out = std::mem::take(&mut self.folds);
+        let grid = out[0].selection.path.grid.clone();
+        let kf = out.len() as f64;
+        let curve = grid
+            .iter()
+            .enumerate()
+            .map(|(i, &n_kept)| CurvePoint {
+                n_kept,
+                train_fit: out.iter().map(|fo| fo.selection.path.fit[i]).sum::<f64>() / kf,
+                test_fit: out.iter().map(|fo| fo.test_curve[i]).sum::<f64>() / kf,
+            })
+            .collect();
+        let mean = |g: fn(&Fold) -> f64| out.iter().map(g).sum::<f64>() / kf;
+        Ok(Some(Evaluation {
+            test_fit_pruned: mean(|f| f.test_fit_pruned),
+            test_fit_full: mean(|f| f.test_fit_full),
+            test_fit_reweighted: mean(|f| f.test_fit_reweighted),
+            curve,
+            folds: out,
+            final_selection: selection,
+        }))
+    }
+}
+
+/// [`evaluate`] with a registered measure as the fit ([`EvaluationRun::with_measure`]).
+pub fn evaluate_measure(
+    f: &DMatrix<f64>,
+    measure: &MeasureFit,
+    opts: &Options,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Evaluation, PruneError> {
+    let mut run = EvaluationRun::with_measure(f.clone(), measure.clone(), opts)?;
+    loop {
+        if run.at_step() && !progress(run.progress()) {
+            return Err(PruneError::Cancelled);
+        }
+        if let Some(ev) = run.advance()? {
+            return Ok(ev);
+        }
+    }
+}
+
+/// A measure's fits along a path's grid on the rows `stims` (the target prepared once).
+pub fn measure_path_fits(
+    f: &DMatrix<f64>,
+    m: &MeasureFit,
+    stims: &[usize],
+    path: &Path,
+) -> Result<Vec<f64>, PruneError> {
+    let t = m.target(stims)?;
+    let fs = f.select_rows(stims);
+    Ok(path
+        .grid
+        .iter()
+        .map(|&n| score_with(&m.id, &t, &fs.select_columns(&path.kept(n))))
+        .collect())
+}
+
+/// The reweighting baseline scored by a measure: the features scaled by √w on the rows `stims`.
+pub fn measure_reweighted_fit(
+    f: &DMatrix<f64>,
+    m: &MeasureFit,
+    stims: &[usize],
+    w: &DVector<f64>,
+) -> Result<f64, PruneError> {
+    let t = m.target(stims)?;
+    let mut y = f.select_rows(stims);
+    for (c, mut col) in y.column_iter_mut().enumerate() {
+        col *= w[c].max(0.0).sqrt();
+    }
+    Ok(score_with(&m.id, &t, &y))
+}
+
 /// Honest evaluation: for each seeded outer fold, select on the training stimuli only, score on
-/// pairs among the held-out stimuli; then a final selection on all stimuli. `progress` returns
-/// false to cancel.
+/// pairs among the held-out stimuli; then a final selection on all stimuli. `progress` is
+/// called before every greedy step and returns false to cancel.
 pub fn evaluate(
     f: &DMatrix<f64>,
     target: &DMatrix<f64>,
     opts: &Options,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Evaluation, PruneError> {
-    check_inputs(f, target, opts)?;
-    let n = f.nrows();
-    let p = f.ncols();
-    let split = folds(n, opts.folds, opts.seed);
-    let stages = opts.folds + 1;
-    let all_features: Vec<usize> = (0..p).collect();
-    let mut out = Vec::with_capacity(opts.folds);
-    for (k, test) in split.iter().enumerate() {
-        let train: Vec<usize> = (0..n).filter(|s| test.binary_search(s).is_err()).collect();
-        let inner_seed = opts.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(k as u64 + 1));
-        let selection = select(f, target, &train, opts, inner_seed, &mut |step, steps| {
-            progress(Progress {
-                stage: k,
-                stages,
-                step,
-                steps,
-            })
-        })?;
-        let test_curve = path_fits(f, target, test, &selection.path, opts);
-        let i = selection
-            .path
-            .grid
-            .iter()
-            .position(|&g| g == selection.n_kept)
-            .expect("n_kept is on the grid");
-        let w = reweight(f, target, &train);
-        out.push(Fold {
-            test: test.clone(),
-            test_fit_pruned: test_curve[i],
-            test_fit_full: fit_subset(f, target, test, &all_features, opts),
-            test_fit_reweighted: reweighted_fit(f, target, test, &w, opts.compare),
-            selection,
-            test_curve,
-        });
+    let mut run = EvaluationRun::new(f.clone(), target.clone(), opts)?;
+    loop {
+        if run.at_step() && !progress(run.progress()) {
+            return Err(PruneError::Cancelled);
+        }
+        if let Some(ev) = run.advance()? {
+            return Ok(ev);
+        }
     }
-    let final_selection = select(
-        f,
-        target,
-        &(0..n).collect::<Vec<_>>(),
-        opts,
-        opts.seed ^ 0xF1A1,
-        &mut |step, steps| {
-            progress(Progress {
-                stage: opts.folds,
-                stages,
-                step,
-                steps,
-            })
-        },
-    )?;
-    let grid = out[0].selection.path.grid.clone();
-    let kf = out.len() as f64;
-    let curve = grid
-        .iter()
-        .enumerate()
-        .map(|(i, &n_kept)| CurvePoint {
-            n_kept,
-            train_fit: out.iter().map(|fo| fo.selection.path.fit[i]).sum::<f64>() / kf,
-            test_fit: out.iter().map(|fo| fo.test_curve[i]).sum::<f64>() / kf,
-        })
-        .collect();
-    let mean = |g: fn(&Fold) -> f64| out.iter().map(g).sum::<f64>() / kf;
-    Ok(Evaluation {
-        test_fit_pruned: mean(|f| f.test_fit_pruned),
-        test_fit_full: mean(|f| f.test_fit_full),
-        test_fit_reweighted: mean(|f| f.test_fit_reweighted),
-        curve,
-        folds: out,
-        final_selection,
-    })
 }
 
-/// Names of the built-in pruning demo feature sets.
-pub const DEMO_FEATURES: &[&str] = &["prune-demo-mit", "prune-demo-hit"];
+/// The summary `simscope prune` prints on stdout (and the page exports): kept features
+/// (0-based) and the three mean test fits, as compact JSON with sorted keys.
+pub fn summary_json(ev: &Evaluation) -> String {
+    serde_json::json!({"kept": ev.final_selection.kept, "test_fit_pruned": ev.test_fit_pruned,
+        "test_fit_full": ev.test_fit_full, "test_fit_reweighted": ev.test_fit_reweighted})
+    .to_string()
+}
+
+/// The curve as `simscope prune` writes `DIR/curve.csv`: `n_kept,train_fit,test_fit`, full
+/// precision (shortest round-trip form), a non-finite fit as an empty field.
+pub fn curve_csv(ev: &Evaluation) -> String {
+    let num = |v: f64| {
+        if v.is_finite() {
+            format!("{v}")
+        } else {
+            String::new()
+        }
+    };
+    let mut out = String::from("n_kept,train_fit,test_fit\n");
+    for c in &ev.curve {
+        out.push_str(&format!(
+            "{},{},{}\n",
+            c.n_kept,
+            num(c.train_fit),
+            num(c.test_fit)
+        ));
+    }
+    out
+}
+
+/// Names of the built-in pruning feature sets.
+pub const DEMO_FEATURES: &[&str] = &[
+    "prune-demo-mit",
+    "prune-demo-hit",
+    "prune-categories-mit",
+    "prune-categories-hit",
+];
+
+/// Names of the 12 category-indicator features of the 92 images, in rsatoolbox's column order
+/// (`category_vectors_92x12.npy`: its own abbreviations, kept so results can be looked up).
+pub const CATEGORY_FEATURES: [&str; 12] = [
+    "animate",
+    "inanim",
+    "human",
+    "nonhumani",
+    "body",
+    "face",
+    "natObj",
+    "artiObj",
+    "rand24",
+    "rand48",
+    "other48",
+    "monkeyape",
+];
+
+const CATEGORY_VECTORS: &[u8] =
+    include_bytes!("../../datasets/kriegeskorte2008_category_vectors.npy");
+
+/// The real 92 × 12 category-indicator features of Kriegeskorte et al. 2008's images
+/// (rsatoolbox, MIT licence; datasets/PROVENANCE.md), 0/1 as f64: the legally shippable real
+/// model features the pruning demos `prune-categories-*` select from. Three columns (`rand24`,
+/// `rand48`, `other48`) are rsatoolbox's random control groupings, which a selection should
+/// drop.
+pub fn category_features() -> DMatrix<f64> {
+    // Embedded and checked by the tests; a failure here is a build defect.
+    let a = crate::data::npy::read_npy(CATEGORY_VECTORS)
+        .expect("embedded category vectors are a valid .npy");
+    DMatrix::from_row_slice(a.shape[0], a.shape[1], &a.values)
+}
+
+/// A built-in pruning demo by name: (features, the target RDM it is meant for). The
+/// `prune-demo-*` sets plant that IT geometry; `prune-categories-*` use the real category
+/// features against that IT RDM.
+pub fn builtin_demo(name: &str) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
+    let target = match name {
+        "prune-demo-mit" | "prune-categories-mit" => "kriegeskorte2008-mit",
+        "prune-demo-hit" | "prune-categories-hit" => "kriegeskorte2008-hit",
+        _ => return None,
+    };
+    let (f, _) = builtin_features(name)?;
+    Some((f, builtin_target_rdm(target)?))
+}
 
 /// Signal features planted in the demo.
 pub const DEMO_SIGNAL: usize = 24;
@@ -1128,8 +1819,13 @@ pub fn builtin_target_rdm(name: &str) -> Option<DMatrix<f64>> {
 }
 
 /// A built-in demo feature set by name (seed 0): `prune-demo-mit` plants the monkey IT
-/// geometry, `prune-demo-hit` the human IT geometry. Returns (features, planted columns).
+/// geometry, `prune-demo-hit` the human IT geometry; `prune-categories-mit`/`-hit` are the
+/// real category features ([`category_features`], nothing planted: an empty list). Returns
+/// (features, planted columns).
 pub fn builtin_features(name: &str) -> Option<(DMatrix<f64>, Vec<usize>)> {
+    if matches!(name, "prune-categories-mit" | "prune-categories-hit") {
+        return Some((category_features(), Vec::new()));
+    }
     let rec = match name {
         "prune-demo-mit" => crate::data::datasets::kriegeskorte2008_mit(),
         "prune-demo-hit" => crate::data::datasets::kriegeskorte2008_hit(),

@@ -11,10 +11,12 @@ use plotters::prelude::*;
 pub mod decode;
 pub mod joint;
 pub mod perturb;
+pub mod prune;
 pub mod spectrum;
 pub use decode::{decode_accuracy, score_needed, DecodeSeries};
 pub use joint::{joint_region, CkaNbsBounds, JointSeries};
 pub use perturb::{perturb_sweep, variance_bars, BarLayout, SweepRow};
+pub use prune::{prune_curve, rdm_heatmap, PruneReference};
 pub use spectrum::{capture_scores, pca_spectrum, pcs_for_share, CaptureSeries};
 
 /// A drawing failure, with the backend's message.

@@ -50,6 +50,70 @@ pub enum Request {
     CalibrateSlice,
     /// Drop the calibration job.
     CalibrateCancel,
+    /// Prune panel: model features F from a file (bytes alongside), stimuli × features.
+    PruneFeatures { name: String },
+    /// Prune panel: the target from a file (bytes alongside): a target RDM (`rdm`) or a
+    /// recording X (stimuli × units).
+    PruneTarget { name: String, rdm: bool },
+    /// Prune panel: the loaded recording X as the target.
+    PruneTargetLoaded,
+    /// Prune panel: a built-in demo's features and target RDM (`analysis::prune::builtin_demo`).
+    PruneDemo { name: String },
+    /// Start a pruning evaluation on the panel's inputs (`analysis::prune::EvaluationRun`).
+    PruneStart(PruneSettings),
+    /// Run the next slice of the pruning job (~30 ms of greedy steps), answered by
+    /// `PruneProgress` or, at the end, `PruneDone`.
+    PruneSlice,
+    /// Drop the pruning job.
+    PruneCancel,
+}
+
+/// What the Prune panel asks for (the CLI's flags of the same names).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PruneSettings {
+    pub folds: usize,
+    pub seed: u64,
+    /// `backward` or `forward`.
+    pub method: String,
+    /// `correlation` or `sqeuclidean`.
+    pub distance: String,
+    /// `pearson` or `spearman`.
+    pub compare: String,
+    /// `rsa` (the default) or the canonical id of a registered measure.
+    pub fit: String,
+}
+
+/// The Prune panel's inputs as the worker holds them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct PruneInputs {
+    /// (name, stimuli, features) of F.
+    pub features: Option<(String, usize, usize)>,
+    /// (name, stimuli, what: `rdm` or `recording`) of the target.
+    pub target: Option<(String, usize, String)>,
+}
+
+/// A finished pruning evaluation, with everything the panel shows and exports.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PruneResult {
+    /// Final selection on all stimuli (0-based, ascending).
+    pub kept: Vec<usize>,
+    pub n_features: usize,
+    pub n_stimuli: usize,
+    pub test_fit_pruned: f64,
+    pub test_fit_full: f64,
+    pub test_fit_reweighted: f64,
+    /// (n_kept, train fit, test fit), means over folds, in path order.
+    pub curve: Vec<(usize, f64, f64)>,
+    /// Chosen size per outer fold.
+    pub fold_sizes: Vec<usize>,
+    /// `simscope prune`'s stdout summary and `curve.csv`, byte for byte.
+    pub summary_json: String,
+    pub curve_csv: String,
+    /// Target, full-model and pruned-model RDMs over all stimuli, row-major n × n, each as
+    /// ranks of its off-diagonal entries scaled to 0..=255 (diagonal 0) so they share a colour
+    /// scale, one char (U+0000..U+00FF) per entry: a string crosses to the page in one piece,
+    /// where 3 × 8,464 numbers would be converted one by one on the main thread.
+    pub rdms: [String; 3],
 }
 
 /// One line of the calibration report: the core's row, sent as is.
@@ -160,6 +224,26 @@ pub enum Response {
     },
     /// The calibration job was dropped.
     CalibrateCancelled,
+    /// The Prune panel's inputs changed (or were confirmed).
+    PruneInputs(PruneInputs),
+    /// A pruning job started.
+    PruneStarted { stages: usize },
+    /// After a slice: the stage (fold, or the final selection at `stages − 1`) and the greedy
+    /// step of its current path.
+    PruneProgress {
+        stage: usize,
+        stages: usize,
+        step: usize,
+        steps: usize,
+    },
+    /// The pruning job finished.
+    PruneDone(Box<PruneResult>),
+    /// The pruning job was dropped.
+    PruneCancelled,
+    /// A Prune panel request failed (bad file, invalid RDM, mismatch); the worker's previous
+    /// inputs and the page's previous result are kept. Separate from `Error` so a pruning
+    /// failure never stops other panels' jobs, and vice versa.
+    PruneFailed { message: String },
     /// The request failed; the worker's previous state is unchanged.
     Error { message: String },
 }

@@ -57,6 +57,8 @@ struct Worker {
     session: Option<Session>,
     joint: Option<JointJob>,
     calibration: Option<CalJob>,
+    /// The Prune panel's inputs and job (`worker_prune`).
+    prune: super::worker_prune::PruneWorker,
 }
 
 thread_local! {
@@ -148,6 +150,15 @@ impl Worker {
                 self.calibration = None;
                 Ok(Response::CalibrateCancelled)
             }
+            Request::PruneFeatures { name } => Ok(self.prune.features(&name, bytes)),
+            Request::PruneTarget { name, rdm } => Ok(self.prune.target(&name, bytes, rdm)),
+            Request::PruneTargetLoaded => Ok(self
+                .prune
+                .target_recording(self.loaded.as_ref().map(|l| &l.recording))),
+            Request::PruneDemo { name } => Ok(self.prune.demo(&name)),
+            Request::PruneStart(s) => Ok(self.prune.start(&s)),
+            Request::PruneSlice => Ok(self.prune.slice()),
+            Request::PruneCancel => Ok(self.prune.cancel()),
             Request::Decode => self.decode(),
             Request::ExportY => {
                 let loaded = self.loaded.as_ref().ok_or("load a recording first")?;

@@ -130,10 +130,16 @@ test('tabs: one panel at a time, by click, by arrow keys and by link', async () 
   await page.keyboard.press('ArrowRight');
   assert.deepEqual(await shown(), ['calibrate']);
   await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await shown(), ['prune']);
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await shown(), ['optimise']);
+  await page.keyboard.press('ArrowLeft');
+  assert.deepEqual(await shown(), ['prune']);
+  await page.keyboard.press('Home');
   assert.deepEqual(await shown(), ['optimise']);
   await page.keyboard.press('End');
-  assert.deepEqual(await shown(), ['calibrate']);
-  assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'calibrate');
+  assert.deepEqual(await shown(), ['prune']);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'prune');
   await page.goto('about:blank');
   await page.goto(`${url}#panel=perturb`);
   await page.waitForSelector(`${sel('pert-plot')}[data-bars]`);

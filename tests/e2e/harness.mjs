@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 
@@ -83,4 +84,15 @@ export function npyBytes(shape, values) {
   buf.write(header, 10, 'latin1');
   values.forEach((v, i) => buf.writeDoubleLE(v, 10 + header.length + 8 * i));
   return buf;
+}
+
+/**
+ * Run the native CLI (`simscope ARGS…`) and return its stdout. The release binary is brought
+ * up to date first (`cargo build --release`, a no-op when it is), in $CARGO_TARGET_DIR or
+ * ./target, so the page is compared with the CLI of the same sources.
+ */
+export function runCli(args) {
+  const targetDir = process.env.CARGO_TARGET_DIR ?? 'target';
+  execFileSync('cargo', ['build', '--release', '--quiet', '--bin', 'simscope'], { stdio: 'inherit' });
+  return execFileSync(join(targetDir, 'release', 'simscope'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }

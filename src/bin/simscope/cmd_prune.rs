@@ -5,19 +5,20 @@ use lexopt::prelude::*;
 use nalgebra::DMatrix;
 use serde_json::json;
 use simscope::analysis::prune::{
-    builtin_features, builtin_target_rdm, evaluate, rdm, Comparison, Distance, Method, Options,
-    DEMO_FEATURES,
+    builtin_features, builtin_target_rdm, curve_csv, evaluate, evaluate_measure, rdm, summary_json,
+    Comparison, Distance, MeasureFit, Method, Options, PruneError, DEMO_FEATURES,
 };
 use simscope::data::npy::read_npy;
 
 use crate::cli::CliError;
-use crate::cmd_optimize::{num, out_dir, write_csv, Progress};
+use crate::cmd_optimize::{out_dir, Progress};
 
 /// Model features: a built-in demo name (with its planted columns) or a recording file (rows =
 /// stimuli).
 fn features(arg: &str) -> Result<(DMatrix<f64>, Option<Vec<usize>>), CliError> {
     if let Some((f, planted)) = builtin_features(arg) {
-        return Ok((f, Some(planted)));
+        // The category sets plant nothing: `planted` is null for them, as for a file.
+        return Ok((f, (!planted.is_empty()).then_some(planted)));
     }
     let rec = crate::input::recording(arg).map_err(|CliError(m)| {
         CliError(format!(
@@ -51,6 +52,8 @@ fn target_rdm(arg: &str) -> Result<DMatrix<f64>, CliError> {
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut trdm, mut tx, mut out) = (None, None, None, None);
     let mut opts = Options::default();
+    // `rsa` (model RDM vs target RDM) or a registered similarity measure's id.
+    let mut fit = String::from("rsa");
     while let Some(arg) = parser.next()? {
         match arg {
             Long("target-rdm") => trdm = Some(parser.value()?.string()?),
@@ -90,6 +93,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
                     }
                 }
             }
+            Long("fit") => fit = parser.value()?.string()?,
             Long("out") => out = Some(parser.value()?.string()?),
             Value(v) if data.is_none() => data = Some(v.string()?),
             other => return Err(other.unexpected().into()),
@@ -103,6 +107,15 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     })?;
     let out = out.ok_or_else(|| CliError("prune needs --out DIR".into()))?;
     let (f, planted) = features(&data)?;
+    let measure = if fit == "rsa" {
+        None
+    } else {
+        let Some(x) = &tx else {
+            return Err(CliError(PruneError::MeasureNeedsRecording.to_string()));
+        };
+        let rec = crate::input::recording(x)?;
+        Some(MeasureFit::new(&fit, rec.data).map_err(|e| CliError(format!("--fit {fit}: {e}")))?)
+    };
     let target = match (trdm, tx) {
         (Some(r), None) => target_rdm(&r)?,
         (None, Some(x)) => {
@@ -123,7 +136,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let dir = out_dir(&out)?;
     let mut progress = Progress::new();
     let mut first = true;
-    let ev = evaluate(&f, &target, &opts, &mut |p| {
+    let mut tick = |p: simscope::analysis::prune::Progress| {
         progress.say(std::mem::take(&mut first), || {
             let what = if p.stage + 1 == p.stages {
                 "final selection on all stimuli".to_string()
@@ -133,15 +146,15 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             format!("prune: {what}, step {}/{}", p.step, p.steps)
         });
         true
-    })
+    };
+    let ev = match &measure {
+        Some(m) => evaluate_measure(&f, m, &opts, &mut tick),
+        None => evaluate(&f, &target, &opts, &mut tick),
+    }
     .map_err(|e| CliError(e.to_string()))?;
-    let rows: Vec<Vec<String>> = ev
-        .curve
-        .iter()
-        .map(|c| vec![c.n_kept.to_string(), num(c.train_fit), num(c.test_fit)])
-        .collect();
-    let header = ["n_kept", "train_fit", "test_fit"].map(String::from);
-    write_csv(&dir.join("curve.csv"), &header, &rows)?;
+    let curve = dir.join("curve.csv");
+    std::fs::write(&curve, curve_csv(&ev))
+        .map_err(|e| CliError(format!("cannot write {}: {e}", curve.display())))?;
     let kept = &ev.final_selection.kept;
     let folds: Vec<_> = ev
         .folds
@@ -158,8 +171,6 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let path = dir.join("kept.json");
     std::fs::write(&path, serde_json::to_string_pretty(&detail)? + "\n")
         .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
-    let summary = json!({"kept": kept, "test_fit_pruned": ev.test_fit_pruned,
-        "test_fit_full": ev.test_fit_full, "test_fit_reweighted": ev.test_fit_reweighted});
-    println!("{summary}");
+    println!("{}", summary_json(&ev));
     Ok(())
 }

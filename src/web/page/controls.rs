@@ -3,6 +3,7 @@
 use super::dataset::open_file;
 use super::export::wire_exports;
 use super::perturb::wire_perturb;
+use super::prune::wire_prune;
 use super::*;
 
 pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
@@ -94,6 +95,13 @@ pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
         ("joint-n-input", "jn"),
         ("joint-steps-input", "jsteps"),
         ("cal-seeds-input", "calseeds"),
+        ("prune-demo-select", "pdemo"),
+        ("prune-method-select", "pmethod"),
+        ("prune-folds-input", "pfolds"),
+        ("prune-seed-input", "pseed"),
+        ("prune-distance-select", "pdist"),
+        ("prune-compare-select", "pcompare"),
+        ("prune-fit-select", "pfit"),
     ] {
         dom::on(doc, id, "change", move |ev: web_sys::Event| {
             let value = ev
@@ -153,6 +161,7 @@ pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
     }
     wire_perturb(doc)?;
     wire_exports(doc)?;
+    wire_prune(doc)?;
     // Drag and drop anywhere on the page.
     let body: web_sys::EventTarget = doc.clone().into();
     dom::listen(&body, "dragover", |ev: web_sys::DragEvent| {
@@ -204,6 +213,7 @@ pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
         with_page(|p| {
             p.dirty = true;
             p.spectrum_stale = true;
+            p.prune_resized();
         });
     })?;
     dom::listen(&resize, "hashchange", |_: web_sys::Event| {

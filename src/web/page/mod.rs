@@ -9,6 +9,7 @@ mod export;
 mod joint;
 mod perturb;
 mod plots;
+mod prune;
 mod run;
 mod url;
 
@@ -42,6 +43,10 @@ const PLOTS: &[&str] = &[
     "pert-plot",
     "sweep-plot",
     "joint-plot",
+    "prune-curve-plot",
+    "prune-rdm-target",
+    "prune-rdm-full",
+    "prune-rdm-pruned",
 ];
 
 /// The last perturbation result: (settings tag, ids, measured, theory, exact).
@@ -112,6 +117,8 @@ struct Page {
     cal_rows: Option<Vec<CalRow>>,
     /// The PCA spectrum needs drawing (a new recording, or a layout change).
     spectrum_stale: bool,
+    /// The Prune panel (`prune.rs`).
+    prune: prune::PruneView,
 }
 
 thread_local! {
@@ -153,6 +160,7 @@ impl Page {
             Response::Ready => {
                 self.ready = true;
                 self.load_builtin();
+                self.prune_load_demo();
             }
             Response::Loaded(summary) => {
                 self.x_pcs = DMatrix::from_row_slice(summary.x_pcs.len() / 2, 2, &summary.x_pcs);
@@ -354,6 +362,12 @@ impl Page {
                 self.show_calibration(Some(&last));
             }
             Response::CalibrateCancelled => {}
+            r @ (Response::PruneInputs(_)
+            | Response::PruneStarted { .. }
+            | Response::PruneProgress { .. }
+            | Response::PruneDone(_)
+            | Response::PruneCancelled
+            | Response::PruneFailed { .. }) => self.on_prune_response(r),
             Response::Error { message } => {
                 if self.cal_running {
                     self.set_cal_running(false);
@@ -432,6 +446,19 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     dom::fill_select(&doc, "measure-select", &measures);
     dom::fill_select(&doc, "joint-a-select", &measures);
     dom::fill_select(&doc, "joint-b-select", &measures);
+    // Prune panel fits: RSA, or any registered similarity (needs a target recording X).
+    let fits: Vec<(String, String)> = std::iter::once((
+        "rsa".to_string(),
+        "RSA (model RDM vs target RDM)".to_string(),
+    ))
+    .chain(
+        registry::entries()
+            .into_iter()
+            .filter(|e| e.direction == crate::measures::Direction::Similarity)
+            .map(|e| (e.id.clone(), format!("{} (needs a target X)", e.id))),
+    )
+    .collect();
+    dom::fill_select(&doc, "prune-fit-select", &fits);
 
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())
@@ -478,6 +505,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         cal_progress: (0, 0),
         cal_rows: None,
         spectrum_stale: false,
+        prune: prune::PruneView::default(),
     };
     page.apply_state_to_controls();
     PAGE.with(|p| *p.borrow_mut() = Some(page));

@@ -35,6 +35,10 @@ impl Page {
             if !dom::is_shown(&self.doc, id) {
                 continue;
             }
+            // The Prune panel draws its own canvases, one per frame (`prune_tick`).
+            if id.starts_with("prune-") {
+                continue;
+            }
             // The spectrum only changes with the recording (or the page's layout).
             if *id == "spectrum-plot" && !std::mem::take(&mut self.spectrum_stale) {
                 continue;
@@ -162,6 +166,10 @@ impl Page {
                     };
                     plot::joint_region(root, (&j.a, &j.b), &runs, bounds, style).map_err(e)?;
                 }
+            }
+            id if id.starts_with("prune-") => {
+                let n = self.prune.result.as_ref().map_or(0, |r| r.n_stimuli);
+                self.prune_plot_to(id, root, 0..n, style)?
             }
             other => return Err(format!("no plot named {other}")),
         }

@@ -72,6 +72,7 @@ impl Page {
             self.dirty = false;
             self.render();
         }
+        self.prune_tick();
     }
 
     pub(super) fn push(&mut self, report: Report) {

@@ -23,6 +23,19 @@ impl Page {
             e.set_value(&s.joint_b);
         }
         for (id, v) in [
+            ("prune-demo-select", &s.prune_demo),
+            ("prune-method-select", &s.prune_method),
+            ("prune-distance-select", &s.prune_distance),
+            ("prune-compare-select", &s.prune_compare),
+            ("prune-fit-select", &s.prune_fit),
+        ] {
+            if let Some(e) = dom::select(&self.doc, id) {
+                e.set_value(v);
+            }
+        }
+        for (id, v) in [
+            ("prune-folds-input", s.prune_folds.to_string()),
+            ("prune-seed-input", s.prune_seed.to_string()),
             ("lr-input", s.lr.to_string()),
             ("seed-input", s.seed.to_string()),
             ("stop-input", s.stop.to_string()),
@@ -140,6 +153,13 @@ impl Page {
                 || before.stop != s.stop)
         {
             self.restart();
+        }
+        if before.prune_demo != self.state.prune_demo && self.ready {
+            self.prune_load_demo();
+        }
+        if before.panel != self.state.panel {
+            // Canvases of the tab just opened get their size now.
+            self.prune_resized();
         }
         if pert_changed && before.dataset == self.state.dataset {
             self.request_perturb();
