@@ -83,6 +83,8 @@ struct Page {
     sweep: Option<SweepResult>,
     /// A decode request is out (at most one, so stepping is never starved).
     decode_inflight: bool,
+    /// The worker answered a slice of a decoding; the next slice is asked for in `tick`.
+    decode_pending: bool,
     decode_last_step: Option<usize>,
     /// Task-variable names, chance and reference (decoding from X) accuracies.
     decode_meta: (Vec<String>, Vec<f64>, Vec<Option<f64>>),
@@ -190,7 +192,7 @@ impl Page {
         self.set_playing(false);
         if !self.stepping && self.last.is_some() {
             self.stepping = true;
-            self.send(&Request::Step { n: 1 }, None);
+            self.send(&Request::Step { n: 1, full: true }, None);
         }
     }
 
@@ -199,7 +201,17 @@ impl Page {
         if self.playing && !self.stepping && self.last.is_some() {
             self.stepping = true;
             let n = self.state.speed as usize;
-            self.send(&Request::Step { n }, None);
+            self.send(&Request::Step { n, full: false }, None);
+        }
+        // A decoding goes on slice by slice; while playing, at most a fifth of the time.
+        if self.decode_pending
+            && !self.decode_inflight
+            && (!self.playing || now_ms() >= self.decode_not_before)
+        {
+            self.decode_pending = false;
+            self.decode_inflight = true;
+            self.decode_sent_at = now_ms();
+            self.send(&Request::Decode, None);
         }
         if self.dirty {
             self.dirty = false;
@@ -209,7 +221,11 @@ impl Page {
 
     fn on_response(&mut self, resp: Response) {
         match resp {
-            Response::Ready => {
+            Response::Ready { simd } => {
+                // Which wasm build the worker runs, for tests and the curious.
+                if let Some(root) = self.doc.document_element() {
+                    let _ = root.set_attribute("data-wasm", if simd { "simd" } else { "fallback" });
+                }
                 self.ready = true;
                 self.load_builtin();
             }
@@ -331,8 +347,12 @@ impl Page {
                 reference,
             } => {
                 self.decode_inflight = false;
+                self.decode_pending = false;
                 let now = now_ms();
                 self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
+                if let Some(c) = dom::el(&self.doc, "decode-plot") {
+                    let _ = c.remove_attribute("data-pending");
+                }
                 if self.decode_history.last().map(|h| h.0) != Some(step) {
                     self.decode_history.push((step, score, accuracy));
                 }
@@ -340,7 +360,16 @@ impl Page {
                 self.show_decode_table();
                 self.dirty = true;
             }
-            Response::YNpy { .. } => {}
+            Response::DecodePending { done, total } => {
+                self.decode_inflight = false;
+                self.decode_pending = true;
+                let now = now_ms();
+                self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
+                if let Some(c) = dom::el(&self.doc, "decode-plot") {
+                    let _ = c.set_attribute("data-pending", &format!("{done}/{total}"));
+                }
+            }
+            Response::YNpy { .. } | Response::Benched { .. } => {}
             Response::JointStarted {
                 a,
                 b,
@@ -409,7 +438,7 @@ impl Page {
                 } else {
                     self.send(&Request::CalibrateSlice, None);
                 }
-                self.show_calibration(Some(&last));
+                self.show_calibration((!last.is_empty()).then_some(last.as_str()));
             }
             Response::CalibrateCancelled => {}
             Response::Error { message } => {
@@ -424,6 +453,7 @@ impl Page {
                 self.stepping = false;
                 self.pert_inflight = false;
                 self.decode_inflight = false;
+                self.decode_pending = false;
                 self.set_playing(false);
                 show_error(&self.doc, &message);
             }
@@ -762,7 +792,7 @@ impl Page {
     /// a time: the worker answers it between step requests, so stepping goes on.
     fn maybe_decode(&mut self, step: usize, force: bool) {
         let has_labels = self.dataset.as_ref().is_some_and(|d| !d.labels.is_empty());
-        if !has_labels || self.decode_inflight {
+        if !has_labels || self.decode_inflight || self.decode_pending {
             return;
         }
         let due = match self.decode_last_step {
@@ -1564,7 +1594,11 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     }
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
-    let worker = Worker::new_with_options("./worker.js", &opts)?;
+    // The page's query (e.g. `?wasm=fallback`, see www/worker.js) goes on to the worker.
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let worker = Worker::new_with_options(&format!("./worker.js{search}"), &opts)?;
     let page = Page {
         doc: doc.clone(),
         worker: worker.clone(),
@@ -1588,6 +1622,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         pert_result: None,
         sweep: None,
         decode_inflight: false,
+        decode_pending: false,
         decode_last_step: None,
         decode_meta: (Vec::new(), Vec::new(), Vec::new()),
         decode_history: Vec::new(),
