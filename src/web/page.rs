@@ -32,6 +32,8 @@ const PLOTS: &[&str] = &[
     "sweep-plot",
     "joint-plot",
 ];
+/// Step requests queued at the worker while playing (one per frame, at most this many out).
+const STEPS_IN_FLIGHT: u8 = 2;
 /// At most this many PC bars are drawn (and draggable).
 const PERTURB_BARS: usize = 20;
 
@@ -57,7 +59,10 @@ struct Page {
     state: UiState,
     next_id: u32,
     /// A step request is out; the next one waits for its report (back-pressure).
-    stepping: bool,
+    /// Step requests out. Playing keeps up to `STEPS_IN_FLIGHT` queued so the worker never
+    /// idles waiting for the next frame (a step that takes most of a frame would otherwise
+    /// halve the rate); a single Step waits for none.
+    stepping: u8,
     ready: bool,
     dataset: Option<DatasetSummary>,
     x_pcs: DMatrix<f64>,
@@ -70,6 +75,10 @@ struct Page {
     last: Option<Report>,
     playing: bool,
     dirty: bool,
+    /// Plots to redraw at the next frame when not everything is `dirty`: a step report
+    /// redraws only the plots that follow the run, a joint slice only the joint plot
+    /// (repainting every canvas at every message starved the main thread).
+    redraw: Vec<&'static str>,
     /// Where the PC bars were drawn (CSS pixels), for pointer hit-testing.
     pert_layout: Option<BarLayout>,
     /// The focused PC bar (0-based): arrow keys and the angle/scale inputs act on it.
@@ -190,16 +199,16 @@ impl Page {
 
     fn step_once(&mut self) {
         self.set_playing(false);
-        if !self.stepping && self.last.is_some() {
-            self.stepping = true;
+        if self.stepping == 0 && self.last.is_some() {
+            self.stepping += 1;
             self.send(&Request::Step { n: 1, full: true }, None);
         }
     }
 
     /// Called every animation frame.
     fn tick(&mut self) {
-        if self.playing && !self.stepping && self.last.is_some() {
-            self.stepping = true;
+        if self.playing && self.stepping < STEPS_IN_FLIGHT && self.last.is_some() {
+            self.stepping += 1;
             let n = self.state.speed as usize;
             self.send(&Request::Step { n, full: false }, None);
         }
@@ -213,9 +222,15 @@ impl Page {
             self.decode_sent_at = now_ms();
             self.send(&Request::Decode, None);
         }
-        if self.dirty {
+        if self.dirty || !self.redraw.is_empty() {
+            let only = if self.dirty {
+                None
+            } else {
+                Some(std::mem::take(&mut self.redraw))
+            };
             self.dirty = false;
-            self.render();
+            self.redraw.clear();
+            self.render(only.as_deref());
         }
     }
 
@@ -261,7 +276,7 @@ impl Page {
                 warnings,
                 report,
             } => {
-                self.stepping = false;
+                self.stepping = 0;
                 self.ids = std::iter::once(measure).chain(watch).collect();
                 self.history = vec![Vec::new(); self.ids.len()];
                 self.pc_history.clear();
@@ -280,7 +295,7 @@ impl Page {
                 dom::set_text(&self.doc, "status-note", "ready: press Play");
             }
             Response::Report(report) => {
-                self.stepping = false;
+                self.stepping = self.stepping.saturating_sub(1);
                 if let Some(why) = &report.stopped {
                     if self.playing {
                         self.set_playing(false);
@@ -411,7 +426,9 @@ impl Page {
                     self.send(&Request::JointSlice, None);
                 }
                 self.show_joint_progress();
-                self.dirty = true;
+                if !self.redraw.contains(&"joint-plot") {
+                    self.redraw.push("joint-plot");
+                }
             }
             Response::JointCancelled => {}
             Response::CalibrateStarted { total, .. } => {
@@ -450,7 +467,7 @@ impl Page {
                     self.set_joint_running(false);
                     self.show_joint_progress();
                 }
-                self.stepping = false;
+                self.stepping = 0;
                 self.pert_inflight = false;
                 self.decode_inflight = false;
                 self.decode_pending = false;
@@ -471,7 +488,11 @@ impl Page {
             self.pc_history.push((report.score, r2.clone()));
         }
         self.last = Some(report);
-        self.dirty = true;
+        for id in ["score-plot", "pc-plot", "pc-r2-plot"] {
+            if !self.redraw.contains(&id) {
+                self.redraw.push(id);
+            }
+        }
     }
 
     fn show_dataset(&self, s: &DatasetSummary) {
@@ -588,7 +609,8 @@ impl Page {
         dom::set_text(&self.doc, "card-citation", &e.citation);
     }
 
-    fn render(&mut self) {
+    /// Update the readouts and draw the plots (`only`: just these, else all).
+    fn render(&mut self, only: Option<&[&str]>) {
         if let Some(r) = &self.last {
             if let Some(e) = dom::el(&self.doc, "step-count") {
                 e.set_text_content(Some(&r.step.to_string()));
@@ -612,7 +634,8 @@ impl Page {
             .max(1.0);
         let style = Style { scale };
         for id in PLOTS {
-            if (*id == "sweep-plot" && self.sweep.is_none())
+            if only.is_some_and(|o| !o.contains(id))
+                || (*id == "sweep-plot" && self.sweep.is_none())
                 || (*id == "joint-plot" && self.joint.is_none())
                 || (matches!(*id, "score-plot" | "pc-plot" | "pc-r2-plot") && self.last.is_none())
             {
@@ -1604,7 +1627,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         worker: worker.clone(),
         state,
         next_id: 0,
-        stepping: false,
+        stepping: 0,
         ready: false,
         dataset: None,
         x_pcs: DMatrix::zeros(0, 2),
@@ -1614,6 +1637,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         last: None,
         playing: false,
         dirty: false,
+        redraw: Vec::new(),
         pert_layout: None,
         pert_focus: 0,
         drag_bar: None,
