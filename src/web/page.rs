@@ -79,6 +79,8 @@ struct Page {
     /// redraws only the plots that follow the run, a joint slice only the joint plot
     /// (repainting every canvas at every message starved the main thread).
     redraw: Vec<&'static str>,
+    /// The earliest time (page clock, ms) for the next redraw of `redraw` alone.
+    render_not_before: f64,
     /// Where the PC bars were drawn (CSS pixels), for pointer hit-testing.
     pert_layout: Option<BarLayout>,
     /// The focused PC bar (0-based): arrow keys and the angle/scale inputs act on it.
@@ -222,7 +224,11 @@ impl Page {
             self.decode_sent_at = now_ms();
             self.send(&Request::Decode, None);
         }
-        if self.dirty || !self.redraw.is_empty() {
+        // Redraws for step reports take at most about half of the main thread: where the
+        // plots take longer than a frame to draw, frames (and step requests) keep coming and
+        // the plots update every other frame or so. Anything else redraws at once.
+        let now = now_ms();
+        if self.dirty || (!self.redraw.is_empty() && now >= self.render_not_before) {
             let only = if self.dirty {
                 None
             } else {
@@ -231,6 +237,8 @@ impl Page {
             self.dirty = false;
             self.redraw.clear();
             self.render(only.as_deref());
+            let done = now_ms();
+            self.render_not_before = done + (done - now);
         }
     }
 
@@ -1638,6 +1646,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         playing: false,
         dirty: false,
         redraw: Vec::new(),
+        render_not_before: 0.0,
         pert_layout: None,
         pert_focus: 0,
         drag_bar: None,
