@@ -58,8 +58,7 @@ struct Page {
     worker: Worker,
     state: UiState,
     next_id: u32,
-    /// A step request is out; the next one waits for its report (back-pressure).
-    /// Step requests out. Playing keeps up to `STEPS_IN_FLIGHT` queued so the worker never
+    /// Step requests out (back-pressure). Playing keeps up to `STEPS_IN_FLIGHT` queued so the worker never
     /// idles waiting for the next frame (a step that takes most of a frame would otherwise
     /// halve the rate); a single Step waits for none.
     stepping: u8,
@@ -1625,7 +1624,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     }
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
-    // The page's query (e.g. `?wasm=fallback`, see www/worker.js) goes on to the worker.
+    // The page's query (e.g. `?wasm=fallback`, see www/wasm-select.js) goes on to the worker.
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
