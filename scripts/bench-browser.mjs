@@ -1,21 +1,36 @@
-// Browser benchmark: optimisation steps per second on every built-in dataset in headless
-// Chromium, and main-thread long tasks (PerformanceObserver 'longtask', > 50 ms) while
-// optimising. Decoding is set to every 10000 steps so the figures are the optimiser's.
-// Not a test: it prints a JSON line per dataset and speed, then the machine and date.
-//   scripts/build.sh && node scripts/bench-browser.mjs [--seconds 4] [--speed 20] [--measure cka]
+// Browser benchmarks in headless Chromium (figures, not tests; docs/benchmarks.md "Browser"):
+//  steps    optimisation steps per second on every built-in, for the SIMD and the fallback
+//           wasm build, at each steps-per-frame setting, with main-thread long tasks
+//           (PerformanceObserver 'longtask', > 50 ms). Decoding every 10000 steps, so the
+//           figures are the optimiser's.
+//  worker   per-step time in the worker (the `bench` request: `measures::cost::time_steps_with`,
+//           the loop `simscope bench` times natively) for a few measures and sizes, both builds,
+//           beside `simscope bench --json` from the native release binary when it exists.
+//  latency  input latency while a random 2000 × 500 recording optimises: click/Space on
+//           Play/Pause → the next frame after the handler (event timestamp to a task queued
+//           from the following requestAnimationFrame), median and max, with long tasks.
+// Prints one JSON line per result, then the machine, Chromium and date.
+//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency]
+//     [--builds simd,fallback] [--seconds 4] [--speed 1,20] [--measure cka] [--native PATH]
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './serve.mjs';
+import { npyBytes } from '../tests/e2e/harness.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
+const parts = String(arg('parts', 'steps,worker,latency')).split(',');
+const builds = String(arg('builds', 'simd,fallback')).split(',');
 const seconds = Number(arg('seconds', 4));
 const speeds = String(arg('speed', '1,20')).split(',').map(Number);
 const measure = arg('measure', 'cka');
+const tgt = process.env.CARGO_TARGET_DIR ?? 'target';
+const native = arg('native', join(tgt, 'release', 'simscope'));
 
 const { server, url } = await startServer({ port: 0, dir: 'dist' });
 const profile = mkdtempSync(join(tmpdir(), 'simscope-bench-'));
@@ -32,45 +47,139 @@ await page.addInitScript(() => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
 });
-
+const print = (r) => console.log(JSON.stringify(r));
 const stepCount = () => page.evaluate(() => Number(document.querySelector('[data-testid="step-count"]').dataset.value));
-await page.goto(url);
-await page.waitForFunction(() => document.querySelector('[data-testid="dataset-select"]').options.length > 0);
-const datasets = await page.$$eval('[data-testid="dataset-select"] option', (os) => os.map((o) => o.value));
-const results = [];
-for (const dataset of datasets) {
-  for (const speed of speeds) {
+const longTasks = (a, b) => page.evaluate(([a, b]) => window.__longTasks.filter((e) => e.start >= a && e.start <= b), [a, b]);
+const summary = (long) => ({ long_tasks: long.length, longest_task_ms: long.length ? +Math.max(...long.map((e) => e.duration)).toFixed(0) : 0 });
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const k = s.length; return k % 2 ? s[(k - 1) / 2] : (s[k / 2 - 1] + s[k / 2]) / 2; };
+
+/** Open the page on `build` with a hash and wait for the first score and decode. */
+async function open(build, hash) {
+  await page.goto('about:blank');
+  await page.goto(`${url}?wasm=${build}#${hash}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="score-cka"]')?.dataset.value, null, { timeout: 120000 });
+  const got = await page.evaluate(() => document.documentElement.dataset.wasm);
+  if (got !== build) throw new Error(`asked for the ${build} build, the worker runs ${got}`);
+}
+
+/** Steps per second over `seconds` of Play, with long tasks in that window. */
+async function play() {
+  const t0 = await page.evaluate(() => performance.now());
+  const s0 = await stepCount();
+  await page.click('[data-testid="play"]');
+  await page.waitForTimeout(seconds * 1000);
+  const s1 = await stepCount();
+  const t1 = await page.evaluate(() => performance.now());
+  await page.click('[data-testid="play"]');
+  return { steps_per_s: +((s1 - s0) / ((t1 - t0) / 1000)).toFixed(1), ...summary(await longTasks(t0, t1)) };
+}
+
+if (parts.includes('steps')) {
+  await page.goto(url);
+  await page.waitForFunction(() => document.querySelector('[data-testid="dataset-select"]').options.length > 0);
+  const datasets = await page.$$eval('[data-testid="dataset-select"] option', (os) => os.map((o) => o.value));
+  for (const dataset of datasets) {
+    for (const build of builds) {
+      for (const speed of speeds) {
+        await open(build, `dataset=${dataset}&measure=${encodeURIComponent(measure)}&stop=2&speed=${speed}&decode=10000`);
+        // Let the first decode (and the reference from X, once per recording) finish first.
+        await page.waitForFunction(() => Number(document.querySelector('[data-testid="decode-plot"]').dataset.points) >= 1
+          || /no task labels/.test(document.querySelector('[data-testid="dataset-summary"]').textContent), null, { timeout: 120000 });
+        await page.waitForTimeout(300);
+        const dims = (await page.textContent('[data-testid="dataset-summary"]')).split(' (')[0];
+        print({ part: 'steps', dataset, dims, build, measure, speed, ...(await play()) });
+      }
+    }
+  }
+}
+
+if (parts.includes('worker')) {
+  const measures = ['cka', 'nbs', 'procrustes-angular-score', 'linreg'];
+  const sizes = [[500, 100], [1080, 200]];
+  const nativeRows = new Map();
+  if (existsSync(native)) {
+    const args = ['bench', '--json', '--budget', '2', ...measures.flatMap((m) => ['--measure', m]),
+      ...sizes.flatMap(([n, p]) => ['--size', `${n}x${p}`])];
+    for (const r of JSON.parse(execFileSync(native, args, { encoding: 'utf8' }))) nativeRows.set(`${r.measure} ${r.n}x${r.p}`, r.median_ms);
+  } else {
+    console.error(`no native binary at ${native} (cargo build --release): wasm figures only`);
+  }
+  for (const build of builds) {
     await page.goto('about:blank');
-    await page.goto(`${url}#dataset=${dataset}&measure=${encodeURIComponent(measure)}&stop=2&speed=${speed}&decode=10000`);
-    await page.waitForFunction((d) => document.querySelector('#dataset-name').textContent === d
-      && document.querySelector('[data-testid="score-cka"]')?.dataset.value, dataset, { timeout: 120000 });
-    // Let the first decode (the reference from X, once per recording) finish before timing.
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="decode-plot"]').dataset.points) >= 1
-      || /no task labels/.test(document.querySelector('[data-testid="dataset-summary"]').textContent), null, { timeout: 120000 });
-    await page.waitForTimeout(300);
+    await page.goto(`${url}?wasm=${build}`);
+    for (const [n, p] of sizes) {
+      for (const m of measures) {
+        // A worker of its own, so the page's session does not share its time.
+        const r = await page.evaluate(([build, m, n, p]) => new Promise((done, fail) => {
+          const w = new Worker(`./worker.js?wasm=${build}`, { type: 'module' });
+          w.onmessage = (ev) => {
+            const b = ev.data.body;
+            if (b.kind === 'ready') {
+              if (b.simd !== (build === 'simd')) fail(new Error(`worker runs simd=${b.simd}`));
+              w.postMessage({ id: 1, body: { kind: 'bench', measure: m, n, p, budget_s: 2 } });
+            } else if (b.kind === 'benched') { w.terminate(); done(b); } else { w.terminate(); fail(new Error(JSON.stringify(b))); }
+          };
+        }), [build, m, n, p]);
+        const nat = nativeRows.get(`${r.measure} ${n}x${p}`);
+        print({ part: 'worker', build, measure: r.measure, n, p, wasm_ms: +r.median_ms.toFixed(3), steps: r.steps,
+          native_ms: nat === undefined ? null : +nat.toFixed(3), ratio: nat ? +(r.median_ms / nat).toFixed(2) : null });
+      }
+    }
+  }
+}
+
+if (parts.includes('latency')) {
+  // A random 2000 × 500 recording (N(0,1)-ish, fixed seed), loaded through the file input.
+  let s = 12345;
+  const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5; };
+  const values = Array.from({ length: 2000 * 500 }, () => rnd() + rnd() + rnd());
+  const buffer = npyBytes([2000, 500], values);
+  for (const build of builds) {
+    await open(build, 'speed=1&stop=2&decode=10000');
+    await page.setInputFiles('[data-testid="file-input"]', { name: 'random-2000x500.npy', mimeType: 'application/octet-stream', buffer });
+    await page.waitForFunction(() => /random-2000x500/.test(document.querySelector('#dataset-name').textContent), null, { timeout: 120000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]').dataset.value === '0'
+      && document.querySelector('[data-testid="score-cka"]')?.dataset.value, null, { timeout: 120000 });
+    await page.evaluate(() => {
+      window.__lat = [];
+      const probe = (e) => {
+        if (e.type === 'keydown' && (e.key !== ' ' || e.target.closest('button'))) return;
+        if (e.type === 'click' && !e.target.closest('[data-testid="play"]')) return;
+        const t0 = e.timeStamp;
+        requestAnimationFrame(() => setTimeout(() => window.__lat.push(performance.now() - t0), 0));
+      };
+      document.addEventListener('click', probe, true);
+      document.addEventListener('keydown', probe, true);
+    });
     const t0 = await page.evaluate(() => performance.now());
-    await page.click('[data-testid="play"]');
     const s0 = await stepCount();
-    await page.waitForTimeout(seconds * 1000);
+    await page.click('[data-testid="play"]');
+    await page.waitForTimeout(1500);
+    for (let i = 0; i < 10; i++) {
+      // Pause and resume, by mouse and by keyboard; the optimisation runs between.
+      const input = async () => {
+        if (i % 2 === 0) return page.click('[data-testid="play"]');
+        await page.evaluate(() => document.activeElement?.blur());
+        return page.keyboard.press('Space');
+      };
+      await input();
+      await page.waitForTimeout(150);
+      await input();
+      await page.waitForTimeout(600);
+    }
     const s1 = await stepCount();
     const t1 = await page.evaluate(() => performance.now());
     await page.click('[data-testid="play"]');
-    const long = await page.evaluate(([a, b]) => window.__longTasks.filter((e) => e.start >= a && e.start <= b), [t0, t1]);
-    const dims = (await page.textContent('[data-testid="dataset-summary"]')).split(' (')[0];
-    const r = {
-      dataset, dims, measure, speed,
-      steps_per_s: +((s1 - s0) / ((t1 - t0) / 1000)).toFixed(1),
-      long_tasks: long.length,
-      longest_task_ms: long.length ? Math.max(...long.map((e) => e.duration)) : 0,
-    };
-    results.push(r);
-    console.log(JSON.stringify(r));
+    const lat = (await page.evaluate(() => window.__lat)).slice(1, -1);
+    print({ part: 'latency', build, data: '2000x500 random', measure: 'cka', inputs: lat.length,
+      median_ms: +median(lat).toFixed(1), max_ms: +Math.max(...lat).toFixed(1),
+      steps_per_s: +((s1 - s0) / ((t1 - t0) / 1000)).toFixed(1), ...summary(await longTasks(t0, t1)) });
   }
 }
-console.log(JSON.stringify({
-  machine: `${cpus().length} × ${cpus()[0]?.model}`, date: new Date().toISOString(),
-  chromium: context.browser()?.version() ?? 'headless chromium',
-}));
+
+let cpu = cpus()[0]?.model;
+try { cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpu; } catch { /* not Linux */ }
+print({ machine: `${cpus().length} × ${cpu}`, date: new Date().toISOString(), chromium: context.browser()?.version() ?? 'headless chromium' });
 await context.close();
 server.close();
 rmSync(profile, { recursive: true, force: true });

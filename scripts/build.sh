@@ -1,8 +1,46 @@
 #!/usr/bin/env bash
 # Build the static site into dist/ (release, wasm-opt'd). Offline-safe: see Trunk.toml.
+# Two wasm builds of the same crate: simscope_bg.wasm (Trunk's, no SIMD: the fallback) and
+# simscope_simd_bg.wasm (RUSTFLAGS=+simd128); www/wasm-select.js picks one at run time.
+# They share the JS glue simscope.js: the build fails if wasm-bindgen's glue differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 cargo fetch --locked >/dev/null
 trunk build --config Trunk.toml
+
+# The SIMD build, in its own target directory: other RUSTFLAGS would otherwise invalidate
+# the fallback's compiled dependencies at every build.
+target_dir="${CARGO_TARGET_DIR:-target}/simd"
+RUSTFLAGS="-C target-feature=+simd128" cargo build --release --locked \
+  --target wasm32-unknown-unknown --no-default-features --lib --target-dir "$target_dir"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name simscope \
+  "$target_dir/wasm32-unknown-unknown/release/simscope.wasm"
+if ! cmp -s "$stage/simscope.js" dist/simscope.js; then
+  echo "build.sh: the SIMD build's JS glue differs from the fallback's (dist/simscope.js)" >&2
+  diff "$stage/simscope.js" dist/simscope.js | head -20 >&2 || true
+  exit 1
+fi
+# Same optimisation level as Trunk's (index.html: data-wasm-opt="3").
+wasm-opt -O3 --enable-simd "$stage/simscope_bg.wasm" -o dist/simscope_simd_bg.wasm
+
+# The page's loader (Trunk's) loads the build wasm-select.js picks, like the worker, and does
+# not preload the fallback (a SIMD browser would fetch it for nothing).
+node - <<'JS'
+const fs = require('node:fs');
+let html = fs.readFileSync('dist/index.html', 'utf8');
+const load = "const wasm = await init({ module_or_path: './simscope_bg.wasm' });";
+const preload = /<link rel="preload" href="\.\/simscope_bg\.wasm"[^>]*>/;
+if (html.split(load).length !== 2 || !preload.test(html)) {
+  console.error("build.sh: Trunk's wasm loader in dist/index.html is not the expected one");
+  process.exit(1);
+}
+html = html.replace(load, "import { wasmUrl } from './wasm-select.js';\n"
+  + 'const wasm = await init({ module_or_path: wasmUrl(location.search) });');
+html = html.replace(preload, '');
+fs.writeFileSync('dist/index.html', html);
+JS
+echo "wasm: fallback $(stat -c %s dist/simscope_bg.wasm) B, simd $(stat -c %s dist/simscope_simd_bg.wasm) B"
 echo "built dist/ ($(du -sh dist | cut -f1))"

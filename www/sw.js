@@ -1,8 +1,11 @@
 // Offline support: after the first visit the explorer works without a network (lecture halls
 // with poor Wi-Fi). Network first, so a deployed update is picked up at once when online;
 // the cache answers only when the network fails. Same-origin GETs only.
-const CACHE = 'simscope-v1';
-const SHELL = ['./', './index.html', './simscope.js', './simscope_bg.wasm', './worker.js', './style.css', './icon.svg'];
+const CACHE = 'simscope-v2';
+// Both wasm builds (SIMD and fallback, see wasm-select.js): a browser that gains or loses SIMD
+// support between visits still finds its build offline.
+const SHELL = ['./', './index.html', './simscope.js', './simscope_bg.wasm', './simscope_simd_bg.wasm',
+  './wasm-select.js', './worker.js', './style.css', './icon.svg'];
 
 self.addEventListener('install', (ev) => {
   ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

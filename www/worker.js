@@ -1,7 +1,9 @@
-// The numerics worker: loads the same wasm module as the page; its start function sees a
-// worker scope and installs the message handler (src/web/worker.rs).
+// The numerics worker: loads the same wasm build as the page (www/wasm-select.js: SIMD where
+// the browser supports it, else the fallback); its start function sees a worker scope and
+// installs the message handler (src/web/worker.rs).
 import init from './simscope.js';
+import { wasmUrl } from './wasm-select.js';
 
-init().catch((e) => {
+init({ module_or_path: wasmUrl(self.location.search) }).catch((e) => {
   self.postMessage({ id: null, body: { kind: 'error', message: `the worker could not start: ${e}` } });
 });

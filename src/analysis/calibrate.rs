@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::captured::{first_crossing, pc_r2, scores_at_threshold, Alignment, Threshold};
-use super::decode::{decodable_threshold, decode, DecodeError, DecodeOptions, Decoding};
+use super::decode::{decodable_threshold, DecodeError, DecodeOptions, Decoding, StagedDecode};
 use crate::data::TaskVariable;
 use crate::measures::{Direction, Measure};
 use crate::optim::session::{initial_y, Objective, Session, SessionOptions};
@@ -123,7 +123,7 @@ pub fn row(
 
 /// Run the calibration. `make(id)` builds a measure; `data` is X's flattened matrix with
 /// `time_steps` time steps; `labels` may be empty (then (a) is skipped). `progress(msg)` is
-/// called for each finished run.
+/// called for each finished run. This drives a [`Calibration`] to its end.
 #[allow(clippy::too_many_arguments)]
 pub fn calibrate(
     target: &Arc<Target>,
@@ -135,101 +135,324 @@ pub fn calibrate(
     opts: &CalibrateOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<Report, String> {
-    let evr: Vec<f64> = target.explained_variance_ratio().iter().cloned().collect();
-    let k10 = evr.iter().filter(|&&v| v >= 0.10).count();
-    let k1 = evr.iter().filter(|&&v| v >= 0.01).count().min(100);
-    let mut references = Vec::new();
-    let mut usable: Vec<&TaskVariable> = Vec::new();
-    for var in labels {
-        match decode(data, time_steps, &var.name, &var.class_of, &opts.decode) {
-            Ok(d) => {
+    let mut c = Calibration::new(target.clone(), data, time_steps, labels, ids, opts);
+    while !c.is_done() {
+        c.advance(make, &mut progress)?;
+    }
+    Ok(c.into_report())
+}
+
+/// A calibration as a resumable state machine. Each [`Calibration::advance`] does one unit of
+/// work (one time step of a decoding of X or of Y, or one update with its per-PC R²), in the
+/// order `calibrate` has always run them, so the result is the same to the bit. The browser
+/// worker advances it for a bounded time per message, so a Cancel waits for at most one
+/// slice instead of a whole (measure, seed) run.
+pub struct Calibration {
+    target: Arc<Target>,
+    data: nalgebra::DMatrix<f64>,
+    time_steps: usize,
+    labels: Vec<TaskVariable>,
+    ids: Vec<String>,
+    opts: CalibrateOptions,
+    evr: Vec<f64>,
+    k10: usize,
+    k1: usize,
+    references: Vec<Reference>,
+    /// Indices into `labels` of the variables that decode from X, in `references` order.
+    usable: Vec<usize>,
+    /// The next label to decode from X, and its decoding in progress.
+    next_label: usize,
+    reference: Option<StagedDecode>,
+    /// The measure (index into `ids`) and seed offset of the run in progress.
+    measure: usize,
+    seed: usize,
+    run: Option<SeedRun>,
+    per_measure: MeasureValues,
+    rows: Vec<ReportRow>,
+    runs_done: usize,
+    last: String,
+}
+
+/// Per-seed values of the measure in progress.
+#[derive(Default)]
+struct MeasureValues {
+    dec: Vec<Vec<Option<f64>>>,
+    cap10: Vec<Option<f64>>,
+    cap1: Vec<Option<f64>>,
+    steps: Vec<Option<f64>>,
+}
+
+/// One (measure, seed) run in progress.
+struct SeedRun {
+    session: Session,
+    distance: bool,
+    scores: Vec<f64>,
+    r2: Vec<Vec<f64>>,
+    dsteps: Vec<f64>,
+    acc: Vec<Vec<f64>>,
+    /// A decoding of Y in progress: the variable (index into `usable`), its staged decoding
+    /// (None before it starts) and whether the run ends after it.
+    decoding: Option<(usize, Option<StagedDecode>, bool)>,
+    finished: bool,
+}
+
+impl Calibration {
+    pub fn new(
+        target: Arc<Target>,
+        data: &nalgebra::DMatrix<f64>,
+        time_steps: usize,
+        labels: &[TaskVariable],
+        ids: &[String],
+        opts: &CalibrateOptions,
+    ) -> Self {
+        let evr: Vec<f64> = target.explained_variance_ratio().iter().cloned().collect();
+        let k10 = evr.iter().filter(|&&v| v >= 0.10).count();
+        let k1 = evr.iter().filter(|&&v| v >= 0.01).count().min(100);
+        Calibration {
+            target,
+            data: data.clone(),
+            time_steps,
+            labels: labels.to_vec(),
+            ids: ids.to_vec(),
+            opts: opts.clone(),
+            evr,
+            k10,
+            k1,
+            references: Vec::new(),
+            usable: Vec::new(),
+            next_label: 0,
+            reference: None,
+            measure: 0,
+            seed: 0,
+            run: None,
+            per_measure: MeasureValues::default(),
+            rows: Vec::new(),
+            runs_done: 0,
+            last: String::new(),
+        }
+    }
+
+    /// (measure, seed) runs in all.
+    pub fn total_runs(&self) -> usize {
+        self.ids.len() * self.opts.seeds
+    }
+
+    /// (measure, seed) runs finished so far.
+    pub fn runs_done(&self) -> usize {
+        self.runs_done
+    }
+
+    /// The last finished run, as `"{measure} seed {seed}"` (empty before the first).
+    pub fn last_run(&self) -> &str {
+        &self.last
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.next_label >= self.labels.len() && self.measure >= self.ids.len()
+    }
+
+    /// Do the next unit of work. `progress` hears of skipped variables and finished runs.
+    pub fn advance(
+        &mut self,
+        make: MeasureFactory,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<(), String> {
+        if self.next_label < self.labels.len() {
+            return self.advance_reference(progress);
+        }
+        if self.measure >= self.ids.len() {
+            return Ok(());
+        }
+        if self.opts.seeds == 0 {
+            let id = self.ids[self.measure].clone();
+            self.measure += 1;
+            self.push_rows(&id, MeasureValues::default());
+            return Ok(());
+        }
+        if self.run.is_none() {
+            let measure = make(&self.ids[self.measure])?;
+            let distance = measure.direction() == Direction::Distance;
+            let seed = self.opts.first_seed + self.seed as u64;
+            let y0 = initial_y(self.target.n, self.target.p, seed);
+            let options = SessionOptions {
+                lr: self.opts.lr,
+                stop: Some(self.opts.stop),
+                max_steps: Some(self.opts.max_steps),
+                ..SessionOptions::default()
+            };
+            let s = Session::with_options(
+                self.target.clone(),
+                Objective::Measure(measure),
+                y0,
+                options,
+            );
+            let score0 = s.report().score;
+            let r2 = vec![pc_r2(&self.target, s.y(), self.k1, Alignment::Linear)];
+            self.run = Some(SeedRun {
+                session: s,
+                distance,
+                scores: vec![score0],
+                r2,
+                dsteps: vec![score0],
+                acc: vec![Vec::new(); self.usable.len()],
+                decoding: Some((0, None, false)),
+                finished: false,
+            });
+            return Ok(());
+        }
+        let run = self.run.as_mut().expect("checked above");
+        if let Some((j, stage, last)) = run.decoding.as_mut() {
+            if *j >= self.usable.len() {
+                run.finished = *last;
+                run.decoding = None;
+            } else {
+                let var = &self.labels[self.usable[*j]];
+                let y = run.session.y();
+                if stage.is_none() {
+                    match StagedDecode::new(
+                        y.nrows(),
+                        self.time_steps,
+                        &var.name,
+                        &var.class_of,
+                        &self.opts.decode,
+                    ) {
+                        Ok(st) => *stage = Some(st),
+                        Err(_) => {
+                            run.acc[*j].push(f64::NAN);
+                            *j += 1;
+                            return Ok(());
+                        }
+                    }
+                }
+                let st = stage.as_mut().expect("just set");
+                st.advance(y);
+                if st.is_done() {
+                    let d = stage.take().and_then(StagedDecode::finish);
+                    run.acc[*j].push(d.map(|d| d.accuracy).unwrap_or(f64::NAN));
+                    *j += 1;
+                }
+                return Ok(());
+            }
+        } else if !run.finished {
+            let rep = run.session.step(1);
+            if rep.step == run.scores.len() - 1 && rep.stopped.is_some() {
+                run.finished = true;
+            } else {
+                run.scores.push(rep.score);
+                run.r2.push(pc_r2(
+                    &self.target,
+                    run.session.y(),
+                    self.k1,
+                    Alignment::Linear,
+                ));
+                let stopped = rep.stopped.is_some();
+                if stopped || rep.step.is_multiple_of(self.opts.decode_every.max(1)) {
+                    run.dsteps.push(rep.score);
+                    run.decoding = Some((0, None, stopped));
+                } else if stopped {
+                    run.finished = true;
+                }
+            }
+            return Ok(());
+        }
+        if run.finished {
+            self.finish_run(progress);
+        }
+        Ok(())
+    }
+
+    /// One time step of the reference decoding of the next variable from X.
+    fn advance_reference(&mut self, progress: &mut dyn FnMut(&str)) -> Result<(), String> {
+        let var = &self.labels[self.next_label];
+        if self.reference.is_none() {
+            match StagedDecode::new(
+                self.data.nrows(),
+                self.time_steps,
+                &var.name,
+                &var.class_of,
+                &self.opts.decode,
+            ) {
+                Ok(st) => self.reference = Some(st),
+                Err(e @ DecodeError::Mismatch { .. }) => return Err(e.to_string()),
+                Err(e) => {
+                    progress(&format!("skipping variable: {e}"));
+                    self.next_label += 1;
+                    return Ok(());
+                }
+            }
+        }
+        let st = self.reference.as_mut().expect("just set");
+        st.advance(&self.data);
+        if st.is_done() {
+            if let Some(d) = self.reference.take().and_then(StagedDecode::finish) {
                 let threshold = decodable_threshold(d.chance, d.accuracy);
-                references.push(Reference {
+                self.references.push(Reference {
                     variable: var.name.clone(),
                     reference: d,
                     threshold,
                 });
-                usable.push(var);
+                self.usable.push(self.next_label);
             }
-            Err(e @ DecodeError::Mismatch { .. }) => return Err(e.to_string()),
-            Err(e) => progress(&format!("skipping variable: {e}")),
+            self.next_label += 1;
+        }
+        Ok(())
+    }
+
+    /// Fold a finished run into its measure's values; after the last seed, its rows.
+    fn finish_run(&mut self, progress: &mut dyn FnMut(&str)) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        let id = self.ids[self.measure].clone();
+        let seed = self.opts.first_seed + self.seed as u64;
+        let v = &mut self.per_measure;
+        if v.dec.len() != self.references.len() {
+            v.dec = vec![Vec::new(); self.references.len()];
+        }
+        let report = run.session.report();
+        if run.distance {
+            // Scores of a distance are not comparable on a [0, 1] scale; only steps count.
+            v.dec.iter_mut().for_each(|d| d.push(None));
+            v.cap10.push(None);
+            v.cap1.push(None);
+        } else {
+            for (j, r) in self.references.iter().enumerate() {
+                v.dec[j].push(first_crossing(&run.acc[j], &run.dsteps, r.threshold));
+            }
+            let sat = scores_at_threshold(&run.r2, &run.scores, Threshold::Half);
+            let worst = |k: usize| -> Option<f64> {
+                if k == 0 {
+                    return None;
+                }
+                sat[..k]
+                    .iter()
+                    .try_fold(f64::NEG_INFINITY, |m, v| v.map(|v| m.max(v)))
+            };
+            v.cap10.push(worst(self.k10));
+            v.cap1.push(worst(self.k1));
+        }
+        let stopped_by_stop = report.stopped == Some(crate::optim::StopReason::Stop);
+        v.steps.push(stopped_by_stop.then_some(report.step as f64));
+        progress(&format!(
+            "{id} seed {seed}: {} steps, final score {:.6}",
+            report.step, report.score
+        ));
+        self.last = format!("{id} seed {seed}");
+        self.runs_done += 1;
+        self.seed += 1;
+        if self.seed >= self.opts.seeds {
+            self.seed = 0;
+            self.measure += 1;
+            let v = std::mem::take(&mut self.per_measure);
+            self.push_rows(&id, v);
         }
     }
-    let mut rows = Vec::new();
-    for id in ids {
-        let mut dec: Vec<Vec<Option<f64>>> = vec![Vec::new(); usable.len()];
-        let (mut cap10, mut cap1, mut steps) = (Vec::new(), Vec::new(), Vec::new());
-        for seed in opts.first_seed..opts.first_seed + opts.seeds as u64 {
-            let measure = make(id)?;
-            let distance = measure.direction() == Direction::Distance;
-            let y0 = initial_y(target.n, target.p, seed);
-            let options = SessionOptions {
-                lr: opts.lr,
-                stop: Some(opts.stop),
-                max_steps: Some(opts.max_steps),
-                ..SessionOptions::default()
-            };
-            let mut s =
-                Session::with_options(target.clone(), Objective::Measure(measure), y0, options);
-            let mut scores = vec![s.report().score];
-            let mut r2 = vec![pc_r2(target, s.y(), k1, Alignment::Linear)];
-            let mut dsteps: Vec<f64> = Vec::new();
-            let mut acc: Vec<Vec<f64>> = vec![Vec::new(); usable.len()];
-            let decode_now =
-                |s: &Session, acc: &mut Vec<Vec<f64>>, dsteps: &mut Vec<f64>, score: f64| {
-                    dsteps.push(score);
-                    for (j, var) in usable.iter().enumerate() {
-                        let a = decode(s.y(), time_steps, &var.name, &var.class_of, &opts.decode)
-                            .map(|d| d.accuracy)
-                            .unwrap_or(f64::NAN);
-                        acc[j].push(a);
-                    }
-                };
-            decode_now(&s, &mut acc, &mut dsteps, scores[0]);
-            loop {
-                let rep = s.step(1);
-                if rep.step == scores.len() - 1 && rep.stopped.is_some() {
-                    break;
-                }
-                scores.push(rep.score);
-                r2.push(pc_r2(target, s.y(), k1, Alignment::Linear));
-                if rep.stopped.is_some() || rep.step.is_multiple_of(opts.decode_every.max(1)) {
-                    decode_now(&s, &mut acc, &mut dsteps, rep.score);
-                }
-                if rep.stopped.is_some() {
-                    break;
-                }
-            }
-            let report = s.report();
-            if distance {
-                // Scores of a distance are not comparable on a [0, 1] scale; only steps count.
-                dec.iter_mut().for_each(|d| d.push(None));
-                cap10.push(None);
-                cap1.push(None);
-            } else {
-                for (j, r) in references.iter().enumerate() {
-                    dec[j].push(first_crossing(&acc[j], &dsteps, r.threshold));
-                }
-                let sat = scores_at_threshold(&r2, &scores, Threshold::Half);
-                let worst = |k: usize| -> Option<f64> {
-                    if k == 0 {
-                        return None;
-                    }
-                    sat[..k]
-                        .iter()
-                        .try_fold(f64::NEG_INFINITY, |m, v| v.map(|v| m.max(v)))
-                };
-                cap10.push(worst(k10));
-                cap1.push(worst(k1));
-            }
-            let stopped_by_stop = report.stopped == Some(crate::optim::StopReason::Stop);
-            steps.push(stopped_by_stop.then_some(report.step as f64));
-            progress(&format!(
-                "{id} seed {seed}: {} steps, final score {:.6}",
-                report.step, report.score
-            ));
+
+    fn push_rows(&mut self, id: &str, mut v: MeasureValues) {
+        if v.dec.len() != self.references.len() {
+            v.dec = vec![Vec::new(); self.references.len()];
         }
-        for (j, r) in references.iter().enumerate() {
+        for (j, r) in self.references.iter().enumerate() {
             let d = &r.reference;
             let note = format!(
                 "reference accuracy {:.4}, chance {:.4}, threshold {:.4}{}",
@@ -242,11 +465,11 @@ pub fn calibrate(
                     ""
                 }
             );
-            rows.push(row(
+            self.rows.push(row(
                 id,
                 "decodable",
                 &r.variable,
-                std::mem::take(&mut dec[j]),
+                std::mem::take(&mut v.dec[j]),
                 note,
             ));
         }
@@ -257,25 +480,39 @@ pub fn calibrate(
                 format!("PCs 1–{k} (≥ {pct} of the variance)")
             }
         };
-        rows.push(row(
+        self.rows.push(row(
             id,
             "capture_pcs_10pct",
             "",
-            cap10,
-            pcs_note(k10, "10%"),
+            v.cap10,
+            pcs_note(self.k10, "10%"),
         ));
-        rows.push(row(id, "capture_pcs_1pct", "", cap1, pcs_note(k1, "1%")));
-        rows.push(row(
+        self.rows.push(row(
+            id,
+            "capture_pcs_1pct",
+            "",
+            v.cap1,
+            pcs_note(self.k1, "1%"),
+        ));
+        self.rows.push(row(
             id,
             "steps_to_stop",
             "",
-            steps,
-            format!("updates until the score passes {}", opts.stop),
+            v.steps,
+            format!("updates until the score passes {}", self.opts.stop),
         ));
     }
-    Ok(Report {
-        rows,
-        references,
-        explained_variance_ratio: evr,
-    })
+
+    /// The rows of the measures finished so far (all of them once `is_done`).
+    pub fn rows(&self) -> &[ReportRow] {
+        &self.rows
+    }
+
+    pub fn into_report(self) -> Report {
+        Report {
+            rows: self.rows,
+            references: self.references,
+            explained_variance_ratio: self.evr,
+        }
+    }
 }

@@ -295,6 +295,144 @@ pub fn cv_accuracy(
     total / used.max(1) as f64
 }
 
+/// `decode` split into units of work, one time step's cross-validation each (a pooled fit is
+/// a single unit), so the browser worker can interleave decoding with optimisation steps and
+/// answer a cancel between units instead of blocking for the whole variable. Driving it to the
+/// end gives exactly what `decode` gives: `decode` is this loop.
+#[derive(Clone, Debug)]
+pub struct StagedDecode {
+    conditions: usize,
+    time_steps: usize,
+    /// Per row of the slice being fitted (a time step's conditions, or every row if pooled).
+    labels: Vec<usize>,
+    classes: usize,
+    fold_of: Vec<usize>,
+    chance: f64,
+    folds: usize,
+    pooled: bool,
+    opts: DecodeOptions,
+    /// Accuracy per unit done so far (per time step, or the single pooled one).
+    done: Vec<f64>,
+}
+
+impl StagedDecode {
+    /// Check the labels against a matrix of `rows` rows and plan the folds (cheap).
+    pub fn new(
+        rows: usize,
+        time_steps: usize,
+        name: &str,
+        class_of: &[usize],
+        opts: &DecodeOptions,
+    ) -> Result<Self, DecodeError> {
+        let conditions = class_of.len();
+        if conditions * time_steps != rows {
+            return Err(DecodeError::Mismatch {
+                name: name.into(),
+                labels: class_of.len(),
+                conditions: rows / time_steps.max(1),
+            });
+        }
+        let classes = class_of.iter().max().map_or(0, |m| m + 1);
+        let counts: Vec<usize> = (0..classes)
+            .map(|c| class_of.iter().filter(|&&v| v == c).count())
+            .collect();
+        if counts.iter().filter(|&&n| n > 0).count() < 2 {
+            return Err(DecodeError::OneClass { name: name.into() });
+        }
+        let min = counts.iter().cloned().filter(|&n| n > 0).min().unwrap_or(0);
+        let chance = counts.iter().copied().max().unwrap_or(0) as f64 / conditions as f64;
+        let k = opts.folds;
+        let mut rng = Rng::new(opts.seed);
+        let (labels, pooled) = if min >= k {
+            (class_of.to_vec(), false)
+        } else if min * time_steps < k {
+            return Err(DecodeError::TooFewSamples {
+                name: name.into(),
+                min: min * time_steps,
+                folds: k,
+            });
+        } else {
+            let labels: Vec<usize> = (0..time_steps * conditions)
+                .map(|i| class_of[i % conditions])
+                .collect();
+            (labels, true)
+        };
+        let fold_of = stratified_folds(&labels, classes, k, &mut rng);
+        Ok(StagedDecode {
+            conditions,
+            time_steps,
+            labels,
+            classes,
+            fold_of,
+            chance,
+            folds: k,
+            pooled,
+            opts: opts.clone(),
+            done: Vec::new(),
+        })
+    }
+
+    /// Units of work in all (time steps, or 1 when pooled).
+    pub fn units(&self) -> usize {
+        if self.pooled {
+            1
+        } else {
+            self.time_steps
+        }
+    }
+
+    /// Units done so far.
+    pub fn units_done(&self) -> usize {
+        self.done.len()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done.len() >= self.units()
+    }
+
+    /// Do the next unit on `data` (the same matrix every call; nothing if already done).
+    pub fn advance(&mut self, data: &DMatrix<f64>) {
+        if self.is_done() {
+            return;
+        }
+        let acc = if self.pooled {
+            cv_accuracy(data, &self.labels, self.classes, &self.fold_of, &self.opts)
+        } else {
+            let t = self.done.len();
+            let slice = data.rows(t * self.conditions, self.conditions).into_owned();
+            cv_accuracy(
+                &slice,
+                &self.labels,
+                self.classes,
+                &self.fold_of,
+                &self.opts,
+            )
+        };
+        self.done.push(acc);
+    }
+
+    /// The result, once every unit is done (`None` before).
+    pub fn finish(self) -> Option<Decoding> {
+        if !self.is_done() {
+            return None;
+        }
+        let (accuracy, per_time) = if self.pooled {
+            (self.done[0], Vec::new())
+        } else {
+            let accuracy = self.done.iter().sum::<f64>() / self.time_steps as f64;
+            (accuracy, self.done)
+        };
+        Some(Decoding {
+            accuracy,
+            per_time,
+            pooled: self.pooled,
+            chance: self.chance,
+            classes: self.classes,
+            folds: self.folds,
+        })
+    }
+}
+
 /// Decode a variable (one class index per condition) from the flattened (T·C) × q matrix
 /// `data` with row = t·C + c.
 pub fn decode(
@@ -304,63 +442,11 @@ pub fn decode(
     class_of: &[usize],
     opts: &DecodeOptions,
 ) -> Result<Decoding, DecodeError> {
-    let conditions = class_of.len();
-    if conditions * time_steps != data.nrows() {
-        return Err(DecodeError::Mismatch {
-            name: name.into(),
-            labels: class_of.len(),
-            conditions: data.nrows() / time_steps.max(1),
-        });
+    let mut staged = StagedDecode::new(data.nrows(), time_steps, name, class_of, opts)?;
+    while !staged.is_done() {
+        staged.advance(data);
     }
-    let classes = class_of.iter().max().map_or(0, |m| m + 1);
-    let counts: Vec<usize> = (0..classes)
-        .map(|c| class_of.iter().filter(|&&v| v == c).count())
-        .collect();
-    if counts.iter().filter(|&&n| n > 0).count() < 2 {
-        return Err(DecodeError::OneClass { name: name.into() });
-    }
-    let min = counts.iter().cloned().filter(|&n| n > 0).min().unwrap_or(0);
-    let chance = *counts.iter().max().unwrap() as f64 / conditions as f64;
-    let k = opts.folds;
-    let mut rng = Rng::new(opts.seed);
-    if min >= k {
-        let fold_of = stratified_folds(class_of, classes, k, &mut rng);
-        let per_time: Vec<f64> = (0..time_steps)
-            .map(|t| {
-                let slice = data.rows(t * conditions, conditions).into_owned();
-                cv_accuracy(&slice, class_of, classes, &fold_of, opts)
-            })
-            .collect();
-        let accuracy = per_time.iter().sum::<f64>() / time_steps as f64;
-        return Ok(Decoding {
-            accuracy,
-            per_time,
-            pooled: false,
-            chance,
-            classes,
-            folds: k,
-        });
-    }
-    if min * time_steps < k {
-        return Err(DecodeError::TooFewSamples {
-            name: name.into(),
-            min: min * time_steps,
-            folds: k,
-        });
-    }
-    let labels: Vec<usize> = (0..time_steps * conditions)
-        .map(|i| class_of[i % conditions])
-        .collect();
-    let fold_of = stratified_folds(&labels, classes, k, &mut rng);
-    let accuracy = cv_accuracy(data, &labels, classes, &fold_of, opts);
-    Ok(Decoding {
-        accuracy,
-        per_time: Vec::new(),
-        pooled: true,
-        chance,
-        classes,
-        folds: k,
-    })
+    Ok(staged.finish().expect("every unit is done"))
 }
 
 /// The score at which a variable becomes decodable: the first crossing of

@@ -5,15 +5,11 @@
 //! per m×k·k×n product, n·q² per Gram, q³/3 per Cholesky, 9r³ per symmetric eigen-solve with
 //! vectors), so the achieved GFLOP/s can be set against the machine's dgemm rate.
 
-#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
 
-#[cfg(not(target_arch = "wasm32"))]
 use nalgebra::DMatrix;
 
-#[cfg(not(target_arch = "wasm32"))]
 use super::registry;
-#[cfg(not(target_arch = "wasm32"))]
 use crate::target::Target;
 
 /// Dominant FLOPs of one step of measure `id` (canonical) for X n×p of rank r and Y n×q.
@@ -92,8 +88,25 @@ pub fn time_steps(
     max_steps: usize,
     budget_s: f64,
 ) -> Result<BenchRow, String> {
-    use std::time::Instant;
+    let start = std::time::Instant::now();
+    let clock = move || start.elapsed().as_secs_f64() * 1e3;
+    time_steps_with(id, n, p, warmup, min_steps, max_steps, budget_s, clock)
+}
 
+/// [`time_steps`] with the clock given (milliseconds, monotonic): the browser worker times
+/// the very same loop with `performance.now()`, so wasm and native figures compare like for
+/// like.
+#[allow(clippy::too_many_arguments)]
+pub fn time_steps_with(
+    id: &str,
+    n: usize,
+    p: usize,
+    warmup: usize,
+    min_steps: usize,
+    max_steps: usize,
+    budget_s: f64,
+    now_ms: impl Fn() -> f64,
+) -> Result<BenchRow, String> {
     use crate::optim::session::initial_y;
     use crate::optim::Adam;
 
@@ -116,17 +129,20 @@ pub fn time_steps(
     for _ in 0..warmup {
         step(&mut y, &mut grad);
     }
-    let start = Instant::now();
+    let start = now_ms();
     let mut times = Vec::new();
     while times.len() < max_steps
-        && (times.len() < min_steps || start.elapsed().as_secs_f64() < budget_s)
+        && (times.len() < min_steps || (now_ms() - start) * 1e-3 < budget_s)
     {
-        let t0 = Instant::now();
+        let t0 = now_ms();
         step(&mut y, &mut grad);
-        times.push(t0.elapsed().as_secs_f64() * 1e3);
+        times.push(now_ms() - t0);
     }
     times.sort_by(f64::total_cmp);
     let k = times.len();
+    if k == 0 {
+        return Err("no step was timed (max_steps is 0)".into());
+    }
     let median = if !k.is_multiple_of(2) {
         times[k / 2]
     } else {

@@ -18,13 +18,28 @@ pub enum Request {
     Labels { name: String },
     /// Start a fresh session on the loaded recording.
     Start(RunSettings),
-    /// Take up to `n` optimisation steps.
-    Step { n: usize },
+    /// Take up to `n` optimisation steps. `full` asks for every figure of the report (the
+    /// per-PC R², otherwise computed only within its time budget): an explicit Step.
+    Step {
+        n: usize,
+        #[serde(default)]
+        full: bool,
+    },
     /// Score a perturbed copy of X (spec §6) against the closed forms.
     Perturb(PerturbSettings),
     /// Decode every task variable from the session's current Y (and, once per recording,
-    /// from X: the neural reference).
+    /// from X: the neural reference). The work is done in slices of about 30 ms: the worker
+    /// answers `DecodePending` until the last slice, which answers `Decoded`; the page sends
+    /// `Decode` again to go on, so step requests are served in between.
     Decode,
+    /// Time `score_and_grad` + Adam steps of `measure` on random n × p data in the worker,
+    /// exactly as `simscope bench` does natively (`measures::cost::time_steps_with`).
+    Bench {
+        measure: String,
+        n: usize,
+        p: usize,
+        budget_s: f64,
+    },
     /// Y of the current session as a `.npy` of the recording's shape (bytes alongside the
     /// answer).
     ExportY,
@@ -46,7 +61,7 @@ pub enum Request {
         seeds: usize,
         lr: f64,
     },
-    /// Run the next (measure, seed) of the calibration, answered by `CalibrateProgress`.
+    /// Run the calibration for about 30 ms more, answered by `CalibrateProgress`.
     CalibrateSlice,
     /// Drop the calibration job.
     CalibrateCancel,
@@ -156,8 +171,12 @@ pub struct RunSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Response {
-    /// The worker's module is initialised and listening.
-    Ready,
+    /// The worker's module is initialised and listening; `simd` says which build it runs
+    /// (the wasm compiled with `+simd128`, or the fallback).
+    Ready {
+        #[serde(default)]
+        simd: bool,
+    },
     /// A recording was loaded (it replaces the previous one).
     Loaded(DatasetSummary),
     /// A session started; `measure`/`watch` are canonical ids.
@@ -183,6 +202,17 @@ pub enum Response {
         ids: Vec<String>,
         rows: Vec<crate::plot::SweepRow>,
         exact: bool,
+    },
+    /// A decoding is under way: `done` of `total` units (one time step of one variable, from
+    /// X first, then from Y). Send `Decode` again to go on.
+    DecodePending { done: usize, total: usize },
+    /// What `Bench` measured: the median milliseconds per step over `steps` timed steps.
+    Benched {
+        measure: String,
+        n: usize,
+        p: usize,
+        median_ms: f64,
+        steps: usize,
     },
     /// Decoding accuracies (None where a variable cannot be decoded) at `step`.
     Decoded {
@@ -215,7 +245,8 @@ pub enum Response {
     JointCancelled,
     /// A calibration started: `total` (measure, seed) runs.
     CalibrateStarted { measures: Vec<String>, total: usize },
-    /// After a run: `done` of `total`, what ran, and the report's rows once all are done.
+    /// After a slice: `done` of `total` runs, the last finished (empty before the first), and
+    /// the report's rows once all are done.
     CalibrateProgress {
         done: usize,
         total: usize,

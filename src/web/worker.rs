@@ -10,11 +10,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::protocol::{
-    CalRow, DatasetSummary, JointSettings, PerturbSettings, Report, Request, Response, RunSettings,
+    DatasetSummary, JointSettings, PerturbSettings, Report, Request, Response, RunSettings,
 };
-use crate::analysis::calibrate::{self, CalibrateOptions, ReportRow};
+use crate::analysis::calibrate::{CalibrateOptions, Calibration};
 use crate::analysis::captured;
-use crate::analysis::decode::{self, DecodeOptions};
+use crate::analysis::decode::{DecodeOptions, StagedDecode};
 use crate::analysis::joint;
 use crate::analysis::perturb::{self, Perturbation};
 use crate::data::{self, datasets, Recording};
@@ -25,8 +25,20 @@ use crate::target::Target;
 struct Loaded {
     recording: Recording,
     target: Arc<Target>,
-    /// Decoding accuracy from X and chance per task variable, computed on first use.
-    reference: Option<(Vec<Option<f64>>, Vec<f64>)>,
+    /// Decoding accuracy from X and chance per task variable, in label order, as far as
+    /// decoded: the reference pass runs in the first decode's slices, once per recording.
+    reference: Vec<(Option<f64>, f64)>,
+}
+
+/// A decoding in progress. Y is copied at the request, so stepping goes on between slices.
+struct DecodeJob {
+    step: usize,
+    score: f64,
+    y: DMatrix<f64>,
+    /// Accuracy from Y per variable decoded so far, in label order.
+    accuracy: Vec<Option<f64>>,
+    /// The variable being decoded (from X while the reference is incomplete, else from Y).
+    stage: Option<StagedDecode>,
 }
 
 /// A joint job in progress: one target at a time, its session kept between slices.
@@ -43,22 +55,33 @@ struct JointJob {
 /// waits at most this long.
 const SLICE_MS: f64 = 30.0;
 
-/// A calibration in progress: one (measure, seed) run per slice.
-struct CalJob {
-    lr: f64,
-    runs: Vec<(String, u64)>,
-    /// Rows of each finished run, in run order.
-    done: Vec<Vec<ReportRow>>,
-}
+/// The per-PC R² (a q × q eigendecomposition) takes at most this fraction of the worker's
+/// stepping time: it is computed again once the steps since the last one took
+/// `(1 / R2_SHARE − 1)` times its cost. Explicit steps, starts and stops always get it.
+const R2_SHARE: f64 = 0.2;
 
 #[derive(Default)]
 struct Worker {
     loaded: Option<Loaded>,
     session: Option<Session>,
     joint: Option<JointJob>,
-    calibration: Option<CalJob>,
+    calibration: Option<Calibration>,
+    decoding: Option<DecodeJob>,
+    /// Stepping time since the last per-PC R² and that R²'s cost (ms).
+    r2_steps_ms: f64,
+    r2_cost_ms: f64,
     /// The Prune panel's inputs and job (`worker_prune`).
     prune: super::worker_prune::PruneWorker,
+}
+
+/// The worker's clock (ms, `performance.now()`; 0 where there is none).
+fn now_ms() -> f64 {
+    js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .and_then(|g| g.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 thread_local! {
@@ -96,14 +119,50 @@ impl Worker {
                 let mut rec = loaded.recording.clone();
                 rec.set_labels(vars).map_err(|e| format!("{name}: {e}"))?;
                 loaded.recording = rec;
-                loaded.reference = None;
+                loaded.reference.clear();
+                self.decoding = None;
+                self.calibration = None;
                 Ok(Response::Loaded(summary(loaded, warnings)))
             }
             Request::Start(settings) => self.start(&settings),
-            Request::Step { n } => {
+            Request::Step { n, full } => {
                 let session = self.session.as_mut().ok_or("no session: press Reset")?;
+                let t0 = now_ms();
                 let r = session.step(n);
-                Ok(Response::Report(report_of(session, &r)))
+                self.r2_steps_ms += now_ms() - t0;
+                let report = self.report(&r, full);
+                Ok(Response::Report(report))
+            }
+            Request::Bench {
+                measure,
+                n,
+                p,
+                budget_s,
+            } => {
+                if !(10..=4000).contains(&n)
+                    || !(1..=1000).contains(&p)
+                    || budget_s.is_nan()
+                    || budget_s <= 0.0
+                {
+                    return Err("bench wants 10 ≤ n ≤ 4000, 1 ≤ p ≤ 1000, budget > 0".into());
+                }
+                let row = crate::measures::cost::time_steps_with(
+                    &measure,
+                    n,
+                    p,
+                    2,
+                    5,
+                    200,
+                    budget_s.min(30.0),
+                    now_ms,
+                )?;
+                Ok(Response::Benched {
+                    measure: row.measure,
+                    n: row.n,
+                    p: row.p,
+                    median_ms: row.median_ms,
+                    steps: row.steps,
+                })
             }
             Request::Perturb(p) => self.perturb(p),
             Request::JointStart(js) => self.joint_start(js),
@@ -130,16 +189,22 @@ impl Worker {
                 if ids.is_empty() || !(1..=10).contains(&seeds) {
                     return Err("calibration needs a measure and 1 to 10 seeds".into());
                 }
-                let runs: Vec<(String, u64)> = ids
-                    .iter()
-                    .flat_map(|id| (0..seeds as u64).map(move |s| (id.clone(), s)))
-                    .collect();
-                let total = runs.len();
-                self.calibration = Some(CalJob {
+                let rec = &loaded.recording;
+                let opts = CalibrateOptions {
+                    seeds,
                     lr,
-                    runs,
-                    done: Vec::new(),
-                });
+                    ..CalibrateOptions::default()
+                };
+                let cal = Calibration::new(
+                    target,
+                    &rec.data,
+                    rec.time_steps(),
+                    &rec.labels,
+                    &ids,
+                    &opts,
+                );
+                let total = cal.total_runs();
+                self.calibration = Some(cal);
                 Ok(Response::CalibrateStarted {
                     measures: ids,
                     total,
@@ -304,90 +369,119 @@ impl Worker {
         })
     }
 
-    /// One (measure, seed) run of `analysis::calibrate`; the merged report after the last.
+    /// Advance the calibration for about `SLICE_MS` (at least one unit of work: a time step
+    /// of a decoding or one update), so a Cancel waits for one slice at most.
     fn calibrate_slice(&mut self) -> Result<Response, String> {
-        let Some(job) = self.calibration.as_mut() else {
+        let Some(cal) = self.calibration.as_mut() else {
             return Ok(Response::CalibrateCancelled);
         };
         let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
-        let rec = &loaded.recording;
         let target = loaded.target.clone();
-        let k = job.done.len();
-        let (id, seed) = job.runs[k].clone();
-        let opts = CalibrateOptions {
-            seeds: 1,
-            first_seed: seed,
-            lr: job.lr,
-            ..CalibrateOptions::default()
-        };
         let make = |m: &str| {
             registry::prepare(m, target.clone(), target.p)
                 .map(|(m, _)| m)
                 .map_err(|e| e.to_string())
         };
-        let result = calibrate::calibrate(
-            &target,
-            &rec.data,
-            rec.time_steps(),
-            &rec.labels,
-            std::slice::from_ref(&id),
-            &make,
-            &opts,
-            |_| {},
-        );
-        let report = match result {
-            Ok(r) => r,
-            Err(e) => {
+        let start = now_ms();
+        while !cal.is_done() {
+            if let Err(e) = cal.advance(&make, &mut |_| {}) {
                 self.calibration = None;
                 return Err(format!("calibration: {e}"));
             }
-        };
-        job.done.push(report.rows);
-        let total = job.runs.len();
-        let done = job.done.len();
-        let rows = (done == total).then(|| merge_calibration(&job.runs, &job.done));
+            if now_ms() - start > SLICE_MS {
+                break;
+            }
+        }
+        let (done, total) = (cal.runs_done(), cal.total_runs());
+        let last = cal.last_run().to_string();
+        let rows = cal.is_done().then(|| cal.rows().to_vec());
         if rows.is_some() {
             self.calibration = None;
         }
         Ok(Response::CalibrateProgress {
             done,
             total,
-            last: format!("{id} seed {seed}"),
+            last,
             rows,
         })
     }
 
+    /// One slice (about `SLICE_MS`, at least one time step of one variable) of the decoding:
+    /// first the reference from X where it is missing, then Y as it was at the request.
     fn decode(&mut self) -> Result<Response, String> {
         let loaded = self.loaded.as_mut().ok_or("load a recording first")?;
         let session = self.session.as_ref().ok_or("no session: press Reset")?;
         let rec = &loaded.recording;
+        let vars = rec.labels.len();
         let t_steps = rec.time_steps();
         let opts = DecodeOptions::default();
-        if loaded.reference.is_none() {
-            let (mut refs, mut chance) = (Vec::new(), Vec::new());
-            for v in &rec.labels {
-                let d = decode::decode(&rec.data, t_steps, &v.name, &v.class_of, &opts).ok();
-                refs.push(d.as_ref().map(|d| d.accuracy));
-                chance.push(d.map(|d| d.chance).unwrap_or(f64::NAN));
+        let job = self.decoding.get_or_insert_with(|| {
+            let r = session.report();
+            DecodeJob {
+                step: r.step,
+                score: r.score,
+                y: session.y().clone(),
+                accuracy: Vec::new(),
+                stage: None,
             }
-            loaded.reference = Some((refs, chance));
+        });
+        let start = now_ms();
+        loop {
+            let from_x = loaded.reference.len() < vars;
+            let j = if from_x {
+                loaded.reference.len()
+            } else {
+                job.accuracy.len()
+            };
+            if j >= vars {
+                break;
+            }
+            let data = if from_x { &rec.data } else { &job.y };
+            let v = &rec.labels[j];
+            if job.stage.is_none() {
+                match StagedDecode::new(data.nrows(), t_steps, &v.name, &v.class_of, &opts) {
+                    Ok(st) => job.stage = Some(st),
+                    Err(_) if from_x => loaded.reference.push((None, f64::NAN)),
+                    Err(_) => job.accuracy.push(None),
+                }
+            }
+            if let Some(st) = job.stage.as_mut() {
+                st.advance(data);
+                if st.is_done() {
+                    let d = job.stage.take().and_then(StagedDecode::finish);
+                    let acc = d.as_ref().map(|d| d.accuracy);
+                    if from_x {
+                        loaded
+                            .reference
+                            .push((acc, d.map_or(f64::NAN, |d| d.chance)));
+                    } else {
+                        job.accuracy.push(acc);
+                    }
+                }
+            }
+            if now_ms() - start > SLICE_MS {
+                break;
+            }
         }
-        let accuracy = rec
-            .labels
-            .iter()
-            .map(|v| {
-                decode::decode(session.y(), t_steps, &v.name, &v.class_of, &opts)
-                    .ok()
-                    .map(|d| d.accuracy)
-            })
-            .collect();
-        let (reference, chance) = loaded.reference.clone().unwrap_or_default();
-        let r = session.report();
+        if loaded.reference.len() < vars || job.accuracy.len() < vars {
+            // Units: time steps per variable, counted alike for X and Y.
+            let per = t_steps.max(1);
+            let partial = job.stage.as_ref().map_or(0, |st| st.units_done());
+            let done = (loaded.reference.len() + job.accuracy.len()) * per + partial;
+            return Ok(Response::DecodePending {
+                done,
+                total: 2 * vars * per,
+            });
+        }
+        let Some(job) = self.decoding.take() else {
+            return Err("no decoding in progress".into());
+        };
+        let (reference, chance) = loaded.reference.iter().copied().unzip();
         Ok(Response::Decoded {
-            step: r.step,
-            score: r.score,
+            step: job.step,
+            score: job.score,
             names: rec.labels.iter().map(|v| v.name.clone()).collect(),
-            accuracy,
+            accuracy: job.accuracy,
             chance,
             reference,
         })
@@ -426,13 +520,14 @@ impl Worker {
         let loaded = Loaded {
             recording,
             target,
-            reference: None,
+            reference: Vec::new(),
         };
         let s = summary(&loaded, warnings);
         self.loaded = Some(loaded);
         self.session = None;
         self.joint = None;
         self.calibration = None;
+        self.decoding = None;
         Ok(Response::Loaded(s))
     }
 
@@ -463,8 +558,10 @@ impl Worker {
             session.watch(&canon, m);
             watch.push(canon);
         }
-        let report = report_of(&session, &session.report());
+        let first = session.report();
         self.session = Some(session);
+        self.decoding = None;
+        let report = self.report(&first, true);
         Ok(Response::Started {
             measure: canonical,
             watch,
@@ -472,42 +569,6 @@ impl Worker {
             report,
         })
     }
-}
-
-/// Merge one-seed reports into one row per (measure, quantity, variable), values over seeds.
-fn merge_calibration(runs: &[(String, u64)], done: &[Vec<ReportRow>]) -> Vec<CalRow> {
-    let mut keys: Vec<(String, String, String, String)> = Vec::new();
-    for rows in done {
-        for r in rows {
-            let key = (
-                r.measure.clone(),
-                r.quantity.clone(),
-                r.variable.clone(),
-                r.note.clone(),
-            );
-            if !keys
-                .iter()
-                .any(|k| k.0 == key.0 && k.1 == key.1 && k.2 == key.2)
-            {
-                keys.push(key);
-            }
-        }
-    }
-    keys.into_iter()
-        .map(|(m, q, v, note)| {
-            let values: Vec<Option<f64>> = runs
-                .iter()
-                .zip(done)
-                .filter(|((id, _), _)| *id == m)
-                .map(|(_, rows)| {
-                    rows.iter()
-                        .find(|r| r.quantity == q && r.variable == v)
-                        .and_then(|r| r.values.first().copied().flatten())
-                })
-                .collect();
-            calibrate::row(&m, &q, &v, values, note)
-        })
-        .collect()
 }
 
 /// The measures among `ids` that apply to Y of X's width, with their canonical ids (the
@@ -557,26 +618,39 @@ fn summary(loaded: &Loaded, warnings: Vec<String>) -> DatasetSummary {
 /// At most this many PCs are tracked by the captured-variance plot.
 pub const TRACKED_PCS: usize = 20;
 
-fn report_of(session: &Session, r: &crate::optim::session::StepReport) -> Report {
-    let target = &session.target;
-    // Per-PC R² costs a q × q eigendecomposition: on large recordings, only every 10th step.
-    let (n, q) = session.y().shape();
-    let due = r.step.is_multiple_of(10) || r.stopped.is_some() || (n * q * q) < 20_000_000;
-    let pc_r2 = due.then(|| {
-        captured::pc_r2(
-            target,
-            session.y(),
-            TRACKED_PCS,
-            captured::Alignment::Linear,
-        )
-    });
-    Report {
-        step: r.step,
-        score: r.score,
-        watched: r.watched.clone(),
-        y_pcs: row_major_2(&target.project(session.y(), 2)),
-        stopped: r.stopped.map(|s| s.as_str().to_string()),
-        pc_r2,
+impl Worker {
+    /// The report of the session's current state. The per-PC R² is computed when `full`, at a
+    /// stop, or once the stepping since the last one has taken enough time for it to stay
+    /// within `R2_SHARE` of the worker's time (fewer points on the plot, never a slow run).
+    fn report(&mut self, r: &crate::optim::session::StepReport, full: bool) -> Report {
+        let mut report = Report {
+            step: r.step,
+            score: r.score,
+            watched: r.watched.clone(),
+            y_pcs: Vec::new(),
+            stopped: r.stopped.map(|s| s.as_str().to_string()),
+            pc_r2: None,
+        };
+        let Some(session) = self.session.as_ref() else {
+            return report;
+        };
+        let target = &session.target;
+        report.y_pcs = row_major_2(&target.project(session.y(), 2));
+        let due = full
+            || r.stopped.is_some()
+            || self.r2_steps_ms * R2_SHARE >= self.r2_cost_ms * (1.0 - R2_SHARE);
+        if due {
+            let t0 = now_ms();
+            report.pc_r2 = Some(captured::pc_r2(
+                target,
+                session.y(),
+                TRACKED_PCS,
+                captured::Alignment::Linear,
+            ));
+            self.r2_cost_ms = now_ms() - t0;
+            self.r2_steps_ms = 0.0;
+        }
+        report
     }
 }
 
@@ -600,7 +674,8 @@ pub fn start(scope: DedicatedWorkerGlobalScope) -> Result<(), JsValue> {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    post(&scope, JsValue::NULL, &Response::Ready);
+    let simd = cfg!(target_feature = "simd128");
+    post(&scope, JsValue::NULL, &Response::Ready { simd });
     Ok(())
 }
 

@@ -54,6 +54,25 @@ test("switching recordings shows the new recording's variables; none says so", a
   await page.waitForFunction(() => /no task labels/.test(document.querySelector('#decode-note').textContent));
 });
 
+test('stepping goes on while the reference (decoding X) is still being computed', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#dataset=context-integration&speed=1&stop=2`);
+  await waitValue(page, 'score-cka', 'v > 0', 60000);
+  await page.click(sel('play'));
+  // context-integration takes seconds to decode from X (4 variables × 15 time steps); the
+  // worker does it in slices between step requests, so steps keep coming meanwhile.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').dataset.value) >= 20,
+    null, { timeout: 20000 });
+  assert.equal(await page.$eval(sel('decode-plot'), (c) => c.dataset.points), '0', 'the first decoding is still running');
+  await page.click(sel('play'));
+  // Paused, the decoding runs unthrottled and finishes.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="decode-plot"]').dataset.points) >= 1,
+    null, { timeout: 60000 });
+  const ref = await num(page, 'decode-ref-choice');
+  assert.ok(ref > 0.5 && ref <= 1, `choice reference ${ref}`);
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

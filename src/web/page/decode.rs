@@ -7,7 +7,7 @@ impl Page {
     /// a time: the worker answers it between step requests, so stepping goes on.
     pub(super) fn maybe_decode(&mut self, step: usize, force: bool) {
         let has_labels = self.dataset.as_ref().is_some_and(|d| !d.labels.is_empty());
-        if !has_labels || self.decode_inflight {
+        if !has_labels || self.decode_inflight || self.decode_pending {
             return;
         }
         let due = match self.decode_last_step {

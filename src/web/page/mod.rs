@@ -49,6 +49,9 @@ const PLOTS: &[&str] = &[
     "prune-rdm-pruned",
 ];
 
+/// Step requests queued at the worker while playing (one per frame, at most this many out).
+const STEPS_IN_FLIGHT: u8 = 2;
+
 /// The last perturbation result: (settings tag, ids, measured, theory, exact).
 type PerturbResult = (String, Vec<String>, Vec<f64>, Vec<Option<f64>>, bool);
 /// The last sweep: (ids, rows of (variance ratio, measured, theory), exact).
@@ -70,8 +73,10 @@ struct Page {
     worker: Worker,
     state: UiState,
     next_id: u32,
-    /// A step request is out; the next one waits for its report (back-pressure).
-    stepping: bool,
+    /// Step requests out (back-pressure). Playing keeps up to `STEPS_IN_FLIGHT` queued so the
+    /// worker never idles waiting for the next frame (a step that takes most of a frame would
+    /// otherwise halve the rate); a single Step waits for none.
+    stepping: u8,
     ready: bool,
     dataset: Option<DatasetSummary>,
     x_pcs: DMatrix<f64>,
@@ -84,6 +89,12 @@ struct Page {
     last: Option<Report>,
     playing: bool,
     dirty: bool,
+    /// Plots to redraw at the next frame when not everything is `dirty`: a step report
+    /// redraws only the plots that follow the run, a joint slice only the joint plot
+    /// (repainting every canvas at every message starved the main thread).
+    redraw: Vec<&'static str>,
+    /// The earliest time (page clock, ms) for the next redraw of `redraw` alone.
+    render_not_before: f64,
     /// Where the PC bars were drawn (CSS pixels), for pointer hit-testing.
     pert_layout: Option<BarLayout>,
     /// The focused PC bar (0-based): arrow keys and the angle/scale inputs act on it.
@@ -97,6 +108,8 @@ struct Page {
     sweep: Option<SweepResult>,
     /// A decode request is out (at most one, so stepping is never starved).
     decode_inflight: bool,
+    /// The worker answered a slice of a decoding; the next slice is asked for in `tick`.
+    decode_pending: bool,
     decode_last_step: Option<usize>,
     /// Task-variable names, chance and reference (decoding from X) accuracies.
     decode_meta: (Vec<String>, Vec<f64>, Vec<Option<f64>>),
@@ -157,7 +170,11 @@ impl Page {
 
     fn on_response(&mut self, resp: Response) {
         match resp {
-            Response::Ready => {
+            Response::Ready { simd } => {
+                // Which wasm build the worker runs, for tests and the curious.
+                if let Some(root) = self.doc.document_element() {
+                    let _ = root.set_attribute("data-wasm", if simd { "simd" } else { "fallback" });
+                }
                 self.ready = true;
                 self.load_builtin();
                 self.prune_load_demo();
@@ -170,6 +187,7 @@ impl Page {
                 }
                 self.dataset = Some(summary);
                 self.spectrum_stale = true;
+                self.dirty = true;
                 self.last = None;
                 self.sweep = None;
                 self.joint = None;
@@ -195,7 +213,7 @@ impl Page {
                 warnings,
                 report,
             } => {
-                self.stepping = false;
+                self.stepping = 0;
                 self.ids = std::iter::once(measure).chain(watch).collect();
                 self.history = vec![Vec::new(); self.ids.len()];
                 self.pc_history.clear();
@@ -214,7 +232,7 @@ impl Page {
                 dom::set_text(&self.doc, "status-note", "ready: press Play");
             }
             Response::Report(report) => {
-                self.stepping = false;
+                self.stepping = self.stepping.saturating_sub(1);
                 if let Some(why) = &report.stopped {
                     if self.playing {
                         self.set_playing(false);
@@ -281,8 +299,12 @@ impl Page {
                 reference,
             } => {
                 self.decode_inflight = false;
+                self.decode_pending = false;
                 let now = now_ms();
                 self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
+                if let Some(c) = dom::el(&self.doc, "decode-plot") {
+                    let _ = c.remove_attribute("data-pending");
+                }
                 if self.decode_history.last().map(|h| h.0) != Some(step) {
                     self.decode_history.push((step, score, accuracy));
                 }
@@ -290,7 +312,16 @@ impl Page {
                 self.show_decode_table();
                 self.dirty = true;
             }
-            Response::YNpy { .. } => {}
+            Response::DecodePending { done, total } => {
+                self.decode_inflight = false;
+                self.decode_pending = true;
+                let now = now_ms();
+                self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
+                if let Some(c) = dom::el(&self.doc, "decode-plot") {
+                    let _ = c.set_attribute("data-pending", &format!("{done}/{total}"));
+                }
+            }
+            Response::YNpy { .. } | Response::Benched { .. } => {}
             Response::JointStarted {
                 a,
                 b,
@@ -332,7 +363,7 @@ impl Page {
                     self.send(&Request::JointSlice, None);
                 }
                 self.show_joint_progress();
-                self.dirty = true;
+                self.redraw_later("joint-plot");
             }
             Response::JointCancelled => {}
             Response::CalibrateStarted { total, .. } => {
@@ -359,7 +390,7 @@ impl Page {
                 } else {
                     self.send(&Request::CalibrateSlice, None);
                 }
-                self.show_calibration(Some(&last));
+                self.show_calibration((!last.is_empty()).then_some(last.as_str()));
             }
             Response::CalibrateCancelled => {}
             r @ (Response::PruneInputs(_)
@@ -377,9 +408,10 @@ impl Page {
                     self.set_joint_running(false);
                     self.show_joint_progress();
                 }
-                self.stepping = false;
+                self.stepping = 0;
                 self.pert_inflight = false;
                 self.decode_inflight = false;
+                self.decode_pending = false;
                 self.set_playing(false);
                 show_error(&self.doc, &message);
             }
@@ -469,13 +501,17 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     }
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
-    let worker = Worker::new_with_options("./worker.js", &opts)?;
+    // The page's query (e.g. `?wasm=fallback`, see www/wasm-select.js) goes on to the worker.
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let worker = Worker::new_with_options(&format!("./worker.js{search}"), &opts)?;
     let page = Page {
         doc: doc.clone(),
         worker: worker.clone(),
         state,
         next_id: 0,
-        stepping: false,
+        stepping: 0,
         ready: false,
         dataset: None,
         x_pcs: DMatrix::zeros(0, 2),
@@ -485,6 +521,8 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         last: None,
         playing: false,
         dirty: false,
+        redraw: Vec::new(),
+        render_not_before: 0.0,
         pert_layout: None,
         pert_focus: 0,
         drag_bar: None,
@@ -493,6 +531,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         pert_result: None,
         sweep: None,
         decode_inflight: false,
+        decode_pending: false,
         decode_last_step: None,
         decode_meta: (Vec::new(), Vec::new(), Vec::new()),
         decode_history: Vec::new(),

@@ -4,7 +4,8 @@
 use super::*;
 
 impl Page {
-    pub(super) fn render(&mut self) {
+    /// Update the readouts and draw the plots (`only`: just these, else all).
+    pub(super) fn render(&mut self, only: Option<&[&str]>) {
         if let Some(r) = &self.last {
             if let Some(e) = dom::el(&self.doc, "step-count") {
                 e.set_text_content(Some(&r.step.to_string()));
@@ -31,6 +32,9 @@ impl Page {
             scale: scale * if self.state.classroom { 1.4 } else { 1.0 },
         };
         for id in PLOTS {
+            if only.is_some_and(|o| !o.contains(id)) {
+                continue;
+            }
             // Canvases in a closed tab are drawn when it opens (a state change marks dirty).
             if !dom::is_shown(&self.doc, id) {
                 continue;

@@ -55,22 +55,44 @@ impl Page {
 
     pub(super) fn step_once(&mut self) {
         self.set_playing(false);
-        if !self.stepping && self.last.is_some() {
-            self.stepping = true;
-            self.send(&Request::Step { n: 1 }, None);
+        if self.stepping == 0 && self.last.is_some() {
+            self.stepping += 1;
+            self.send(&Request::Step { n: 1, full: true }, None);
         }
     }
 
     /// Called every animation frame.
     pub(super) fn tick(&mut self) {
-        if self.playing && !self.stepping && self.last.is_some() {
-            self.stepping = true;
+        if self.playing && self.stepping < STEPS_IN_FLIGHT && self.last.is_some() {
+            self.stepping += 1;
             let n = self.state.speed as usize;
-            self.send(&Request::Step { n }, None);
+            self.send(&Request::Step { n, full: false }, None);
         }
-        if self.dirty {
+        // A decoding goes on slice by slice; while playing, at most a fifth of the time.
+        if self.decode_pending
+            && !self.decode_inflight
+            && (!self.playing || now_ms() >= self.decode_not_before)
+        {
+            self.decode_pending = false;
+            self.decode_inflight = true;
+            self.decode_sent_at = now_ms();
+            self.send(&Request::Decode, None);
+        }
+        // Redraws for step reports take at most about half of the main thread: where the
+        // plots take longer than a frame to draw, frames (and step requests) keep coming and
+        // the plots update every other frame or so. Anything else redraws at once.
+        let now = now_ms();
+        if self.dirty || (!self.redraw.is_empty() && now >= self.render_not_before) {
+            let only = if self.dirty {
+                None
+            } else {
+                Some(std::mem::take(&mut self.redraw))
+            };
             self.dirty = false;
-            self.render();
+            self.redraw.clear();
+            self.render(only.as_deref());
+            let done = now_ms();
+            self.render_not_before = done + (done - now);
         }
         self.prune_tick();
     }
@@ -86,7 +108,16 @@ impl Page {
             self.pc_history.push((report.score, r2.clone()));
         }
         self.last = Some(report);
-        self.dirty = true;
+        for id in ["score-plot", "pc-plot", "pc-r2-plot", "capture-plot"] {
+            self.redraw_later(id);
+        }
+    }
+
+    /// Queue plot `id` for the next redraw of the plots that follow a job.
+    pub(super) fn redraw_later(&mut self, id: &'static str) {
+        if !self.redraw.contains(&id) {
+            self.redraw.push(id);
+        }
     }
 
     pub(super) fn build_readouts(&self) {
