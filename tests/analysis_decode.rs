@@ -3,7 +3,7 @@
 
 use nalgebra::DMatrix;
 use simscope::analysis::decode::{
-    cv_accuracy, decode, stratified_folds, DecodeError, DecodeOptions, Logistic,
+    cv_accuracy, decode, stratified_folds, DecodeError, DecodeOptions, Logistic, StagedDecode,
 };
 use simscope::rng::Rng;
 
@@ -124,6 +124,23 @@ fn time_resolved_decoding_averages_over_time_steps() {
     );
     assert!((res.accuracy - res.per_time.iter().sum::<f64>() / 3.0).abs() < 1e-15);
     assert_eq!(res.chance, 0.5);
+    // The staged decoder (one fold per unit, as the browser worker runs it) is `decode`, and
+    // each time step is exactly the k-fold CV of its slice.
+    let folds = stratified_folds(&class_of, 2, 5, &mut Rng::new(0));
+    for (ti, &acc) in res.per_time.iter().enumerate() {
+        let slice = data.rows(ti * c, c).into_owned();
+        let direct = cv_accuracy(&slice, &class_of, 2, &folds, &DecodeOptions::default());
+        assert_eq!(acc.to_bits(), direct.to_bits(), "time step {ti}");
+    }
+    let mut staged =
+        StagedDecode::new(data.nrows(), t, "v", &class_of, &DecodeOptions::default()).unwrap();
+    let mut calls = 0;
+    while !staged.is_done() {
+        staged.advance(&data);
+        calls += 1;
+    }
+    assert_eq!(calls, t * 5, "one call per fold per time step");
+    assert_eq!(staged.finish(), Some(res));
 }
 
 #[test]

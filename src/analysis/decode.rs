@@ -275,30 +275,45 @@ pub fn cv_accuracy(
     let mut total = 0.0;
     let mut used = 0;
     for f in 0..folds {
-        let train: Vec<usize> = (0..labels.len()).filter(|&i| fold_of[i] != f).collect();
-        let test: Vec<usize> = (0..labels.len()).filter(|&i| fold_of[i] == f).collect();
-        if test.is_empty() {
-            continue;
+        if let Some(a) = fold_accuracy(x, labels, classes, fold_of, f, opts) {
+            total += a;
+            used += 1;
         }
-        let xt = x.select_rows(&train);
-        let yt: Vec<usize> = train.iter().map(|&i| labels[i]).collect();
-        let model = Logistic::fit(&xt, &yt, classes, opts);
-        let pred = model.predict(&x.select_rows(&test));
-        let correct = test
-            .iter()
-            .zip(&pred)
-            .filter(|(&i, &p)| labels[i] == p)
-            .count();
-        total += correct as f64 / test.len() as f64;
-        used += 1;
     }
     total / used.max(1) as f64
 }
 
-/// `decode` split into units of work, one time step's cross-validation each (a pooled fit is
-/// a single unit), so the browser worker can interleave decoding with optimisation steps and
-/// answer a cancel between units instead of blocking for the whole variable. Driving it to the
-/// end gives exactly what `decode` gives: `decode` is this loop.
+/// Test accuracy of fold `f` (fit on the other folds); `None` if the fold is empty.
+pub fn fold_accuracy(
+    x: &DMatrix<f64>,
+    labels: &[usize],
+    classes: usize,
+    fold_of: &[usize],
+    f: usize,
+    opts: &DecodeOptions,
+) -> Option<f64> {
+    let train: Vec<usize> = (0..labels.len()).filter(|&i| fold_of[i] != f).collect();
+    let test: Vec<usize> = (0..labels.len()).filter(|&i| fold_of[i] == f).collect();
+    if test.is_empty() {
+        return None;
+    }
+    let xt = x.select_rows(&train);
+    let yt: Vec<usize> = train.iter().map(|&i| labels[i]).collect();
+    let model = Logistic::fit(&xt, &yt, classes, opts);
+    let pred = model.predict(&x.select_rows(&test));
+    let correct = test
+        .iter()
+        .zip(&pred)
+        .filter(|(&i, &p)| labels[i] == p)
+        .count();
+    Some(correct as f64 / test.len() as f64)
+}
+
+/// `decode` split into units of work, one fold of one time step's cross-validation each (of
+/// the pooled rows when pooled), so the browser worker can interleave decoding with
+/// optimisation steps and answer a cancel between units instead of blocking for the whole
+/// variable. Driving it to the end gives exactly what `decode` gives (the same sums in the
+/// same order): `decode` is this loop.
 #[derive(Clone, Debug)]
 pub struct StagedDecode {
     conditions: usize,
@@ -311,7 +326,13 @@ pub struct StagedDecode {
     folds: usize,
     pooled: bool,
     opts: DecodeOptions,
-    /// Accuracy per unit done so far (per time step, or the single pooled one).
+    /// Folds in `fold_of`, and the next fold of the time step in progress with the sum and
+    /// count of its non-empty folds so far.
+    fold_count: usize,
+    fold: usize,
+    fold_total: f64,
+    fold_used: usize,
+    /// Accuracy per time step done so far (or the single pooled one).
     done: Vec<f64>,
 }
 
@@ -358,6 +379,7 @@ impl StagedDecode {
             (labels, true)
         };
         let fold_of = stratified_folds(&labels, classes, k, &mut rng);
+        let fold_count = fold_of.iter().max().map_or(0, |m| m + 1);
         Ok(StagedDecode {
             conditions,
             time_steps,
@@ -368,11 +390,15 @@ impl StagedDecode {
             folds: k,
             pooled,
             opts: opts.clone(),
+            fold_count,
+            fold: 0,
+            fold_total: 0.0,
+            fold_used: 0,
             done: Vec::new(),
         })
     }
 
-    /// Units of work in all (time steps, or 1 when pooled).
+    /// Time steps in all (1 when pooled): each takes one `advance` per fold.
     pub fn units(&self) -> usize {
         if self.pooled {
             1
@@ -381,7 +407,7 @@ impl StagedDecode {
         }
     }
 
-    /// Units done so far.
+    /// Time steps done so far.
     pub fn units_done(&self) -> usize {
         self.done.len()
     }
@@ -390,25 +416,35 @@ impl StagedDecode {
         self.done.len() >= self.units()
     }
 
-    /// Do the next unit on `data` (the same matrix every call; nothing if already done).
+    /// Fit and test the next fold on `data` (the same matrix every call; nothing if already
+    /// done).
     pub fn advance(&mut self, data: &DMatrix<f64>) {
         if self.is_done() {
             return;
         }
-        let acc = if self.pooled {
-            cv_accuracy(data, &self.labels, self.classes, &self.fold_of, &self.opts)
-        } else {
-            let t = self.done.len();
-            let slice = data.rows(t * self.conditions, self.conditions).into_owned();
-            cv_accuracy(
-                &slice,
-                &self.labels,
-                self.classes,
-                &self.fold_of,
-                &self.opts,
-            )
-        };
-        self.done.push(acc);
+        if self.fold < self.fold_count {
+            let (labels, classes, fold_of, f) =
+                (&self.labels, self.classes, &self.fold_of, self.fold);
+            let acc = if self.pooled {
+                fold_accuracy(data, labels, classes, fold_of, f, &self.opts)
+            } else {
+                let t = self.done.len();
+                let slice = data.rows(t * self.conditions, self.conditions).into_owned();
+                fold_accuracy(&slice, labels, classes, fold_of, f, &self.opts)
+            };
+            if let Some(a) = acc {
+                self.fold_total += a;
+                self.fold_used += 1;
+            }
+            self.fold += 1;
+        }
+        if self.fold >= self.fold_count {
+            self.done
+                .push(self.fold_total / self.fold_used.max(1) as f64);
+            self.fold = 0;
+            self.fold_total = 0.0;
+            self.fold_used = 0;
+        }
     }
 
     /// The result, once every unit is done (`None` before).
