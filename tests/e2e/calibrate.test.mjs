@@ -84,7 +84,7 @@ test('Cancel stops the calibration between runs and frees the worker', async () 
 test('on context-integration too, Cancel is answered within one slice, not a whole run', async () => {
   const { page, url } = site;
   await page.goto('about:blank');
-  await page.goto(`${url}#dataset=context-integration&calseeds=3&stop=2&decode=10000`);
+  await page.goto(`${url}#panel=calibrate&dataset=context-integration&calseeds=3&stop=2&decode=10000`);
   await waitValue(page, 'score-cka', 'v > 0', 60000);
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="decode-plot"]').dataset.points) >= 1,
     null, { timeout: 60000 });
