@@ -67,7 +67,7 @@ pub fn pca_spectrum<DB: DrawingBackend>(
         "share of variance",
         style,
     )
-    .x_labels(k.clamp(2, 10))
+    .x_labels((k + 2).min(12))
     .x_label_formatter(&|v| {
         let r = v.round();
         if (v - r).abs() < 1e-6 && r >= 1.0 && r <= k as f64 {
