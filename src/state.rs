@@ -166,9 +166,9 @@ state_table! {
         check any, "Seed of Y₀ ~ N(0, 1): the same seed gives the same run.";
     stop: f64 = 0.99, key "stop", classroom_hidden true,
         check any, "Pause once the score passes this (below it, for a distance).";
-    speed: u64 = 1, key "speed", classroom_hidden true,
-        check |v| if (1..=1000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 1000, got {v}")) },
-        "Optimisation steps per animation frame.";
+    speed: f64 = 1.0, key "speed", classroom_hidden true,
+        check |v| if (0.05..=1000.0).contains(v) { Ok(()) } else { Err(format!("must be 0.05 to 1000, got {v}")) },
+        "Optimisation steps per animation frame; below 1, slow motion (0.25: a step every 4 frames).";
     decode_every: u64 = 10, key "decode", classroom_hidden true,
         check |v| if (1..=10000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10000, got {v}")) },
         "Decode the task variables from Y every this many steps.";
@@ -372,7 +372,7 @@ mod tests {
         let (s, problems) = UiState::from_hash("lr=-1&seed=7&bogus=3&speed=0&optimizer=rmsprop");
         assert_eq!(s.seed, 7);
         assert_eq!(s.lr, 0.1);
-        assert_eq!(s.speed, 1);
+        assert_eq!(s.speed, 1.0);
         assert_eq!(problems.len(), 4, "{problems:?}");
     }
 

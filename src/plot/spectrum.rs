@@ -201,7 +201,7 @@ pub fn capture_scores<DB: DrawingBackend>(
             .map_err(err)?;
     }
     if !series.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::UpperRight, 12.0, style)?;
+        legend(&mut chart, SeriesLabelPosition::LowerLeft, 12.0, style)?;
     }
     root.present().map_err(err)
 }

@@ -112,6 +112,24 @@ test('a demonstration link sets up its view in one click', async () => {
   assert.equal(await page.inputValue(sel('measure-select')), 'cka');
 });
 
+test('slow motion: below 1 step per frame, a step every 1/speed frames', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#speed=0.1&stop=2`);
+  await waitValue(page, 'score-cka', 'v > 0');
+  assert.equal(await page.inputValue(sel('speed-input')), '0.1');
+  const frames = await page.evaluate(() => new Promise((done) => {
+    let n = 0;
+    document.querySelector('[data-testid="play"]').click();
+    const count = () => (++n < 60 ? requestAnimationFrame(count) : done(n));
+    requestAnimationFrame(count);
+  }));
+  await page.click(sel('play'));
+  const steps = await value(page, 'step-count');
+  // 60 frames at 0.1 steps per frame: about 6 steps (at most 7 with one in flight).
+  assert.ok(steps >= 3 && steps <= 7, `${steps} steps in ${frames} frames`);
+});
+
 test('tabs: one panel at a time, by click, by arrow keys and by link', async () => {
   const { page, url } = site;
   await page.goto('about:blank');

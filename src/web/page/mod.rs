@@ -77,6 +77,9 @@ struct Page {
     /// worker never idles waiting for the next frame (a step that takes most of a frame would
     /// otherwise halve the rate); a single Step waits for none.
     stepping: u8,
+    /// Steps owed to the run: `speed` is added each frame while playing and whole steps are
+    /// requested, so a speed below 1 is slow motion (a step every 1/speed frames).
+    step_credit: f64,
     ready: bool,
     dataset: Option<DatasetSummary>,
     x_pcs: DMatrix<f64>,
@@ -512,6 +515,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         state,
         next_id: 0,
         stepping: 0,
+        step_credit: 0.0,
         ready: false,
         dataset: None,
         x_pcs: DMatrix::zeros(0, 2),

@@ -63,10 +63,24 @@ impl Page {
 
     /// Called every animation frame.
     pub(super) fn tick(&mut self) {
-        if self.playing && self.stepping < STEPS_IN_FLIGHT && self.last.is_some() {
-            self.stepping += 1;
-            let n = self.state.speed as usize;
-            self.send(&Request::Step { n, full: false }, None);
+        if self.playing && self.last.is_some() {
+            let speed = self.state.speed;
+            // Credit never piles up past one frame's worth while the worker is behind.
+            self.step_credit = (self.step_credit + speed).min(speed.max(1.0));
+            if self.stepping < STEPS_IN_FLIGHT && self.step_credit >= 1.0 {
+                let n = self.step_credit.floor();
+                self.step_credit -= n;
+                self.stepping += 1;
+                // In slow motion there is time for the per-PC R² at every step.
+                let full = speed < 1.0;
+                self.send(
+                    &Request::Step {
+                        n: n as usize,
+                        full,
+                    },
+                    None,
+                );
+            }
         }
         // A decoding goes on slice by slice; while playing, at most a fifth of the time.
         if self.decode_pending
