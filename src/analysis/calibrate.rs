@@ -18,13 +18,11 @@ use serde::Serialize;
 
 use super::captured::{first_crossing, pc_r2, scores_at_threshold, Alignment, Threshold};
 use super::decode::{decodable_threshold, DecodeError, DecodeOptions, Decoding, StagedDecode};
+use super::job::{Budget, Job, Progress};
 use crate::data::TaskVariable;
-use crate::measures::{Direction, Measure};
+use crate::measures::{registry, Direction};
 use crate::optim::session::{initial_y, Objective, Session, SessionOptions};
 use crate::target::Target;
-
-/// Builds a fresh measure from its id.
-pub type MeasureFactory<'a> = &'a dyn Fn(&str) -> Result<Box<dyn Measure>, String>;
 
 /// Calibration settings.
 #[derive(Clone, Debug)]
@@ -121,23 +119,24 @@ pub fn row(
     }
 }
 
-/// Run the calibration. `make(id)` builds a measure; `data` is X's flattened matrix with
-/// `time_steps` time steps; `labels` may be empty (then (a) is skipped). `progress(msg)` is
-/// called for each finished run. This drives a [`Calibration`] to its end.
-#[allow(clippy::too_many_arguments)]
+/// Run the calibration to its end (the CLI's loop over the [`Calibration`] job). `data` is X's
+/// flattened matrix with `time_steps` time steps; `labels` may be empty (then (a) is skipped).
+/// `progress(msg)` hears of skipped variables and finished runs.
 pub fn calibrate(
     target: &Arc<Target>,
     data: &nalgebra::DMatrix<f64>,
     time_steps: usize,
     labels: &[TaskVariable],
     ids: &[String],
-    make: MeasureFactory,
     opts: &CalibrateOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<Report, String> {
     let mut c = Calibration::new(target.clone(), data, time_steps, labels, ids, opts);
     while !c.is_done() {
-        c.advance(make, &mut progress)?;
+        c.advance(&mut Budget::units(1))?;
+        for note in c.take_notes() {
+            progress(&note);
+        }
     }
     Ok(c.into_report())
 }
@@ -171,6 +170,10 @@ pub struct Calibration {
     rows: Vec<ReportRow>,
     runs_done: usize,
     last: String,
+    /// Skipped variables and finished runs, for the face to show ([`Calibration::take_notes`]).
+    notes: Vec<String>,
+    /// The first error: the job is then done, with no report.
+    failed: Option<String>,
 }
 
 /// Per-seed values of the measure in progress.
@@ -229,6 +232,8 @@ impl Calibration {
             rows: Vec::new(),
             runs_done: 0,
             last: String::new(),
+            notes: Vec::new(),
+            failed: None,
         }
     }
 
@@ -247,18 +252,16 @@ impl Calibration {
         &self.last
     }
 
-    pub fn is_done(&self) -> bool {
-        self.next_label >= self.labels.len() && self.measure >= self.ids.len()
+    /// Skipped variables and finished runs since the last call.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
-    /// Do the next unit of work. `progress` hears of skipped variables and finished runs.
-    pub fn advance(
-        &mut self,
-        make: MeasureFactory,
-        progress: &mut dyn FnMut(&str),
-    ) -> Result<(), String> {
+    /// Do the next unit of work: one time step of a decoding of X or of Y, or one update
+    /// with its per-PC R².
+    fn unit(&mut self) -> Result<(), String> {
         if self.next_label < self.labels.len() {
-            return self.advance_reference(progress);
+            return self.advance_reference();
         }
         if self.measure >= self.ids.len() {
             return Ok(());
@@ -270,7 +273,10 @@ impl Calibration {
             return Ok(());
         }
         if self.run.is_none() {
-            let measure = make(&self.ids[self.measure])?;
+            let measure =
+                registry::prepare(&self.ids[self.measure], self.target.clone(), self.target.p)
+                    .map(|(m, _)| m)
+                    .map_err(|e| e.to_string())?;
             let distance = measure.direction() == Direction::Distance;
             let seed = self.opts.first_seed + self.seed as u64;
             let y0 = initial_y(self.target.n, self.target.p, seed);
@@ -356,13 +362,13 @@ impl Calibration {
             return Ok(());
         }
         if run.finished {
-            self.finish_run(progress);
+            self.finish_run();
         }
         Ok(())
     }
 
     /// One time step of the reference decoding of the next variable from X.
-    fn advance_reference(&mut self, progress: &mut dyn FnMut(&str)) -> Result<(), String> {
+    fn advance_reference(&mut self) -> Result<(), String> {
         let var = &self.labels[self.next_label];
         if self.reference.is_none() {
             match StagedDecode::new(
@@ -375,7 +381,7 @@ impl Calibration {
                 Ok(st) => self.reference = Some(st),
                 Err(e @ DecodeError::Mismatch { .. }) => return Err(e.to_string()),
                 Err(e) => {
-                    progress(&format!("skipping variable: {e}"));
+                    self.notes.push(format!("skipping variable: {e}"));
                     self.next_label += 1;
                     return Ok(());
                 }
@@ -399,7 +405,7 @@ impl Calibration {
     }
 
     /// Fold a finished run into its measure's values; after the last seed, its rows.
-    fn finish_run(&mut self, progress: &mut dyn FnMut(&str)) {
+    fn finish_run(&mut self) {
         let Some(run) = self.run.take() else {
             return;
         };
@@ -433,7 +439,7 @@ impl Calibration {
         }
         let stopped_by_stop = report.stopped == Some(crate::optim::StopReason::Stop);
         v.steps.push(stopped_by_stop.then_some(report.step as f64));
-        progress(&format!(
+        self.notes.push(format!(
             "{id} seed {seed}: {} steps, final score {:.6}",
             report.step, report.score
         ));
@@ -514,5 +520,39 @@ impl Calibration {
             references: self.references,
             explained_variance_ratio: self.evr,
         }
+    }
+}
+
+impl Job for Calibration {
+    type Output = Report;
+
+    fn advance(&mut self, budget: &mut Budget) -> Result<(), String> {
+        while !self.is_done() {
+            if let Err(e) = self.unit() {
+                self.failed = Some(e.clone());
+                return Err(e);
+            }
+            if budget.spent() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            done: self.runs_done,
+            total: self.total_runs(),
+            what: self.last.clone(),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.failed.is_some()
+            || (self.next_label >= self.labels.len() && self.measure >= self.ids.len())
+    }
+
+    fn result(self) -> Option<Report> {
+        (self.failed.is_none() && self.is_done()).then(|| self.into_report())
     }
 }

@@ -6,8 +6,10 @@
 pub mod calibrate;
 pub mod captured;
 pub mod decode;
+pub mod job;
 pub mod joint;
 pub mod perturb;
 pub mod prune;
 
 pub use captured::{first_crossing, pc_r2, Alignment, Threshold};
+pub use job::{run_to_end, Budget, Job, Progress};

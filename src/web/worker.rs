@@ -15,6 +15,7 @@ use super::protocol::{
 use crate::analysis::calibrate::{CalibrateOptions, Calibration};
 use crate::analysis::captured;
 use crate::analysis::decode::{DecodeOptions, StagedDecode};
+use crate::analysis::job::{Budget, Job};
 use crate::analysis::joint;
 use crate::analysis::perturb::{self, Perturbation};
 use crate::data::{self, datasets, Recording};
@@ -375,22 +376,9 @@ impl Worker {
         let Some(cal) = self.calibration.as_mut() else {
             return Ok(Response::CalibrateCancelled);
         };
-        let loaded = self.loaded.as_ref().ok_or("load a recording first")?;
-        let target = loaded.target.clone();
-        let make = |m: &str| {
-            registry::prepare(m, target.clone(), target.p)
-                .map(|(m, _)| m)
-                .map_err(|e| e.to_string())
-        };
-        let start = now_ms();
-        while !cal.is_done() {
-            if let Err(e) = cal.advance(&make, &mut |_| {}) {
-                self.calibration = None;
-                return Err(format!("calibration: {e}"));
-            }
-            if now_ms() - start > SLICE_MS {
-                break;
-            }
+        if let Err(e) = cal.advance(&mut Budget::millis(&now_ms, SLICE_MS)) {
+            self.calibration = None;
+            return Err(format!("calibration: {e}"));
         }
         let (done, total) = (cal.runs_done(), cal.total_runs());
         let last = cal.last_run().to_string();

@@ -5,6 +5,8 @@ use std::ffi::OsString;
 
 use lexopt::prelude::*;
 
+use crate::common::CliError;
+
 const HELP: &str = "\
 simscope: what do model-brain similarity scores reward?
 
@@ -31,16 +33,6 @@ usage:
 DATA is a built-in dataset name (see `simscope datasets`) or a .npy/.npz file (docs/data.md).
 Output is JSON on stdout; errors print `error: ...` on stderr and exit with status 2.
 ";
-
-/// A user-facing failure: printed as `error: <message>`, exit status 2.
-#[derive(Debug)]
-pub struct CliError(pub String);
-
-impl<E: std::fmt::Display> From<E> for CliError {
-    fn from(e: E) -> Self {
-        CliError(e.to_string())
-    }
-}
 
 pub fn run(args: Vec<OsString>) -> i32 {
     match dispatch(args) {

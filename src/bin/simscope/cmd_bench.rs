@@ -5,7 +5,7 @@ use lexopt::prelude::*;
 use simscope::measures::cost::{authors_baseline_ms, dgemm_gflops, step_flops, time_steps};
 use simscope::measures::registry;
 
-use crate::cli::CliError;
+use crate::common::CliError;
 
 /// The measures timed by default: the authors' baseline set, the paper's ridge and the rest of
 /// the differentiable kernel family.

@@ -3,12 +3,9 @@
 use lexopt::prelude::*;
 use serde_json::json;
 use simscope::analysis::calibrate::{calibrate, CalibrateOptions};
-use simscope::measures::registry;
 
-use crate::cli::CliError;
-use crate::cmd_optimize::{
-    check_lr, field, num, out_dir, recording_with_labels, target, write_csv,
-};
+use crate::common::CliError;
+use crate::common::{check_lr, field, num, out_dir, recording_with_labels, target, write_csv};
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut labels, mut ids, mut out) = (None, None, Vec::<String>::new(), None);
@@ -46,7 +43,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let t = target(&rec)?;
     let q = t.p;
     for id in &ids {
-        crate::cmd_optimize::measure(id, &t, q)?;
+        crate::common::measure(id, &t, q)?;
     }
     if rec.labels.is_empty() {
         eprintln!(
@@ -55,18 +52,12 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         );
     }
     let dir = out_dir(&out)?;
-    let make = |id: &str| {
-        registry::prepare(id, t.clone(), q)
-            .map(|m| m.0)
-            .map_err(|e| e.to_string())
-    };
     let report = calibrate(
         &t,
         &rec.data,
         rec.time_steps(),
         &rec.labels,
         &ids,
-        &make,
         &opts,
         |msg| eprintln!("calibrate: {msg}"),
     )

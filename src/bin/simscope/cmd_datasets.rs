@@ -3,7 +3,7 @@
 use serde_json::json;
 use simscope::data::datasets;
 
-use crate::cli::CliError;
+use crate::common::CliError;
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     use lexopt::prelude::*;

@@ -5,7 +5,7 @@
 use serde_json::json;
 use simscope::data::write::{recording_npy, recording_npz};
 
-use crate::cli::CliError;
+use crate::common::CliError;
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     use lexopt::prelude::*;
@@ -22,7 +22,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         name.ok_or_else(|| CliError(format!("export-dataset needs a dataset name ({usage})")))?;
     let out =
         out.ok_or_else(|| CliError(format!("export-dataset needs an output file ({usage})")))?;
-    let rec = crate::input::recording(&name)?;
+    let rec = crate::common::recording(&name)?;
     let lower = out.to_ascii_lowercase();
     let bytes = if lower.ends_with(".npz") {
         recording_npz(&rec, None)

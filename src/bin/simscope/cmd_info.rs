@@ -9,7 +9,7 @@ use simscope::data::{
     FileKind,
 };
 
-use crate::cli::CliError;
+use crate::common::CliError;
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     use lexopt::prelude::*;
@@ -31,7 +31,7 @@ fn info(arg: &str) -> Result<serde_json::Value, CliError> {
             return Ok(json!(meta));
         }
     }
-    let bytes = crate::input::read_file(arg)?;
+    let bytes = crate::common::read_file(arg)?;
     let fail = |e: DataError| CliError(format!("{arg}: {e}"));
     let name = simscope::data::file_stem(arg);
     match file_kind(arg, &bytes) {

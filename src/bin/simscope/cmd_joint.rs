@@ -6,8 +6,8 @@ use simscope::analysis::joint::{nbs_bounds_given_cka, perimeter_targets, run as 
 use simscope::measures::registry;
 use simscope::optim::session::initial_y;
 
-use crate::cli::CliError;
-use crate::cmd_optimize::{check_lr, measure, num, out_dir, target, write_csv, Progress};
+use crate::common::CliError;
+use crate::common::{check_lr, measure, num, out_dir, target, write_csv, Progress};
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut a, mut b, mut per_side, mut steps) = (None, None, None, 6usize, 100usize);
@@ -37,7 +37,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         )));
     }
     check_lr(lr)?;
-    let rec = crate::input::recording(&data)?;
+    let rec = crate::common::recording(&data)?;
     let t = target(&rec)?;
     let q = t.p;
     // Validate both ids (and print their warnings once) before the sweep.

@@ -3,7 +3,7 @@
 use lexopt::prelude::*;
 use simscope::measures::registry;
 
-use crate::cli::CliError;
+use crate::common::CliError;
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let mut as_json = false;

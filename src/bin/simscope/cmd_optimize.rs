@@ -1,122 +1,18 @@
 //! `simscope optimize`: one optimisation session with watched measures, per-PC R², decoding
-//! and Y snapshots; plus helpers shared by the analysis commands (perturb, joint, calibrate).
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Instant;
+//! and Y snapshots.
 
 use lexopt::prelude::*;
 use serde_json::json;
 use simscope::analysis::captured::{pc_r2, Alignment};
 use simscope::analysis::decode::{decodable_threshold, decode, DecodeOptions};
-use simscope::data::{Recording, TaskVariable};
-use simscope::measures::{registry, Measure};
+use simscope::data::TaskVariable;
+use simscope::measures::Measure;
 use simscope::optim::session::{initial_y, Objective, OptimizerKind, Session, SessionOptions};
-use simscope::target::Target;
 
-use crate::cli::CliError;
-
-/// Build a measure from the registry, printing its warnings on stderr.
-pub fn measure(id: &str, target: &Arc<Target>, q: usize) -> Result<Box<dyn Measure>, CliError> {
-    let (m, warnings) = registry::prepare(id, target.clone(), q)?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(m)
-}
-
-/// The recording named by DATA, with the task variables of `--labels FILE` (if given)
-/// replacing any built-in ones.
-pub fn recording_with_labels(data: &str, labels: Option<&str>) -> Result<Recording, CliError> {
-    let mut rec = crate::input::recording(data)?;
-    if let Some(path) = labels {
-        if !Path::new(path).is_file() {
-            return Err(CliError(format!("labels file `{path}` not found")));
-        }
-        let bytes = crate::input::read_file(path)?;
-        let (vars, warnings) = simscope::data::labels::read_labels(path, &bytes, rec.conditions())
-            .map_err(|e| CliError(format!("{path}: {e}")))?;
-        for w in warnings {
-            eprintln!("warning: {path}: {w}");
-        }
-        rec.labels = vars;
-    }
-    Ok(rec)
-}
-
-/// A target from a recording.
-pub fn target(rec: &Recording) -> Result<Arc<Target>, CliError> {
-    Ok(Arc::new(
-        Target::new(&rec.data).map_err(|e| CliError(format!("{}: {e}", rec.name)))?,
-    ))
-}
-
-/// Parse a positive finite learning rate.
-pub fn check_lr(lr: f64) -> Result<f64, CliError> {
-    if lr.is_finite() && lr > 0.0 {
-        Ok(lr)
-    } else {
-        Err(CliError(format!(
-            "--lr must be a positive number, got {lr}"
-        )))
-    }
-}
-
-/// Create the output directory.
-pub fn out_dir(dir: &str) -> Result<PathBuf, CliError> {
-    let p = PathBuf::from(dir);
-    std::fs::create_dir_all(&p).map_err(|e| CliError(format!("cannot create {dir}: {e}")))?;
-    Ok(p)
-}
-
-/// Write a CSV file (fields are written as given; callers quote where needed).
-pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| CliError(format!("cannot write {}: {e}", path.display()));
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
-    writeln!(f, "{}", header.join(",")).map_err(fail)?;
-    for r in rows {
-        writeln!(f, "{}", r.join(",")).map_err(fail)?;
-    }
-    f.flush().map_err(fail)
-}
-
-/// A number in CSV/JSON-friendly form: full precision, `NaN` never printed as such.
-pub fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        String::new()
-    }
-}
-
-/// Quote a CSV field if it needs it.
-pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Progress on stderr at most every 2 s (and always for `force`).
-pub struct Progress {
-    last: Instant,
-}
-
-impl Progress {
-    pub fn new() -> Self {
-        Progress {
-            last: Instant::now(),
-        }
-    }
-    pub fn say(&mut self, force: bool, msg: impl FnOnce() -> String) {
-        if force || self.last.elapsed().as_secs_f64() >= 2.0 {
-            eprintln!("{}", msg());
-            self.last = Instant::now();
-        }
-    }
-}
+use crate::common::{
+    check_lr, field, measure, num, out_dir, recording_with_labels, target, write_csv, CliError,
+    Progress,
+};
 
 /// Parse `--stop`: a number, or `none`/`inf` for no stop rule.
 fn parse_stop(s: &str) -> Result<Option<f64>, CliError> {

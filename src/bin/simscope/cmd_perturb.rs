@@ -6,8 +6,8 @@ use serde_json::{json, Map, Value as Json};
 use simscope::analysis::perturb::{perturb, sweep, theory, Perturbation};
 use simscope::measures::registry;
 
-use crate::cli::CliError;
-use crate::cmd_optimize::{field, measure, num, out_dir, target, write_csv, Progress};
+use crate::common::CliError;
+use crate::common::{field, measure, num, out_dir, target, write_csv, Progress};
 
 /// Measures scored when none is given: the three of Fig 6 plus the two other closed forms.
 const DEFAULT: &[&str] = &[
@@ -46,7 +46,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     if ids.is_empty() {
         ids = DEFAULT.iter().map(|s| s.to_string()).collect();
     }
-    let rec = crate::input::recording(&data)?;
+    let rec = crate::common::recording(&data)?;
     let t = target(&rec)?;
     let (r, p) = (t.rank(), t.p);
     if do_sweep && out.is_none() {

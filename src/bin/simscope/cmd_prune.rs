@@ -10,8 +10,8 @@ use simscope::analysis::prune::{
 };
 use simscope::data::npy::read_npy;
 
-use crate::cli::CliError;
-use crate::cmd_optimize::{out_dir, Progress};
+use crate::common::CliError;
+use crate::common::{out_dir, Progress};
 
 /// Model features: a built-in demo name (with its planted columns) or a recording file (rows =
 /// stimuli).
@@ -20,7 +20,7 @@ fn features(arg: &str) -> Result<(DMatrix<f64>, Option<Vec<usize>>), CliError> {
         // The category sets plant nothing: `planted` is null for them, as for a file.
         return Ok((f, (!planted.is_empty()).then_some(planted)));
     }
-    let rec = crate::input::recording(arg).map_err(|CliError(m)| {
+    let rec = crate::common::recording(arg).map_err(|CliError(m)| {
         CliError(format!(
             "{m} (built-in pruning demos: {})",
             DEMO_FEATURES.join(", ")
@@ -34,7 +34,7 @@ fn target_rdm(arg: &str) -> Result<DMatrix<f64>, CliError> {
     if let Some(r) = builtin_target_rdm(arg) {
         return Ok(r);
     }
-    let bytes = crate::input::read_file(arg).map_err(|CliError(m)| {
+    let bytes = crate::common::read_file(arg).map_err(|CliError(m)| {
         CliError(format!(
             "{m} (built-in target RDMs: kriegeskorte2008-mit, kriegeskorte2008-hit)"
         ))
@@ -113,13 +113,13 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         let Some(x) = &tx else {
             return Err(CliError(PruneError::MeasureNeedsRecording.to_string()));
         };
-        let rec = crate::input::recording(x)?;
+        let rec = crate::common::recording(x)?;
         Some(MeasureFit::new(&fit, rec.data).map_err(|e| CliError(format!("--fit {fit}: {e}")))?)
     };
     let target = match (trdm, tx) {
         (Some(r), None) => target_rdm(&r)?,
         (None, Some(x)) => {
-            let rec = crate::input::recording(&x)?;
+            let rec = crate::common::recording(&x)?;
             if rec.data.ncols() < 2 && opts.distance == Distance::Correlation {
                 return Err(CliError(format!(
                     "{x}: a correlation-distance RDM needs at least 2 units"

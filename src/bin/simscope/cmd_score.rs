@@ -9,7 +9,7 @@ use simscope::data::npy::write_npy_f64;
 use simscope::measures::registry;
 use simscope::target::Target;
 
-use crate::cli::CliError;
+use crate::common::CliError;
 use lexopt::prelude::*;
 
 /// `<canonical id>` with `#` and `/` replaced by `_`, plus `.npy`.
@@ -40,8 +40,8 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             "score needs at least one --measure ID (or --measure all)".into(),
         ));
     }
-    let x = crate::input::recording(&files[0])?;
-    let y = crate::input::recording(&files[1])?;
+    let x = crate::common::recording(&files[0])?;
+    let y = crate::common::recording(&files[1])?;
     let (xm, ym) = (&x.data, &y.data);
     if xm.nrows() != ym.nrows() {
         return Err(CliError(format!(

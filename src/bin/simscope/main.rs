@@ -24,7 +24,7 @@ mod cmd_prune;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_score;
 #[cfg(not(target_arch = "wasm32"))]
-mod input;
+mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod svg;
 

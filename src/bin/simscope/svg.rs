@@ -8,7 +8,7 @@ use plotters::prelude::{IntoDrawingArea, SVGBackend};
 use simscope::analysis::captured::{scores_at_threshold, Threshold};
 use simscope::plot::{self, CaptureSeries, PlotError, Style};
 
-use crate::cli::CliError;
+use crate::common::CliError;
 
 /// Size of every figure, in SVG pixels.
 const SIZE: (u32, u32) = (800, 480);
