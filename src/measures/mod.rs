@@ -30,8 +30,10 @@ pub enum Direction {
     Distance,
 }
 
-/// A measure bound to one prepared target. `y` is the flattened n × q candidate.
-pub trait Measure {
+/// A measure bound to one prepared target. `y` is the flattened n × q candidate. `Send + Sync`
+/// so a prepared measure can be shared by the threads of a native job (bootstrap, seeds) and
+/// used by the Python binding with the GIL released.
+pub trait Measure: Send + Sync {
     /// The score s(X, Y).
     fn score(&self, y: &DMatrix<f64>) -> f64;
     /// The score and ∂s/∂Y, written into `grad` (resized to Y's shape).
