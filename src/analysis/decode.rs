@@ -13,6 +13,7 @@
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
+use super::job::{Budget, Job, Progress};
 use crate::rng::Rng;
 
 /// Decoder settings (defaults: the paper's C = 1, 5 folds).
@@ -41,7 +42,7 @@ impl Default for DecodeOptions {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum DecodeError {
     #[error("variable `{name}` has a class with only {min} sample(s) even after pooling time steps; {folds}-fold cross-validation needs at least {folds}")]
     TooFewSamples {
@@ -489,4 +490,104 @@ pub fn decode(
 /// chance + 0.9·(reference − chance) by the accuracy curve (spec §5.3, first-crossing rule).
 pub fn decodable_threshold(chance: f64, reference: f64) -> f64 {
     chance + 0.9 * (reference - chance)
+}
+
+/// Decode every task variable from one matrix (X for the neural reference, or a copy of Y),
+/// one cross-validation fold per unit of work: [`decode`] for each variable in turn, as a
+/// [`Job`]. A variable that cannot be decoded (one class, too few samples) gets its error.
+pub struct DecodeAll {
+    data: DMatrix<f64>,
+    time_steps: usize,
+    variables: Vec<crate::data::TaskVariable>,
+    opts: DecodeOptions,
+    stage: Option<StagedDecode>,
+    out: Vec<Result<Decoding, DecodeError>>,
+}
+
+impl DecodeAll {
+    pub fn new(
+        data: DMatrix<f64>,
+        time_steps: usize,
+        variables: &[crate::data::TaskVariable],
+        opts: &DecodeOptions,
+    ) -> Self {
+        DecodeAll {
+            data,
+            time_steps,
+            variables: variables.to_vec(),
+            opts: opts.clone(),
+            stage: None,
+            out: Vec::new(),
+        }
+    }
+
+    /// The decodings finished so far, in variable order.
+    pub fn finished(&self) -> &[Result<Decoding, DecodeError>] {
+        &self.out
+    }
+
+    /// Units (time steps of one variable) done and in all, counting a variable not started
+    /// yet as one time step per step of the recording.
+    fn units(&self) -> (usize, usize) {
+        let per = self.time_steps.max(1);
+        let partial = self.stage.as_ref().map_or(0, |s| s.units_done());
+        (self.out.len() * per + partial, self.variables.len() * per)
+    }
+}
+
+impl Job for DecodeAll {
+    type Output = Vec<Result<Decoding, DecodeError>>;
+
+    fn advance(&mut self, budget: &mut Budget) -> Result<(), String> {
+        while !self.is_done() {
+            let j = self.out.len();
+            if self.stage.is_none() {
+                let v = &self.variables[j];
+                match StagedDecode::new(
+                    self.data.nrows(),
+                    self.time_steps,
+                    &v.name,
+                    &v.class_of,
+                    &self.opts,
+                ) {
+                    Ok(st) => self.stage = Some(st),
+                    Err(e) => {
+                        self.out.push(Err(e));
+                        continue;
+                    }
+                }
+            }
+            let st = self.stage.as_mut().expect("just set");
+            st.advance(&self.data);
+            if st.is_done() {
+                let d = self.stage.take().and_then(StagedDecode::finish);
+                self.out.push(Ok(d.expect("every unit is done")));
+            }
+            if budget.spent() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&self) -> Progress {
+        let (done, total) = self.units();
+        Progress {
+            done,
+            total,
+            what: self
+                .variables
+                .get(self.out.len())
+                .map(|v| v.name.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.out.len() >= self.variables.len()
+    }
+
+    fn result(self) -> Option<Self::Output> {
+        self.is_done().then_some(self.out)
+    }
 }

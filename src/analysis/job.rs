@@ -50,6 +50,15 @@ impl<'a> Budget<'a> {
         }
     }
 
+    /// Whether the budget is spent, without counting a unit (a job that finished within its
+    /// slice asks before starting the next piece of work).
+    pub fn is_spent(&self) -> bool {
+        self.units_left == Some(0)
+            || self
+                .clock
+                .is_some_and(|(clock, deadline)| clock() >= deadline)
+    }
+
     /// One unit was done: whether the budget is now spent.
     pub fn spent(&mut self) -> bool {
         if let Some(n) = self.units_left.as_mut() {

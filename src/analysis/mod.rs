@@ -10,6 +10,7 @@ pub mod job;
 pub mod joint;
 pub mod perturb;
 pub mod prune;
+pub mod run;
 
 pub use captured::{first_crossing, pc_r2, Alignment, Threshold};
 pub use job::{run_to_end, Budget, Job, Progress};

@@ -8,9 +8,12 @@
 //! than the number of rotated PCs, e.g. rank n − 1 data) the z_k are only orthogonal to their
 //! own u_k and [`Perturbed::exact`] is false: the theory is then approximate.
 
+use std::sync::Arc;
+
 use nalgebra::DMatrix;
 use serde::Serialize;
 
+use super::job::{Budget, Job, Progress};
 use crate::measures::Measure;
 use crate::rng::Rng;
 use crate::target::Target;
@@ -187,7 +190,7 @@ pub struct SweepRow {
 
 /// Decorrelate each PC in turn (the first `max_pcs`) and score the result with every measure
 /// (`measures[j]`) next to its closed form for `ids[j]`. PC i uses the complement
-/// direction drawn from seed `seed + i`.
+/// direction drawn from seed `seed + i`. ([`SweepJob`] is the same, one PC per unit.)
 pub fn sweep(
     target: &Target,
     ids: &[String],
@@ -196,22 +199,105 @@ pub fn sweep(
     seed: u64,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<SweepRow> {
-    let r = target.rank();
-    let lam = target.lambdas();
-    let m = max_pcs.min(r);
+    let m = max_pcs.min(target.rank());
     (0..m)
         .map(|i| {
             progress(i + 1, m);
-            let pert = Perturbation::single(r, i, std::f64::consts::FRAC_PI_2, 1.0);
-            let p = perturb(target, &pert, seed.wrapping_add(i as u64));
-            SweepRow {
-                pc: i + 1,
-                variance: lam[i] / (target.n as f64 - 1.0),
-                variance_ratio: lam[i] / target.s1,
-                measured: measures.iter().map(|m| m.score(&p.y)).collect(),
-                theory: ids.iter().map(|id| theory(target, &pert, id)).collect(),
-                exact: p.exact,
-            }
+            sweep_row(target, ids, measures, i, seed)
         })
         .collect()
+}
+
+/// Row `i` of the sweep: PC i + 1 decorrelated (θ = π/2, a = 1), measured and in theory.
+fn sweep_row(
+    target: &Target,
+    ids: &[String],
+    measures: &[Box<dyn Measure>],
+    i: usize,
+    seed: u64,
+) -> SweepRow {
+    let (r, lam) = (target.rank(), target.lambdas());
+    let pert = Perturbation::single(r, i, std::f64::consts::FRAC_PI_2, 1.0);
+    let p = perturb(target, &pert, seed.wrapping_add(i as u64));
+    SweepRow {
+        pc: i + 1,
+        variance: lam[i] / (target.n as f64 - 1.0),
+        variance_ratio: lam[i] / target.s1,
+        measured: measures.iter().map(|m| m.score(&p.y)).collect(),
+        theory: ids.iter().map(|id| theory(target, &pert, id)).collect(),
+        exact: p.exact,
+    }
+}
+
+/// The paper's sweep as a job, one decorrelated PC per unit of work (the page's worker
+/// slices it; [`sweep`] gives the same rows).
+pub struct SweepJob {
+    target: Arc<Target>,
+    ids: Vec<String>,
+    measures: Vec<Box<dyn Measure>>,
+    pcs: usize,
+    seed: u64,
+    rows: Vec<SweepRow>,
+}
+
+impl SweepJob {
+    /// A sweep over the first `max_pcs` PCs (at most the rank), scoring `measures` (whose
+    /// canonical ids are `ids`, for the closed forms).
+    pub fn new(
+        target: Arc<Target>,
+        ids: Vec<String>,
+        measures: Vec<Box<dyn Measure>>,
+        max_pcs: usize,
+        seed: u64,
+    ) -> Self {
+        SweepJob {
+            pcs: max_pcs.min(target.rank()),
+            target,
+            ids,
+            measures,
+            seed,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The rows so far (all of them once done).
+    pub fn rows(&self) -> &[SweepRow] {
+        &self.rows
+    }
+}
+
+impl Job for SweepJob {
+    type Output = Vec<SweepRow>;
+
+    fn advance(&mut self, budget: &mut Budget) -> Result<(), String> {
+        while !self.is_done() {
+            let i = self.rows.len();
+            let row = sweep_row(&self.target, &self.ids, &self.measures, i, self.seed);
+            self.rows.push(row);
+            if budget.spent() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            done: self.rows.len(),
+            total: self.pcs,
+            what: format!("PC {}", (self.rows.len() + 1).min(self.pcs)),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.rows.len() >= self.pcs
+    }
+
+    fn result(self) -> Option<Vec<SweepRow>> {
+        self.is_done().then_some(self.rows)
+    }
 }

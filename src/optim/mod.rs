@@ -1,6 +1,7 @@
 //! Optimisers and the optimisation session (spec §3).
 
 pub mod adam;
+pub mod history;
 pub mod session;
 pub mod sgd;
 

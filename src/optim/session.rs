@@ -22,13 +22,14 @@ use std::sync::Arc;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
+use super::history::Decimated;
 use super::{Adam, Sgd};
 use crate::measures::{Direction, Measure};
 use crate::rng::Rng;
 use crate::target::Target;
 
 /// Why a session stopped.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The score passed the stop threshold.
@@ -51,7 +52,7 @@ impl StopReason {
 }
 
 /// What one call to [`Session::step`] reports.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct StepReport {
     /// Optimiser updates taken since the start (0 = the initial Y₀).
     pub step: usize,
@@ -67,7 +68,7 @@ pub struct StepReport {
 }
 
 /// Which optimiser updates Y.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// Adam with PyTorch defaults (spec §3.3).
@@ -186,6 +187,12 @@ pub struct SessionOptions {
     pub replicate_nan: bool,
     /// Seed of the jitter used by `replicate_nan` (Y₀ is given separately).
     pub seed: u64,
+    /// At most about this many states are kept in [`Session::history`] (thinned evenly
+    /// beyond), so an endless run has flat memory.
+    pub history_cap: usize,
+    /// Also collect every state for [`Session::take_records`] (a face streaming the whole
+    /// trajectory to a file takes them after each step).
+    pub keep_records: bool,
 }
 
 impl Default for SessionOptions {
@@ -199,6 +206,8 @@ impl Default for SessionOptions {
             max_snapshots: 64,
             replicate_nan: false,
             seed: 0,
+            history_cap: 4096,
+            keep_records: false,
         }
     }
 }
@@ -230,7 +239,8 @@ pub struct Session {
     rng: Rng,
     snapshots: Vec<Snapshot>,
     snapshot_every: usize,
-    history: Vec<StepReport>,
+    history: Decimated<StepReport>,
+    records: Vec<StepReport>,
 }
 
 /// Y₀ ~ N(0, 1) i.i.d. with X's flattened shape, drawn row by row (C order) from `seed`.
@@ -280,7 +290,8 @@ impl Session {
             rng: Rng::new(options.seed),
             snapshots: Vec::new(),
             snapshot_every: options.snapshot_every,
-            history: Vec::new(),
+            history: Decimated::new(options.history_cap),
+            records: Vec::new(),
             options,
         };
         s.evaluate();
@@ -293,6 +304,9 @@ impl Session {
         self.watched.push(measure.score(&self.y));
         self.watch.push((id.to_string(), measure));
         if let Some(last) = self.history.last_mut() {
+            last.watched = self.watched.clone();
+        }
+        if let Some(last) = self.records.last_mut() {
             last.watched = self.watched.clone();
         }
     }
@@ -349,15 +363,26 @@ impl Session {
         &self.y
     }
 
+    /// The step limit, if any.
+    pub fn max_steps(&self) -> Option<usize> {
+        self.options.max_steps
+    }
+
     /// Why the session stopped, if it did.
     pub fn stopped(&self) -> Option<StopReason> {
         self.stopped
     }
 
-    /// Every evaluated state, from Y₀ on (one entry per update; with `replicate_nan`, also one
-    /// per skipped update).
-    pub fn history(&self) -> &[StepReport] {
-        &self.history
+    /// The evaluated states from Y₀ on (one entry per update; with `replicate_nan`, also one
+    /// per skipped update): all of them up to `history_cap`, then thinned evenly, always with
+    /// the newest last.
+    pub fn history(&self) -> Vec<&StepReport> {
+        self.history.items().iter().map(|(_, r)| r).collect()
+    }
+
+    /// Every state recorded since the last call, when `keep_records` is set (else empty).
+    pub fn take_records(&mut self) -> Vec<StepReport> {
+        std::mem::take(&mut self.records)
     }
 
     /// The kept snapshots of Y (always including Y₀ when snapshots are on).
@@ -413,7 +438,11 @@ impl Session {
     }
 
     fn record(&mut self) {
-        self.history.push(self.report());
+        let report = self.report();
+        if self.options.keep_records {
+            self.records.push(report.clone());
+        }
+        self.history.push(self.step + self.skipped, report);
         let k = self.snapshot_every;
         if k > 0
             && self.step.is_multiple_of(k)

@@ -2,9 +2,8 @@
 
 use lexopt::prelude::*;
 use serde_json::json;
-use simscope::analysis::joint::{nbs_bounds_given_cka, perimeter_targets, run as run_joint};
-use simscope::measures::registry;
-use simscope::optim::session::initial_y;
+use simscope::analysis::job::run_to_end;
+use simscope::analysis::joint::{nbs_bounds_given_cka, JointJob, JointSpec};
 
 use crate::common::CliError;
 use crate::common::{check_lr, measure, num, out_dir, target, write_csv, Progress};
@@ -31,31 +30,32 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let a = a.ok_or_else(|| CliError("joint needs --a ID".into()))?;
     let b = b.ok_or_else(|| CliError("joint needs --b ID".into()))?;
     let out = out.ok_or_else(|| CliError("joint needs --out DIR".into()))?;
-    if per_side < 2 {
-        return Err(CliError(format!(
-            "--per-side must be at least 2, got {per_side}"
-        )));
-    }
     check_lr(lr)?;
     let rec = crate::common::recording(&data)?;
     let t = target(&rec)?;
     let q = t.p;
-    // Validate both ids (and print their warnings once) before the sweep.
+    // Print both measures' warnings once before the sweep.
     measure(&a, &t, q)?;
     measure(&b, &t, q)?;
     let dir = out_dir(&out)?;
-    let y0 = initial_y(t.n, q, seed);
-    let make = |which: usize| {
-        let id = if which == 0 { &a } else { &b };
-        registry::prepare(id, t.clone(), q)
-            .expect("validated above")
-            .0
+    let spec = JointSpec {
+        a,
+        b,
+        per_side,
+        steps,
+        lr,
+        seed,
     };
+    let job = JointJob::new(t.clone(), &spec).map_err(CliError)?;
+    let (ca, cb) = (job.spec().a.clone(), job.spec().b.clone());
+    let total = job.targets().len();
     let mut progress = Progress::new();
-    let total = perimeter_targets(per_side).len();
-    let runs = run_joint(&t, &make, &y0, per_side, steps, lr, |i, m| {
-        progress.say(i == m, || format!("joint: target {i}/{m}"))
-    });
+    let runs = run_to_end(job, |p| {
+        progress.say(p.done == p.total, || {
+            format!("joint: target {}/{}", p.done, p.total)
+        })
+    })
+    .map_err(CliError)?;
     let boundary: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
@@ -83,8 +83,6 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         &header(&["target", "step", "a", "b"]),
         &traj,
     )?;
-    let ca = registry::resolve(&a)?.0;
-    let cb = registry::resolve(&b)?.0;
     let mut summary = json!({
         "targets": total,
         "steps": steps,

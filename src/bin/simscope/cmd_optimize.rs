@@ -1,17 +1,19 @@
-//! `simscope optimize`: one optimisation session with watched measures, per-PC R², decoding
-//! and Y snapshots.
+//! `simscope optimize`: one optimisation run (`analysis::run`, the job the page's worker
+//! slices) looped to its end, written out as CSV, `.npy` and optionally SVG.
+
+use std::path::Path;
 
 use lexopt::prelude::*;
+use nalgebra::DMatrix;
 use serde_json::json;
-use simscope::analysis::captured::{pc_r2, Alignment};
-use simscope::analysis::decode::{decodable_threshold, decode, DecodeOptions};
-use simscope::data::TaskVariable;
-use simscope::measures::Measure;
-use simscope::optim::session::{initial_y, Objective, OptimizerKind, Session, SessionOptions};
+use simscope::analysis::decode::decodable_threshold;
+use simscope::analysis::job::{Budget, Job};
+use simscope::analysis::run::{PcSchedule, Run, RunSpec};
+use simscope::data::Recording;
+use simscope::optim::session::{OptimizerKind, StopReason};
 
 use crate::common::{
-    check_lr, field, measure, num, out_dir, recording_with_labels, target, write_csv, CliError,
-    Progress,
+    check_lr, field, num, out_dir, recording_with_labels, target, write_csv, CliError, Progress,
 };
 
 /// Parse `--stop`: a number, or `none`/`inf` for no stop rule.
@@ -69,208 +71,175 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     }
     let rec = recording_with_labels(&data, labels.as_deref())?;
     let target = target(&rec)?;
-    let q = rec.data.ncols();
-    let m = measure(&measure_id, &target, q)?;
-    let watched: Vec<(String, Box<dyn Measure>)> = watch
-        .iter()
-        .map(|id| Ok((id.clone(), measure(id, &target, q)?)))
-        .collect::<Result<_, CliError>>()?;
     let out = out.map(|d| out_dir(&d)).transpose()?;
-    let options = SessionOptions {
+    let decoding = out.is_some() && !rec.labels.is_empty();
+    let spec = RunSpec {
+        measure: measure_id.clone(),
+        watch,
         optimizer,
         lr,
+        seed,
         stop,
         max_steps: Some(steps),
-        snapshot_every,
         replicate_nan,
-        seed,
-        ..SessionOptions::default()
+        snapshot_every,
+        // Without --out nothing is written: the R² only at Y₀ and the stop.
+        pc_schedule: PcSchedule::Steps(if out.is_some() { pc_every } else { usize::MAX }),
+        decode_every: decoding.then_some(decode_every),
+        decode_every_score: None,
     };
-    let y0 = initial_y(rec.data.nrows(), q, seed);
-    let mut session = Session::with_options(target.clone(), Objective::Measure(m), y0, options);
-    for (id, w) in watched {
-        session.watch(&id, w);
+    let mut run = Run::new(&rec, target.clone(), &spec).map_err(CliError)?;
+    for w in run.warnings() {
+        eprintln!("warning: {w}");
     }
-
-    let k_pc = target.rank().min(100);
-    // (step, optimised score, R² per PC) at the steps where R² is computed.
-    let mut pc_rows: Vec<(usize, f64, Vec<f64>)> = Vec::new();
-    let pc_row = |s: &Session| {
-        let rep = s.report();
-        (
-            rep.step,
-            rep.score,
-            pc_r2(&target, s.y(), k_pc, Alignment::Linear),
-        )
-    };
-    let decoding = out.is_some() && !rec.labels.is_empty();
-    let dopts = DecodeOptions {
-        seed,
-        ..DecodeOptions::default()
-    };
-    let t_steps = rec.time_steps();
-    let mut dec_rows: Vec<Vec<String>> = Vec::new();
-    let dec_row = |s: &Session, vars: &[TaskVariable]| {
-        let rep = s.report();
-        let mut row = vec![rep.step.to_string(), num(rep.score)];
-        for v in vars {
-            let a = decode(s.y(), t_steps, &v.name, &v.class_of, &dopts)
-                .map(|d| d.accuracy)
-                .unwrap_or(f64::NAN);
-            row.push(num(a));
-        }
-        row
-    };
-    if out.is_some() {
-        pc_rows.push(pc_row(&session));
-    }
-    if decoding {
-        dec_rows.push(dec_row(&session, &rec.labels));
-    }
+    let ids = run.ids().to_vec();
+    let mut trajectory: Vec<Vec<String>> = Vec::new();
     let mut progress = Progress::new();
-    loop {
-        let rep = session.step(1);
-        let advanced = pc_rows.last().is_none_or(|r| r.0 != rep.step);
-        if out.is_some()
-            && advanced
-            && (rep.step.is_multiple_of(pc_every.max(1)) || rep.stopped.is_some())
-        {
-            pc_rows.push(pc_row(&session));
-        }
-        if decoding
-            && dec_rows.last().is_none_or(|r| r[0] != rep.step.to_string())
-            && (rep.step.is_multiple_of(decode_every.max(1)) || rep.stopped.is_some())
-        {
-            dec_rows.push(dec_row(&session, &rec.labels));
-        }
-        progress.say(false, || {
-            format!(
-                "optimize: step {}/{steps}, {} = {:.6}",
-                rep.step, measure_id, rep.score
-            )
-        });
-        if rep.stopped.is_some() {
-            break;
+    while !run.is_done() {
+        run.advance(&mut Budget::units(1)).map_err(CliError)?;
+        for r in run.take_records() {
+            if out.is_some() {
+                let mut row = vec![r.step.to_string(), num(r.score)];
+                row.extend(r.watched.iter().map(|v| num(*v)));
+                trajectory.push(row);
+            }
+            progress.say(false, || {
+                format!(
+                    "optimize: step {}/{steps}, {} = {:.6}",
+                    r.step, measure_id, r.score
+                )
+            });
         }
     }
-    let report = session.report();
+    let report = run.report();
     let stopped_by = report.stopped.map_or("max_steps", |s| s.as_str());
-    if report.stopped == Some(simscope::optim::StopReason::NonFinite) {
+    if report.stopped == Some(StopReason::NonFinite) {
         eprintln!("warning: the next update would have made the score or gradient non-finite; stopped at the last finite Y");
     }
     if let Some(dir) = &out {
-        let mut header = vec!["step".to_string(), "objective".to_string()];
-        header.extend(session.watch_ids().iter().map(|s| field(s)));
-        let rows: Vec<Vec<String>> = session
-            .history()
-            .iter()
-            .map(|r| {
-                let mut row = vec![r.step.to_string(), num(r.score)];
-                row.extend(r.watched.iter().map(|v| num(*v)));
-                row
-            })
-            .collect();
-        write_csv(&dir.join("trajectory.csv"), &header, &rows)?;
-        let mut header = vec!["step".to_string(), "score".to_string()];
-        header.extend((1..=k_pc).map(|i| format!("r2_pc{i}")));
-        let rows: Vec<Vec<String>> = pc_rows
-            .iter()
-            .map(|(step, score, r2)| {
-                let mut row = vec![step.to_string(), num(*score)];
-                row.extend(r2.iter().map(|v| num(*v)));
-                row
-            })
-            .collect();
-        write_csv(&dir.join("pc_r2.csv"), &header, &rows)?;
-        if decoding {
-            let mut header = vec!["step".to_string(), "score".to_string()];
-            header.extend(rec.labels.iter().map(|v| field(&v.name)));
-            write_csv(&dir.join("decoding.csv"), &header, &dec_rows)?;
-            let mut refs = Vec::new();
-            for v in &rec.labels {
-                match decode(&rec.data, t_steps, &v.name, &v.class_of, &dopts) {
-                    Ok(d) => {
-                        if d.pooled {
-                            eprintln!("note: `{}`: too few samples per class in a time step for {}-fold CV; time steps were pooled as samples", v.name, d.folds);
-                        }
-                        refs.push(vec![
-                            field(&v.name),
-                            num(d.accuracy),
-                            num(d.chance),
-                            num(decodable_threshold(d.chance, d.accuracy)),
-                            d.pooled.to_string(),
-                            d.folds.to_string(),
-                        ])
-                    }
-                    Err(e) => eprintln!("warning: {e}"),
-                }
-            }
-            let header: Vec<String> = [
-                "variable",
-                "reference",
-                "chance",
-                "threshold",
-                "pooled",
-                "folds",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            write_csv(&dir.join("decoding_reference.csv"), &header, &refs)?;
-        }
-        let y = session.y();
-        let values: Vec<f64> = (0..y.nrows())
-            .flat_map(|i| (0..y.ncols()).map(move |j| y[(i, j)]))
-            .collect();
-        let path = dir.join("Y.npy");
-        std::fs::write(
-            &path,
-            simscope::data::npy::write_npy_f64(&rec.dims, &values),
-        )
-        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
-        if svg {
-            let score_rows = |k: Option<usize>| -> Vec<(usize, f64)> {
-                session
-                    .history()
-                    .iter()
-                    .map(|r| (r.step, k.map_or(r.score, |k| r.watched[k])))
-                    .collect()
-            };
-            let mut scores = vec![(measure_id.as_str(), score_rows(None))];
-            for (k, id) in session.watch_ids().iter().enumerate() {
-                scores.push((*id, score_rows(Some(k))));
-            }
-            let pc_r2 = pc_rows
-                .iter()
-                .map(|(_, score, r2)| (*score, r2.clone()))
-                .collect();
-            let figures = crate::svg::RunFigures {
-                scores,
-                pc_r2,
-                ratios: target.explained_variance_ratio().iter().copied().collect(),
-                x_pcs: target.project(&rec.data, 2),
-                y_pcs: target.project(session.y(), 2),
-                conditions: rec.conditions(),
-            };
-            for name in crate::svg::write_run(dir, &figures)? {
-                eprintln!("wrote {}", dir.join(name).display());
-            }
-        }
-        for s in session.snapshots() {
-            let values: Vec<f64> = (0..s.y.nrows())
-                .flat_map(|i| (0..s.y.ncols()).map(move |j| s.y[(i, j)]))
-                .collect();
-            let path = dir.join(format!("Y_step{:06}.npy", s.step));
-            std::fs::write(
-                &path,
-                simscope::data::npy::write_npy_f64(&rec.dims, &values),
-            )
-            .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
-        }
+        write_run(dir, &rec, &run, &ids, &trajectory, svg)?;
     }
     println!(
         "{}",
         json!({"steps": report.step, "final_score": report.score, "stopped_by": stopped_by})
     );
     Ok(())
+}
+
+/// Write a finished run into `dir`: the trajectory, the per-PC R², the decoding and its
+/// reference, Y and its snapshots as `.npy`, and with `svg` the page's plots.
+fn write_run(
+    dir: &Path,
+    rec: &Recording,
+    run: &Run,
+    ids: &[String],
+    trajectory: &[Vec<String>],
+    svg: bool,
+) -> Result<(), CliError> {
+    let session = run.session();
+    let target = run.target();
+    let mut header = vec!["step".to_string(), "objective".to_string()];
+    header.extend(ids[1..].iter().map(|s| field(s)));
+    write_csv(&dir.join("trajectory.csv"), &header, trajectory)?;
+    let k_pc = run.tracked_pcs();
+    let mut header = vec!["step".to_string(), "score".to_string()];
+    header.extend((1..=k_pc).map(|i| format!("r2_pc{i}")));
+    let pc_rows = run.pc_rows();
+    let rows: Vec<Vec<String>> = pc_rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.step.to_string(), num(r.score)];
+            row.extend(r.r2.iter().map(|v| num(*v)));
+            row
+        })
+        .collect();
+    write_csv(&dir.join("pc_r2.csv"), &header, &rows)?;
+    if run.decodes() {
+        let mut header = vec!["step".to_string(), "score".to_string()];
+        header.extend(rec.labels.iter().map(|v| field(&v.name)));
+        let rows: Vec<Vec<String>> = run
+            .decoded()
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.step.to_string(), num(r.score)];
+                row.extend(r.accuracy.iter().map(|a| num(a.unwrap_or(f64::NAN))));
+                row
+            })
+            .collect();
+        write_csv(&dir.join("decoding.csv"), &header, &rows)?;
+        let mut refs = Vec::new();
+        for (v, d) in rec.labels.iter().zip(run.reference().unwrap_or(&[])) {
+            match d {
+                Ok(d) => {
+                    if d.pooled {
+                        eprintln!("note: `{}`: too few samples per class in a time step for {}-fold CV; time steps were pooled as samples", v.name, d.folds);
+                    }
+                    refs.push(vec![
+                        field(&v.name),
+                        num(d.accuracy),
+                        num(d.chance),
+                        num(decodable_threshold(d.chance, d.accuracy)),
+                        d.pooled.to_string(),
+                        d.folds.to_string(),
+                    ])
+                }
+                Err(e) => eprintln!("warning: {e}"),
+            }
+        }
+        let header: Vec<String> = [
+            "variable",
+            "reference",
+            "chance",
+            "threshold",
+            "pooled",
+            "folds",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        write_csv(&dir.join("decoding_reference.csv"), &header, &refs)?;
+    }
+    write_y(&dir.join("Y.npy"), &rec.dims, session.y())?;
+    if svg {
+        let history = session.history();
+        let score_rows = |k: Option<usize>| -> Vec<(usize, f64)> {
+            history
+                .iter()
+                .map(|r| (r.step, k.map_or(r.score, |k| r.watched[k])))
+                .collect()
+        };
+        let mut scores = vec![(ids[0].as_str(), score_rows(None))];
+        for (k, id) in ids[1..].iter().enumerate() {
+            scores.push((id.as_str(), score_rows(Some(k))));
+        }
+        let pc_r2 = pc_rows.iter().map(|r| (r.score, r.r2.clone())).collect();
+        let figures = crate::svg::RunFigures {
+            scores,
+            pc_r2,
+            ratios: target.explained_variance_ratio().iter().copied().collect(),
+            x_pcs: target.project(&rec.data, 2),
+            y_pcs: target.project(session.y(), 2),
+            conditions: rec.conditions(),
+        };
+        for name in crate::svg::write_run(dir, &figures)? {
+            eprintln!("wrote {}", dir.join(name).display());
+        }
+    }
+    for s in session.snapshots() {
+        write_y(
+            &dir.join(format!("Y_step{:06}.npy", s.step)),
+            &rec.dims,
+            &s.y,
+        )?;
+    }
+    Ok(())
+}
+
+/// Y (flattened n × q) as a C-order `.npy` of the recording's shape.
+fn write_y(path: &Path, dims: &[usize], y: &DMatrix<f64>) -> Result<(), CliError> {
+    let values: Vec<f64> = (0..y.nrows())
+        .flat_map(|i| (0..y.ncols()).map(move |j| y[(i, j)]))
+        .collect();
+    std::fs::write(path, simscope::data::npy::write_npy_f64(dims, &values))
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))
 }

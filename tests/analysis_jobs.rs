@@ -1,0 +1,174 @@
+//! Every analysis job gives the same result however it is driven: to the end in one call (the
+//! CLI), by small budgets (the page's worker slices), or, for the optimisation run, by the
+//! page's way of asking for a few steps at a time and decoding in between.
+
+use std::sync::Arc;
+
+use simscope::analysis::decode::{decode, DecodeAll, DecodeOptions};
+use simscope::analysis::job::{run_to_end, Budget, Job};
+use simscope::analysis::joint::{JointJob, JointSpec};
+use simscope::analysis::perturb::{sweep, SweepJob};
+use simscope::analysis::run::{PcSchedule, Run, RunSpec};
+use simscope::data::datasets;
+use simscope::measures::registry;
+use simscope::target::Target;
+
+fn hats() -> (simscope::data::Recording, Arc<Target>) {
+    let rec = datasets::builtin("hatsopoulos2007").unwrap();
+    let t = Arc::new(Target::new(&rec.data).unwrap());
+    (rec, t)
+}
+
+#[test]
+fn a_run_driven_like_the_page_equals_the_run_driven_like_the_cli() {
+    let (rec, t) = hats();
+    let spec = RunSpec {
+        measure: "cka".into(),
+        watch: vec!["nbs".into(), "cka".into(), "nbs-score".into()],
+        seed: 4,
+        max_steps: Some(45),
+        stop: None,
+        pc_schedule: PcSchedule::Steps(3),
+        decode_every: Some(10),
+        ..RunSpec::default()
+    };
+    let cli = run_to_end(Run::new(&rec, t.clone(), &spec).unwrap(), |_| {}).unwrap();
+    // The page: a few steps per request, decoding in small slices between requests.
+    let mut page = Run::new(&rec, t, &spec).unwrap();
+    assert_eq!(
+        page.ids(),
+        ["cka", "nbs"],
+        "watched ids canonical, deduplicated"
+    );
+    while !page.is_done() {
+        page.step(7, false);
+        while page.has_work() {
+            page.work(&mut Budget::units(2)).unwrap();
+        }
+    }
+    let out = page.output();
+    assert_eq!(out.report, cli.report);
+    assert_eq!(out.pc_rows, cli.pc_rows);
+    assert_eq!(out.decoded, cli.decoded);
+    assert_eq!(out.reference, cli.reference);
+    let steps: Vec<usize> = cli.decoded.iter().map(|r| r.step).collect();
+    assert_eq!(
+        steps,
+        [0, 10, 20, 30, 40, 45],
+        "Y₀, every 10 steps and the stop"
+    );
+    let pc_steps: Vec<usize> = cli.pc_rows.iter().map(|r| r.step).collect();
+    assert_eq!(pc_steps.first(), Some(&0));
+    assert_eq!(
+        pc_steps.last(),
+        Some(&45),
+        "the last step always has its R²"
+    );
+    // Each decode row is the decoding of that step's Y, with the run's seed for the folds.
+    let mut again = Run::new(
+        &rec,
+        Arc::new(Target::new(&rec.data).unwrap()),
+        &RunSpec {
+            max_steps: Some(10),
+            decode_every: None,
+            ..spec.clone()
+        },
+    )
+    .unwrap();
+    again.step(10, false);
+    let opts = DecodeOptions {
+        seed: 4,
+        ..DecodeOptions::default()
+    };
+    let v = &rec.labels[0];
+    let direct = decode(again.y(), rec.time_steps(), &v.name, &v.class_of, &opts).unwrap();
+    assert_eq!(cli.decoded[1].accuracy[0], Some(direct.accuracy));
+}
+
+#[test]
+fn a_pause_decodes_the_y_on_screen() {
+    let (rec, t) = hats();
+    let spec = RunSpec {
+        stop: None,
+        max_steps: None,
+        decode_every: Some(1000),
+        pc_schedule: PcSchedule::TimeShare(0.2),
+        ..RunSpec::default()
+    };
+    let mut run = Run::new(&rec, t, &spec).unwrap();
+    run.step(13, false);
+    run.decode_now();
+    while run.has_work() {
+        run.work(&mut Budget::units(5)).unwrap();
+    }
+    let steps: Vec<usize> = run.decoded().iter().map(|r| r.step).collect();
+    assert_eq!(steps, [0, 13]);
+    assert!(!run.is_done(), "an endless run never ends");
+}
+
+#[test]
+fn the_joint_job_is_the_same_in_slices_and_to_the_end() {
+    let rec = datasets::builtin("toy2d").unwrap();
+    let t = Arc::new(Target::new(&rec.data).unwrap());
+    let spec = JointSpec {
+        a: "cka".into(),
+        b: "nbs-score".into(),
+        per_side: 3,
+        steps: 12,
+        lr: 0.1,
+        seed: 1,
+    };
+    let whole = run_to_end(JointJob::new(t.clone(), &spec).unwrap(), |_| {}).unwrap();
+    let mut sliced = JointJob::new(t, &spec).unwrap();
+    assert_eq!(sliced.spec().b, "nbs");
+    while !sliced.is_done() {
+        sliced.advance(&mut Budget::units(5)).unwrap();
+    }
+    let sliced = sliced.result().unwrap();
+    assert_eq!(whole.len(), 8);
+    for (a, b) in whole.iter().zip(&sliced) {
+        assert_eq!(a.target, b.target);
+        assert_eq!(a.trajectory, b.trajectory);
+        assert_eq!(a.trajectory.len(), 13, "Y₀ and 12 steps");
+    }
+}
+
+#[test]
+fn the_sweep_job_equals_the_sweep() {
+    let rec = datasets::builtin("ultrametric").unwrap();
+    let t = Arc::new(Target::new(&rec.data).unwrap());
+    let ids: Vec<String> = ["cka", "nbs"].iter().map(|s| s.to_string()).collect();
+    let make = || -> Vec<_> {
+        ids.iter()
+            .map(|id| registry::prepare(id, t.clone(), t.p).unwrap().0)
+            .collect()
+    };
+    let rows = sweep(&t, &ids, &make(), 6, 3, |_, _| {});
+    let mut job = SweepJob::new(t.clone(), ids.clone(), make(), 6, 3);
+    while !job.is_done() {
+        job.advance(&mut Budget::units(4)).unwrap();
+    }
+    let job_rows = job.result().unwrap();
+    assert_eq!(rows.len(), 6);
+    for (a, b) in rows.iter().zip(&job_rows) {
+        assert_eq!(
+            (a.pc, &a.measured, &a.theory),
+            (b.pc, &b.measured, &b.theory)
+        );
+    }
+}
+
+#[test]
+fn decoding_every_variable_in_slices_equals_decoding_each() {
+    let rec = datasets::builtin("toy2d").unwrap();
+    let opts = DecodeOptions::default();
+    let mut job = DecodeAll::new(rec.data.clone(), rec.time_steps(), &rec.labels, &opts);
+    while !job.is_done() {
+        job.advance(&mut Budget::units(1)).unwrap();
+    }
+    let all = job.result().unwrap();
+    for (v, d) in rec.labels.iter().zip(&all) {
+        let direct = decode(&rec.data, rec.time_steps(), &v.name, &v.class_of, &opts);
+        assert_eq!(d, &direct);
+    }
+}
