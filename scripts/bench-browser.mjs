@@ -113,11 +113,12 @@ if (parts.includes('worker')) {
         const r = await page.evaluate(([build, m, n, p]) => new Promise((done, fail) => {
           const w = new Worker(`./worker.js?wasm=${build}`, { type: 'module' });
           w.onmessage = (ev) => {
-            const b = ev.data.body;
-            if (b.kind === 'ready') {
+            // Messages are grouped by panel (src/web/protocol.rs): { panel, response: { kind, … } }.
+            const { panel, response: b } = ev.data.body;
+            if (panel === 'worker' && b.kind === 'ready') {
               if (b.simd !== (build === 'simd')) fail(new Error(`worker runs simd=${b.simd}`));
-              w.postMessage({ id: 1, body: { kind: 'bench', measure: m, n, p, budget_s: 2 } });
-            } else if (b.kind === 'benched') { w.terminate(); done(b); } else { w.terminate(); fail(new Error(JSON.stringify(b))); }
+              w.postMessage({ id: 1, body: { panel: 'bench', request: { kind: 'steps', measure: m, n, p, budget_s: 2 } } });
+            } else if (panel === 'bench' && b.kind === 'steps') { w.terminate(); done(b); } else { w.terminate(); fail(new Error(JSON.stringify(ev.data.body))); }
           };
         }), [build, m, n, p]);
         const nat = nativeRows.get(`${r.measure} ${n}x${p}`);

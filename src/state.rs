@@ -71,20 +71,66 @@ impl HashValue for Vec<String> {
     }
 }
 
+/// The page's control for a setting: its element id and, for numbers, the limits the page
+/// applies to the element (the table is the only place they are written).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Control {
+    /// No control of its own (set by the page: the PC bars, the tab bar).
+    None,
+    /// A `<select>`: with `choices` (value, label) when they are fixed, else filled by the
+    /// page from the registry or the dataset table.
+    Select {
+        id: &'static str,
+        choices: &'static [(&'static str, &'static str)],
+    },
+    /// An `<input type="number">` within [min, max] in steps of `step` (0: any).
+    Number {
+        id: &'static str,
+        min: f64,
+        max: f64,
+        step: f64,
+    },
+    /// An `<input type="checkbox">`.
+    Checkbox { id: &'static str },
+    /// A fieldset of checkboxes the page fills with the choices of a list of measures.
+    Checklist { id: &'static str },
+}
+
+impl Control {
+    /// The element id, if the setting has a control.
+    pub fn id(&self) -> Option<&'static str> {
+        match *self {
+            Control::None => None,
+            Control::Select { id, .. }
+            | Control::Number { id, .. }
+            | Control::Checkbox { id }
+            | Control::Checklist { id } => Some(id),
+        }
+    }
+}
+
 /// What the page knows about one setting.
 #[derive(Clone, Copy, Debug)]
 pub struct FieldInfo {
-    /// Key in the URL hash and id suffix of its control.
+    /// Key in the URL hash.
     pub key: &'static str,
     /// Hidden in classroom mode (advanced settings).
     pub classroom_hidden: bool,
     /// One-line description (tooltips, docs).
     pub doc: &'static str,
+    pub control: Control,
+}
+
+impl FieldInfo {
+    /// The row of `key`.
+    pub fn of(key: &str) -> Option<&'static FieldInfo> {
+        FIELDS.iter().find(|f| f.key == key)
+    }
 }
 
 macro_rules! state_table {
     ($( $field:ident : $ty:ty = $default:expr, key $key:literal, classroom_hidden $hidden:literal,
-        check $check:expr, $doc:literal; )*) => {
+        control $control:expr, check $check:expr, $doc:literal; )*) => {
         /// Every user setting of the page.
         #[derive(Clone, Debug, PartialEq)]
         pub struct UiState { $( #[doc = $doc] pub $field: $ty, )* }
@@ -95,21 +141,27 @@ macro_rules! state_table {
 
         /// The table, in the order the URL hash lists keys.
         pub const FIELDS: &[FieldInfo] = &[
-            $( FieldInfo { key: $key, classroom_hidden: $hidden, doc: $doc }, )*
+            $( FieldInfo { key: $key, classroom_hidden: $hidden, doc: $doc, control: $control }, )*
         ];
 
         impl UiState {
-            /// Set one field from its hash text, after checking it.
+            /// Set one field from its hash text, after checking it (the control's limits and
+            /// choices, then the row's own check).
             pub fn set(&mut self, key: &str, text: &str) -> Result<(), String> {
                 match key {
                     $( $key => {
                         let v = <$ty as HashValue>::from_hash(text)?;
+                        let control: Control = $control;
+                        v.within(&control)?;
                         let check: fn(&$ty) -> Result<(), String> = $check;
                         check(&v)?;
                         self.$field = v;
                         Ok(())
                     } )*
-                    _ => Err(format!("unknown setting `{key}`")),
+                    _ => Err(match did_you_mean(key, FIELDS.iter().map(|f| f.key)) {
+                        Some(k) => format!("unknown setting `{key}`; did you mean `{k}`?"),
+                        None => format!("unknown setting `{key}`"),
+                    }),
                 }
             }
 
@@ -124,6 +176,51 @@ macro_rules! state_table {
     };
 }
 
+/// Whether a value respects its control's limits and fixed choices.
+trait Within {
+    fn within(&self, control: &Control) -> Result<(), String>;
+}
+
+impl Within for f64 {
+    fn within(&self, control: &Control) -> Result<(), String> {
+        match *control {
+            Control::Number { min, max, .. } if !(min..=max).contains(self) => {
+                Err(format!("must be {min} to {max}, got {self}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Within for u64 {
+    fn within(&self, control: &Control) -> Result<(), String> {
+        (*self as f64).within(control)
+    }
+}
+
+impl Within for bool {
+    fn within(&self, _: &Control) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl Within for String {
+    fn within(&self, control: &Control) -> Result<(), String> {
+        match *control {
+            Control::Select { choices, .. } if !choices.is_empty() => {
+                one_of(self, &choices.iter().map(|c| c.0).collect::<Vec<_>>())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Within for Vec<String> {
+    fn within(&self, _: &Control) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// The page's panels (tabs), in tab order: the `panel` key names one.
 pub const PANELS: &[&str] = &["optimise", "perturb", "joint", "calibrate", "prune"];
 
@@ -131,94 +228,223 @@ fn any<T>(_: &T) -> Result<(), String> {
     Ok(())
 }
 
-fn one_of(v: &str, allowed: &[&str]) -> Result<(), String> {
-    if allowed.contains(&v) {
-        Ok(())
-    } else {
-        Err(format!("`{v}` is not one of {}", allowed.join(", ")))
+/// The closest candidate to `input` by edit distance (ignoring case), if it is close enough to
+/// be what was meant: at most a third of the input's length, and at least one edit when only
+/// the case differs.
+pub fn did_you_mean<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let low = input.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&low, &c.to_lowercase());
+        if best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
     }
+    best.filter(|&(d, c)| d <= (input.chars().count() / 3).max(1) && c != input)
+        .map(|(_, c)| c)
 }
 
-fn positive_at_most(limit: f64) -> impl Fn(&f64) -> Result<(), String> {
-    move |v| {
-        if *v > 0.0 && *v <= limit {
-            Ok(())
-        } else {
-            Err(format!("must be in (0, {limit}], got {v}"))
+/// Edit distance between two strings (by chars): insertions, deletions, substitutions and
+/// swaps of neighbours (`panle` → `panel` is one edit), each counted once.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+fn one_of(v: &str, allowed: &[&str]) -> Result<(), String> {
+    if allowed.contains(&v) {
+        return Ok(());
+    }
+    let hint = did_you_mean(v, allowed.iter().copied())
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default();
+    Err(
+        format!("`{v}` is not one of {}; {hint}", allowed.join(", "))
+            .trim_end_matches("; ")
+            .to_string(),
+    )
+}
+
+/// A built-in dataset's name.
+#[allow(clippy::ptr_arg)]
+fn dataset_name(v: &String) -> Result<(), String> {
+    let names: Vec<&str> = crate::data::datasets::BUILTIN.to_vec();
+    one_of(v, &names).map_err(|_| {
+        let hint = did_you_mean(v, names.iter().copied())
+            .map(|c| format!("did you mean `{c}`? "))
+            .unwrap_or_default();
+        format!(
+            "`{v}` is not a built-in dataset; {hint}the built-ins are {} (a file of yours cannot be linked: it never leaves the browser)",
+            names.join(", ")
+        )
+    })
+}
+
+/// An id the registry knows, optionally one that can be optimised.
+fn measure_id(v: &str, optimised: bool) -> Result<(), String> {
+    use crate::measures::registry;
+    match registry::entry(v) {
+        Ok(e) if optimised && !e.differentiable => Err(format!(
+            "`{v}` cannot be optimised (it has no gradient); it can be watched"
+        )),
+        Ok(_) => Ok(()),
+        Err(_) => {
+            let entries = registry::entries();
+            let names = entries.iter().flat_map(|e| {
+                std::iter::once(e.id.as_str()).chain(e.aliases.iter().map(String::as_str))
+            });
+            Err(match did_you_mean(v, names) {
+                Some(c) => format!("`{v}` is not a measure; did you mean `{c}`?"),
+                None => format!("`{v}` is not a measure (the measure menu lists them)"),
+            })
         }
     }
 }
 
+#[allow(clippy::ptr_arg)] // the table's checks take `&T` for the field's own type
+fn optimisable(v: &String) -> Result<(), String> {
+    measure_id(v, true)
+}
+
+#[allow(clippy::ptr_arg)]
+fn measure_list(v: &Vec<String>) -> Result<(), String> {
+    v.iter().try_for_each(|id| measure_id(id, false))
+}
+
+/// Choices of the fixed selects, (value, label).
+const OPTIMIZERS: &[(&str, &str)] = &[("adam", "Adam"), ("sgd", "SGD")];
+const PRUNE_METHODS: &[(&str, &str)] = &[
+    ("backward", "backward elimination"),
+    ("forward", "forward selection"),
+];
+const PRUNE_DISTANCES: &[(&str, &str)] = &[
+    ("correlation", "correlation"),
+    ("sqeuclidean", "squared Euclidean"),
+];
+const PRUNE_COMPARES: &[(&str, &str)] = &[("pearson", "Pearson"), ("spearman", "Spearman")];
+const PRUNE_DEMOS: &[(&str, &str)] = &[
+    (
+        "prune-demo-mit",
+        "96 synthetic features, monkey IT planted → monkey IT RDM",
+    ),
+    (
+        "prune-demo-hit",
+        "96 synthetic features, human IT planted → human IT RDM",
+    ),
+    (
+        "prune-categories-mit",
+        "12 real category features → monkey IT RDM",
+    ),
+    (
+        "prune-categories-hit",
+        "12 real category features → human IT RDM",
+    ),
+];
+
+const fn select(id: &'static str) -> Control {
+    Control::Select { id, choices: &[] }
+}
+
+const fn number(id: &'static str, min: f64, max: f64, step: f64) -> Control {
+    Control::Number { id, min, max, step }
+}
+
 state_table! {
     dataset: String = "toy2d".into(), key "dataset", classroom_hidden false,
-        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
+        control select("dataset-select"), check dataset_name,
         "Built-in dataset name (a user's file cannot be linked: it never leaves the browser).";
     measure: String = "cka".into(), key "measure", classroom_hidden false,
-        check any, "Canonical id of the optimised measure.";
+        control select("measure-select"), check optimisable,
+        "The optimised measure (any id or alias of a measure with a gradient).";
     watch: Vec<String> = Vec::new(), key "watch", classroom_hidden true,
-        check any, "Other measures scored along the way.";
+        control Control::Checklist { id: "watch-list" }, check measure_list,
+        "Other measures scored along the way.";
     lr: f64 = 0.1, key "lr", classroom_hidden true,
-        check |v| positive_at_most(10.0)(v), "Learning rate.";
+        control number("lr-input", 1e-6, 10.0, 0.0), check any, "Learning rate.";
     optimizer: String = "adam".into(), key "optimizer", classroom_hidden true,
-        check |v| if v == "adam" || v == "sgd" { Ok(()) } else { Err(format!("`{v}` is not adam or sgd")) },
+        control Control::Select { id: "optimizer-select", choices: OPTIMIZERS }, check any,
         "Optimiser: adam (PyTorch semantics) or sgd.";
     seed: u64 = 0, key "seed", classroom_hidden true,
-        check any, "Seed of Y₀ ~ N(0, 1): the same seed gives the same run.";
+        control number("seed-input", 0.0, 9007199254740991.0, 1.0), check any,
+        "Seed of Y₀ ~ N(0, 1) and of the decoding folds: the same seed gives the same run.";
     stop: f64 = 0.99, key "stop", classroom_hidden true,
-        check any, "Pause once the score passes this (below it, for a distance).";
+        control number("stop-input", -1e12, 1e12, 0.0), check any,
+        "Pause once the score passes this (below it, for a distance).";
     speed: f64 = 1.0, key "speed", classroom_hidden true,
-        check |v| if (0.05..=1000.0).contains(v) { Ok(()) } else { Err(format!("must be 0.05 to 1000, got {v}")) },
+        control number("speed-input", 0.05, 1000.0, 0.0), check any,
         "Optimisation steps per animation frame; below 1, slow motion (0.25: a step every 4 frames).";
     decode_every: u64 = 10, key "decode", classroom_hidden true,
-        check |v| if (1..=10000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10000, got {v}")) },
+        control number("decode-every-input", 1.0, 10000.0, 1.0), check any,
         "Decode the task variables from Y every this many steps.";
     joint_a: String = "cka".into(), key "ja", classroom_hidden false,
-        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
-        "Joint panel: canonical id of measure A (horizontal axis).";
+        control select("joint-a-select"), check optimisable,
+        "Joint panel: measure A (horizontal axis).";
     joint_b: String = "procrustes-angular-score".into(), key "jb", classroom_hidden false,
-        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
-        "Joint panel: canonical id of measure B (vertical axis).";
+        control select("joint-b-select"), check optimisable,
+        "Joint panel: measure B (vertical axis).";
     joint_n: u64 = 4, key "jn", classroom_hidden true,
-        check |v| if (2..=20).contains(v) { Ok(()) } else { Err(format!("must be 2 to 20, got {v}")) },
+        control number("joint-n-input", 2.0, 20.0, 1.0), check any,
         "Joint panel: target points per side of the unit square (4(N − 1) targets).";
     joint_steps: u64 = 50, key "jsteps", classroom_hidden true,
-        check |v| if (1..=5000).contains(v) { Ok(()) } else { Err(format!("must be 1 to 5000, got {v}")) },
+        control number("joint-steps-input", 1.0, 5000.0, 1.0), check any,
         "Joint panel: Adam steps per target.";
     cal_measures: Vec<String> = vec!["cka".into(), "nbs".into(), "procrustes-angular-score".into()],
         key "cal", classroom_hidden false,
-        check |v| if v.is_empty() { Err("needs at least one measure".into()) } else { Ok(()) },
+        control Control::Checklist { id: "cal-list" },
+        check |v| if v.is_empty() { Err("needs at least one measure".into()) } else { measure_list(v) },
         "Calibration report: the measures calibrated.";
     cal_seeds: u64 = 2, key "calseeds", classroom_hidden true,
-        check |v| if (1..=10).contains(v) { Ok(()) } else { Err(format!("must be 1 to 10, got {v}")) },
+        control number("cal-seeds-input", 1.0, 10.0, 1.0), check any,
         "Calibration report: seeds per measure.";
     prune_demo: String = "prune-demo-mit".into(), key "pdemo", classroom_hidden false,
-        check |v| one_of(v, crate::analysis::prune::DEMO_FEATURES),
+        control Control::Select { id: "prune-demo-select", choices: PRUNE_DEMOS }, check any,
         "Prune panel: the built-in demo (features and target RDM) loaded at start.";
     prune_method: String = "backward".into(), key "pmethod", classroom_hidden false,
-        check |v| one_of(v, &["backward", "forward"]),
+        control Control::Select { id: "prune-method-select", choices: PRUNE_METHODS }, check any,
         "Prune panel: greedy backward elimination or forward selection.";
     prune_folds: u64 = 5, key "pfolds", classroom_hidden true,
-        check |v| if (2..=20).contains(v) { Ok(()) } else { Err(format!("must be 2 to 20, got {v}")) },
+        control number("prune-folds-input", 2.0, 20.0, 1.0), check any,
         "Prune panel: outer folds of the honest evaluation.";
     prune_seed: u64 = 0, key "pseed", classroom_hidden true,
-        check any, "Prune panel: seed of the fold and inner splits.";
+        control number("prune-seed-input", 0.0, 9007199254740991.0, 1.0), check any,
+        "Prune panel: seed of the fold and inner splits.";
     prune_distance: String = "correlation".into(), key "pdist", classroom_hidden true,
-        check |v| one_of(v, &["correlation", "sqeuclidean"]),
+        control Control::Select { id: "prune-distance-select", choices: PRUNE_DISTANCES }, check any,
         "Prune panel: distance of the model RDM (and of a target recording's).";
     prune_compare: String = "pearson".into(), key "pcompare", classroom_hidden true,
-        check |v| one_of(v, &["pearson", "spearman"]),
+        control Control::Select { id: "prune-compare-select", choices: PRUNE_COMPARES }, check any,
         "Prune panel: how model and target RDMs are compared (upper triangles).";
     prune_fit: String = "rsa".into(), key "pfit", classroom_hidden true,
-        check |v| if v.is_empty() { Err("is empty".into()) } else { Ok(()) },
+        control select("prune-fit-select"),
+        check |v| if v == "rsa" { Ok(()) } else { measure_id(v, false) },
         "Prune panel: the fit, `rsa` or a registered measure's id (target recording only).";
     pert: String = String::new(), key "pert", classroom_hidden false,
-        check |v| parse_pert(v).map(|_| ()),
+        control Control::None, check |v| parse_pert(v).map(|_| ()),
         "PC perturbation: `pc_scale_angle` entries (1-based PC, amplitude, degrees), comma-separated.";
     panel: String = "optimise".into(), key "panel", classroom_hidden false,
-        check |v| if PANELS.contains(&v.as_str()) { Ok(()) } else { Err(format!("`{v}` is not one of {}", PANELS.join(", "))) },
+        control Control::None, check |v| one_of(v, PANELS),
         "The open panel (tab).";
     classroom: bool = false, key "classroom", classroom_hidden false,
-        check any, "Classroom mode: large type, high contrast, advanced controls hidden.";
+        control Control::Checkbox { id: "classroom-toggle" }, check any,
+        "Classroom mode: large type, high contrast, advanced controls hidden.";
 }
 
 impl UiState {
@@ -267,6 +493,9 @@ pub struct PertEntry {
     pub angle: f64,
 }
 
+/// The largest amplitude a PC can be scaled by (the scale input, the drag and links).
+pub const PERT_MAX_SCALE: f64 = 10.0;
+
 /// Parse the `pert` setting: `2_0.5_90,3_1_45` (PC, scale ≥ 0, angle in [0, 90]°). Entries
 /// come back sorted by PC, one per PC.
 pub fn parse_pert(s: &str) -> Result<Vec<PertEntry>, String> {
@@ -280,9 +509,9 @@ pub fn parse_pert(s: &str) -> Result<Vec<PertEntry>, String> {
         let pc: usize = parts[0].parse().map_err(|_| bad())?;
         let scale: f64 = parts[1].parse().map_err(|_| bad())?;
         let angle: f64 = parts[2].parse().map_err(|_| bad())?;
-        if pc == 0 || !(0.0..=10.0).contains(&scale) || !(0.0..=90.0).contains(&angle) {
+        if pc == 0 || !(0.0..=PERT_MAX_SCALE).contains(&scale) || !(0.0..=90.0).contains(&angle) {
             return Err(format!(
-                "`{item}`: PC ≥ 1, scale in [0, 10] and angle in [0, 90] degrees"
+                "`{item}`: PC ≥ 1, scale in [0, {PERT_MAX_SCALE}] and angle in [0, 90] degrees"
             ));
         }
         out.retain(|e| e.pc != pc);
@@ -395,6 +624,73 @@ mod tests {
         let (s, problems) = UiState::from_hash("pert=2_0.5_90");
         assert!(problems.is_empty());
         assert_eq!(UiState::from_hash(&s.to_hash()).0.pert, "2_0.5_90");
+    }
+
+    #[test]
+    fn links_with_typos_name_the_key_and_the_fix() {
+        let (s, problems) = UiState::from_hash(
+            "dataset=Golub2018&measure=CKA&ja=procrustes-angular&jn=50&panle=joint",
+        );
+        assert_eq!(
+            s,
+            UiState::default(),
+            "every bad value falls back to its default"
+        );
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(
+            problems[0].contains("`dataset`") && problems[0].contains("did you mean `golub2018`"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1].contains("did you mean `cka`"),
+            "{}",
+            problems[1]
+        );
+        assert!(
+            problems[2].contains("`ja`") && problems[2].contains("procrustes-angular"),
+            "{}",
+            problems[2]
+        );
+        assert!(problems[3].contains("2 to 20"), "{}", problems[3]);
+        assert!(
+            problems[4].contains("did you mean `panel`"),
+            "{}",
+            problems[4]
+        );
+        // Aliases are measures too; watching a measure without a gradient is fine.
+        let (s, problems) = UiState::from_hash("measure=nbs-angular-score&watch=cka,nbs");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(s.measure, "nbs-angular-score");
+        assert_eq!(
+            did_you_mean("toy2D", ["toy2d", "ultrametric"].into_iter()),
+            Some("toy2d")
+        );
+        assert_eq!(
+            did_you_mean("xyz", ["toy2d", "ultrametric"].into_iter()),
+            None
+        );
+    }
+
+    #[test]
+    fn every_control_id_is_unique_and_numbers_have_limits() {
+        let mut ids: Vec<_> = FIELDS.iter().filter_map(|f| f.control.id()).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for f in FIELDS {
+            if let Control::Number { min, max, .. } = f.control {
+                assert!(min < max, "{}", f.key);
+                let d = UiState::default();
+                let v: f64 = d.get(f.key).unwrap().parse().unwrap();
+                assert!(
+                    (min..=max).contains(&v),
+                    "{}'s default {v} is outside its limits",
+                    f.key
+                );
+            }
+        }
     }
 
     #[test]

@@ -5,5 +5,5 @@ import init from './simscope.js';
 import { wasmUrl } from './wasm-select.js';
 
 init({ module_or_path: wasmUrl(self.location.search) }).catch((e) => {
-  self.postMessage({ id: null, body: { kind: 'error', message: `the worker could not start: ${e}` } });
+  self.postMessage({ id: null, body: { panel: 'worker', response: { kind: 'failed', message: `the worker could not start: ${e}` } } });
 });

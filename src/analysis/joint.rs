@@ -31,6 +31,9 @@ pub fn perimeter_targets(per_side: usize) -> Vec<(f64, f64)> {
     t
 }
 
+/// (step, A, B) at one state of a target's run.
+pub type Point = (usize, f64, f64);
+
 /// One target's run: (step, A, B) from Y₀ to the last step.
 #[derive(Clone, Debug, Serialize)]
 pub struct JointRun {
@@ -134,8 +137,8 @@ impl JointJob {
         &self.runs
     }
 
-    /// The target in progress and its (A, B) trajectory so far.
-    pub fn current(&self) -> Option<(usize, &[(usize, f64, f64)])> {
+    /// The target in progress and its (step, A, B) trajectory so far.
+    pub fn current(&self) -> Option<(usize, &[Point])> {
         (self.index < self.targets.len()).then_some((self.index, self.current.as_slice()))
     }
 

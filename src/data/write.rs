@@ -54,6 +54,13 @@ pub fn csv(header: &[&str], rows: &[Vec<f64>]) -> String {
             .join(","),
     );
     out.push('\n');
+    out.push_str(&csv_rows(rows));
+    out
+}
+
+/// CSV rows of numbers (no header), as [`csv`] writes them: for a file written as it grows.
+pub fn csv_rows(rows: &[Vec<f64>]) -> String {
+    let mut out = String::new();
     for r in rows {
         let cells: Vec<String> = r
             .iter()

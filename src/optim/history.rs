@@ -14,6 +14,13 @@ pub struct Decimated<T> {
     tail: bool,
 }
 
+impl<T> Default for Decimated<T> {
+    /// Room for 2048 points, as the page's plots keep.
+    fn default() -> Self {
+        Self::new(2048)
+    }
+}
+
 impl<T> Decimated<T> {
     /// Keep at most about `cap` points (at least 4).
     pub fn new(cap: usize) -> Self {

@@ -7,7 +7,6 @@ mod dom;
 mod page;
 pub mod protocol;
 mod worker;
-mod worker_prune;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

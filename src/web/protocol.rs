@@ -1,86 +1,333 @@
 //! Messages between the page (main thread) and the worker that owns the numerics.
 //!
-//! Every message is `{ id, body }` with `body` one of the enums below (serde, tagged by
-//! `kind`); a file's bytes travel beside the body as a transferred `Uint8Array` in `bytes`.
-//! The worker answers each request with one response carrying the same id.
+//! Every message is `{ id, body }`; a file's bytes travel beside the body as a transferred
+//! `Uint8Array` in `bytes`. Requests and responses are grouped by the panel they belong to
+//! (`{ panel: "joint", request: { kind: "start", … } }`), and each panel's responses include
+//! its own `Failed`: an error names its panel, and only that panel reacts (a failing joint
+//! job never stops a running optimisation). Each request gets exactly one response.
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::calibrate::ReportRow as CalRow;
+pub use crate::analysis::joint::JointSpec;
+use crate::analysis::run::DecodeRow;
+pub use crate::analysis::run::{RunReport, RunSpec};
+use crate::optim::session::OptimizerKind;
+
 /// Page → worker.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "panel", content = "request", rename_all = "snake_case")]
 pub enum Request {
+    Recording(RecordingRequest),
+    Run(RunRequest),
+    Perturb(PerturbRequest),
+    Joint(JointRequest),
+    Calibrate(CalibrateRequest),
+    Prune(PruneRequest),
+    Bench(BenchRequest),
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "panel", content = "response", rename_all = "snake_case")]
+pub enum Response {
+    /// The worker itself (ready, or a message it could not read).
+    Worker(WorkerResponse),
+    Recording(RecordingResponse),
+    Run(RunResponse),
+    Perturb(PerturbResponse),
+    Joint(JointResponse),
+    Calibrate(CalibrateResponse),
+    Prune(PruneResponse),
+    Bench(BenchResponse),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkerResponse {
+    /// The worker's module is initialised and listening; `simd` says which build it runs
+    /// (the wasm compiled with `+simd128`, or the fallback).
+    Ready { simd: bool },
+    /// A message the worker could not read, or a worker that could not start.
+    Failed { message: String },
+}
+
+// ---- Recording X -------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordingRequest {
     /// Load a built-in dataset by name.
     Builtin { name: String },
     /// Load a user's `.npy`/`.npz` file (bytes alongside).
     File { name: String },
     /// Attach task labels from a `.npy`/`.csv`/`.json` file (bytes alongside).
     Labels { name: String },
-    /// Start a fresh session on the loaded recording.
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordingResponse {
+    /// A recording was loaded (it replaces the previous one; every panel's job is dropped).
+    Loaded(DatasetSummary),
+    /// The file was refused; the previous recording stays loaded.
+    Failed { message: String },
+}
+
+/// The loaded recording, as the page shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub dims: Vec<usize>,
+    pub conditions: usize,
+    /// Task-variable names with their number of classes.
+    pub labels: Vec<(String, usize)>,
+    /// Explained-variance ratios of the first PCs (at most 200).
+    pub explained: Vec<f64>,
+    pub rank: usize,
+    /// X in its own top two PCs, row-major n × 2.
+    pub x_pcs: Vec<f64>,
+    pub warnings: Vec<String>,
+}
+
+// ---- Optimise (the run and its decoding) ------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunRequest {
+    /// Start a fresh run on the loaded recording (Reset: the same settings give the same run).
     Start(RunSettings),
-    /// Take up to `n` optimisation steps. `full` asks for every figure of the report (the
-    /// per-PC R², otherwise computed only within its time budget): an explicit Step.
-    Step {
-        n: usize,
-        #[serde(default)]
-        full: bool,
-    },
-    /// Score a perturbed copy of X (spec §6) against the closed forms.
-    Perturb(PerturbSettings),
-    /// Decode every task variable from the session's current Y (and, once per recording,
-    /// from X: the neural reference). The work is done in slices of about 30 ms: the worker
-    /// answers `DecodePending` until the last slice, which answers `Decoded`; the page sends
-    /// `Decode` again to go on, so step requests are served in between.
-    Decode,
-    /// Time `score_and_grad` + Adam steps of `measure` on random n × p data in the worker,
-    /// exactly as `simscope bench` does natively (`measures::cost::time_steps_with`).
-    Bench {
-        measure: String,
-        n: usize,
-        p: usize,
-        budget_s: f64,
-    },
-    /// Y of the current session as a `.npy` of the recording's shape (bytes alongside the
-    /// answer).
+    /// Take up to `n` optimisation steps. `full` asks for the per-PC R² of the last step
+    /// (otherwise computed only within its time share): an explicit Step, slow motion.
+    Step { n: usize, full: bool },
+    /// Decode for about 30 ms (X's reference first, then the queued copies of Y). The page
+    /// asks again while the answer says work is left, so step requests are served between.
+    Work,
+    /// Play was paused: queue the Y on screen for decoding.
+    Pause,
+    /// Y as a `.npy` of the recording's shape (bytes alongside the answer).
     ExportY,
-    /// The paper's sweep: decorrelate each of the first `max_pcs` PCs in turn.
-    Sweep {
+    /// Every score at every step as CSV (the worker writes it as the run goes; the page's
+    /// plots keep a thinned copy).
+    ExportTrajectory,
+}
+
+/// The page's run settings: the core's [`RunSpec`] minus what the worker decides (the page
+/// has no step limit and computes the per-PC R² within a time share).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunSettings {
+    pub measure: String,
+    pub watch: Vec<String>,
+    pub lr: f64,
+    pub optimizer: OptimizerKind,
+    pub seed: u64,
+    pub stop: Option<f64>,
+    pub decode_every: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunResponse {
+    /// A run started: canonical ids (optimised first), warnings, the state at Y₀.
+    Started {
+        ids: Vec<String>,
+        variables: Vec<String>,
+        warnings: Vec<String>,
+        report: Report,
+    },
+    /// The state after a `Step`.
+    Report(Report),
+    /// Decoding finished so far and what is left (`pending`: the step of the Y in progress).
+    Decoding {
+        rows: Vec<DecodeRow>,
+        /// Chance and accuracy from X per variable, once the reference is done.
+        reference: Option<Vec<ReferenceRow>>,
+        pending: Option<usize>,
+        done: usize,
+        total: usize,
+    },
+    /// A file to save as `name` (its bytes alongside, in `bytes`): Y, or the trajectory.
+    Download {
+        name: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// One step's state, as the page draws it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub run: RunReport,
+    /// Y in X's top two PCs, row-major n × 2.
+    pub y_pcs: Vec<f64>,
+    /// Decoding work is waiting (a decode fell due): the page asks for `Work`.
+    pub work: bool,
+}
+
+/// Decoding from X (the neural reference) of one variable.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ReferenceRow {
+    pub name: String,
+    /// None when the variable cannot be decoded (the reason is in `note`).
+    pub accuracy: Option<f64>,
+    pub chance: f64,
+    pub note: String,
+}
+
+// ---- Perturb PCs -------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PerturbRequest {
+    /// Score a perturbed copy of X (spec §6) against the closed forms.
+    Score(PerturbSettings),
+    /// The paper's sweep: decorrelate each of the first `max_pcs` PCs in turn, in slices.
+    SweepStart {
         measures: Vec<String>,
         max_pcs: usize,
         seed: u64,
     },
-    /// Start a joint job (spec §7): every perimeter target from one shared Y₀, run in slices.
-    JointStart(JointSettings),
-    /// Run the next slice of the joint job (~30 ms of steps), answered by `JointProgress`.
-    JointSlice,
-    /// Drop the joint job; a later `JointSlice` finds none.
-    JointCancel,
-    /// Start a calibration report (`analysis::calibrate`) on the loaded recording and labels.
-    CalibrateStart {
+    SweepSlice,
+    SweepCancel,
+}
+
+/// A perturbation of X's PCs and the measures to score it with.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PerturbSettings {
+    /// (PC, 0-based; amplitude a; angle θ in degrees); PCs not listed are unchanged.
+    pub entries: Vec<(usize, f64, f64)>,
+    pub measures: Vec<String>,
+    pub seed: u64,
+    /// Echoed back so the page knows which settings a result belongs to.
+    pub tag: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PerturbResponse {
+    /// Scores of a perturbed X: measured and closed form, per canonical id.
+    Scored {
+        tag: String,
+        ids: Vec<String>,
+        measured: Vec<f64>,
+        theory: Vec<Option<f64>>,
+        /// Whether the theory is exact (the complement directions exist).
+        exact: bool,
+    },
+    /// The sweep so far: (variance ratio, measured per id, theory per id) per PC.
+    Sweep {
+        ids: Vec<String>,
+        rows: Vec<crate::plot::SweepRow>,
+        exact: bool,
+        done: usize,
+        total: usize,
+    },
+    SweepCancelled,
+    Failed {
+        message: String,
+    },
+}
+
+// ---- Joint -------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JointRequest {
+    /// Start a joint job (spec §7): every perimeter target from one shared Y₀, in slices.
+    Start(JointSpec),
+    /// Run the next ~30 ms of the joint job.
+    Slice,
+    /// Drop the joint job.
+    Cancel,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JointResponse {
+    /// A joint job started: canonical ids, its targets, the ranks of X and Y₀ (for the
+    /// analytic CKA–NBS bounds).
+    Started {
+        a: String,
+        b: String,
+        targets: Vec<(f64, f64)>,
+        rank_x: usize,
+        rank_y: usize,
+    },
+    /// After a slice: targets finished in it (index, (A, B) trajectory), the target in
+    /// progress with its trajectory so far, and whether all are done.
+    Progress {
+        finished: Vec<(usize, Vec<(f64, f64)>)>,
+        current: Option<(usize, Vec<(f64, f64)>)>,
+        all_done: bool,
+    },
+    Cancelled,
+    Failed {
+        message: String,
+    },
+}
+
+// ---- Calibration -------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CalibrateRequest {
+    /// Start a calibration report on the loaded recording and labels.
+    Start {
         measures: Vec<String>,
         seeds: usize,
         lr: f64,
     },
-    /// Run the calibration for about 30 ms more, answered by `CalibrateProgress`.
-    CalibrateSlice,
-    /// Drop the calibration job.
-    CalibrateCancel,
-    /// Prune panel: model features F from a file (bytes alongside), stimuli × features.
-    PruneFeatures { name: String },
-    /// Prune panel: the target from a file (bytes alongside): a target RDM (`rdm`) or a
-    /// recording X (stimuli × units).
-    PruneTarget { name: String, rdm: bool },
-    /// Prune panel: the loaded recording X as the target.
-    PruneTargetLoaded,
-    /// Prune panel: a built-in demo's features and target RDM (`analysis::prune::builtin_demo`).
-    PruneDemo { name: String },
-    /// Start a pruning evaluation on the panel's inputs (`analysis::prune::EvaluationRun`).
-    PruneStart(PruneSettings),
-    /// Run the next slice of the pruning job (~30 ms of greedy steps), answered by
-    /// `PruneProgress` or, at the end, `PruneDone`.
-    PruneSlice,
-    /// Drop the pruning job.
-    PruneCancel,
+    Slice,
+    Cancel,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CalibrateResponse {
+    /// A calibration started: `total` (measure, seed) runs.
+    Started {
+        measures: Vec<String>,
+        total: usize,
+    },
+    /// After a slice: `done` of `total` runs, the last finished (empty before the first), and
+    /// the report's rows once all are done.
+    Progress {
+        done: usize,
+        total: usize,
+        last: String,
+        rows: Option<Vec<CalRow>>,
+    },
+    Cancelled,
+    Failed {
+        message: String,
+    },
+}
+
+// ---- Prune features ----------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PruneRequest {
+    /// Model features F from a file (bytes alongside), stimuli × features.
+    Features {
+        name: String,
+    },
+    /// The target from a file (bytes alongside): a target RDM (`rdm`) or a recording X.
+    Target {
+        name: String,
+        rdm: bool,
+    },
+    /// The loaded recording X as the target.
+    TargetLoaded,
+    /// A built-in demo's features and target RDM (`analysis::prune::builtin_demo`).
+    Demo {
+        name: String,
+    },
+    /// Start a pruning evaluation on the panel's inputs.
+    Start(PruneSettings),
+    Slice,
+    Cancel,
 }
 
 /// What the Prune panel asks for (the CLI's flags of the same names).
@@ -96,6 +343,31 @@ pub struct PruneSettings {
     pub compare: String,
     /// `rsa` (the default) or the canonical id of a registered measure.
     pub fit: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PruneResponse {
+    /// The inputs changed (or were confirmed).
+    Inputs(PruneInputs),
+    Started {
+        stages: usize,
+    },
+    /// After a slice: the stage (fold, or the final selection at `stages − 1`) and the greedy
+    /// step of its current path.
+    Progress {
+        stage: usize,
+        stages: usize,
+        step: usize,
+        steps: usize,
+    },
+    Done(Box<PruneResult>),
+    Cancelled,
+    /// A request failed (bad file, invalid RDM, mismatch); the previous inputs and result are
+    /// kept.
+    Failed {
+        message: String,
+    },
 }
 
 /// The Prune panel's inputs as the worker holds them.
@@ -131,181 +403,33 @@ pub struct PruneResult {
     pub rdms: [String; 3],
 }
 
-/// One line of the calibration report: the core's row, sent as is.
-pub use crate::analysis::calibrate::ReportRow as CalRow;
+// ---- Benchmarks (no panel: `scripts/bench-browser.mjs`) ---------------------------------
 
-/// What the Joint panel asks for.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct JointSettings {
-    pub a: String,
-    pub b: String,
-    pub per_side: usize,
-    pub steps: usize,
-    pub lr: f64,
-    pub seed: u64,
-}
-
-/// A perturbation of X's PCs and the measures to score it with.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PerturbSettings {
-    /// (PC, 0-based; amplitude a; angle θ in degrees); PCs not listed are unchanged.
-    pub entries: Vec<(usize, f64, f64)>,
-    pub measures: Vec<String>,
-    pub seed: u64,
-    /// Echoed back so the page knows which settings a result belongs to.
-    pub tag: String,
-}
-
-/// What defines a run: the same settings give the same trajectory.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RunSettings {
-    pub measure: String,
-    pub watch: Vec<String>,
-    pub lr: f64,
-    pub optimizer: String,
-    pub seed: u64,
-    pub stop: f64,
-}
-
-/// Worker → page.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Response {
-    /// The worker's module is initialised and listening; `simd` says which build it runs
-    /// (the wasm compiled with `+simd128`, or the fallback).
-    Ready {
-        #[serde(default)]
-        simd: bool,
-    },
-    /// A recording was loaded (it replaces the previous one).
-    Loaded(DatasetSummary),
-    /// A session started; `measure`/`watch` are canonical ids.
-    Started {
+pub enum BenchRequest {
+    /// Time `score_and_grad` + Adam steps of `measure` on random n × p data in the worker,
+    /// exactly as `simscope bench` does natively.
+    Steps {
         measure: String,
-        watch: Vec<String>,
-        warnings: Vec<String>,
-        report: Report,
+        n: usize,
+        p: usize,
+        budget_s: f64,
     },
-    /// State after a `Step`.
-    Report(Report),
-    /// Scores of a perturbed X: measured and closed form, per canonical id.
-    Perturbed {
-        tag: String,
-        ids: Vec<String>,
-        measured: Vec<f64>,
-        theory: Vec<Option<f64>>,
-        /// Whether the theory is exact (the complement directions exist).
-        exact: bool,
-    },
-    /// The sweep's rows: (variance ratio, measured per id, theory per id).
-    Swept {
-        ids: Vec<String>,
-        rows: Vec<crate::plot::SweepRow>,
-        exact: bool,
-    },
-    /// A decoding is under way: `done` of `total` units (one time step of one variable, from
-    /// X first, then from Y). Send `Decode` again to go on.
-    DecodePending { done: usize, total: usize },
-    /// What `Bench` measured: the median milliseconds per step over `steps` timed steps.
-    Benched {
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BenchResponse {
+    /// The median milliseconds per step over `steps` timed steps.
+    Steps {
         measure: String,
         n: usize,
         p: usize,
         median_ms: f64,
         steps: usize,
     },
-    /// Decoding accuracies (None where a variable cannot be decoded) at `step`.
-    Decoded {
-        step: usize,
-        score: f64,
-        names: Vec<String>,
-        accuracy: Vec<Option<f64>>,
-        chance: Vec<f64>,
-        reference: Vec<Option<f64>>,
+    Failed {
+        message: String,
     },
-    /// Y as `.npy` bytes (alongside, in `bytes`), to be saved as `name`.
-    YNpy { name: String },
-    /// A joint job started: canonical ids, its targets, the ranks of X and Y₀ (for the
-    /// analytic CKA–NBS bounds).
-    JointStarted {
-        a: String,
-        b: String,
-        targets: Vec<(f64, f64)>,
-        rank_x: usize,
-        rank_y: usize,
-    },
-    /// After a slice: target `index`'s trajectory of (A, B) so far, and whether it is done.
-    JointProgress {
-        index: usize,
-        trajectory: Vec<(f64, f64)>,
-        target_done: bool,
-        all_done: bool,
-    },
-    /// The joint job was dropped.
-    JointCancelled,
-    /// A calibration started: `total` (measure, seed) runs.
-    CalibrateStarted { measures: Vec<String>, total: usize },
-    /// After a slice: `done` of `total` runs, the last finished (empty before the first), and
-    /// the report's rows once all are done.
-    CalibrateProgress {
-        done: usize,
-        total: usize,
-        last: String,
-        rows: Option<Vec<CalRow>>,
-    },
-    /// The calibration job was dropped.
-    CalibrateCancelled,
-    /// The Prune panel's inputs changed (or were confirmed).
-    PruneInputs(PruneInputs),
-    /// A pruning job started.
-    PruneStarted { stages: usize },
-    /// After a slice: the stage (fold, or the final selection at `stages − 1`) and the greedy
-    /// step of its current path.
-    PruneProgress {
-        stage: usize,
-        stages: usize,
-        step: usize,
-        steps: usize,
-    },
-    /// The pruning job finished.
-    PruneDone(Box<PruneResult>),
-    /// The pruning job was dropped.
-    PruneCancelled,
-    /// A Prune panel request failed (bad file, invalid RDM, mismatch); the worker's previous
-    /// inputs and the page's previous result are kept. Separate from `Error` so a pruning
-    /// failure never stops other panels' jobs, and vice versa.
-    PruneFailed { message: String },
-    /// The request failed; the worker's previous state is unchanged.
-    Error { message: String },
-}
-
-/// The loaded recording, as the page shows it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct DatasetSummary {
-    pub name: String,
-    pub dims: Vec<usize>,
-    pub conditions: usize,
-    /// Task-variable names with their number of classes.
-    pub labels: Vec<(String, usize)>,
-    /// Explained-variance ratios of the first PCs (at most 200).
-    pub explained: Vec<f64>,
-    pub rank: usize,
-    /// X in its own top two PCs, row-major n × 2.
-    pub x_pcs: Vec<f64>,
-    pub warnings: Vec<String>,
-}
-
-/// One step's state.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Report {
-    pub step: usize,
-    pub score: f64,
-    /// Scores of the watched measures, in `Started::watch` order.
-    pub watched: Vec<f64>,
-    /// Y in X's top two PCs, row-major n × 2.
-    pub y_pcs: Vec<f64>,
-    /// Why the session stopped, if it did (`stop`, `max_steps`, `non_finite`).
-    pub stopped: Option<String>,
-    /// R² of X's first PCs predicted from Y (linear alignment, spec §4.1), when computed.
-    pub pc_r2: Option<Vec<f64>>,
 }

@@ -123,6 +123,40 @@ for (const c of CASES) {
   });
 }
 
+test('page = CLI with decoding: the same fold seed and Y give the same accuracies at Y₀ and at the pause', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simscope-agree-'));
+  try {
+    const { page, url } = site;
+    await page.goto('about:blank');
+    await page.goto(`${url}#dataset=hatsopoulos2007&seed=5&stop=2&decode=20`);
+    await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'hatsopoulos2007');
+    // Y₀ is decoded first (after X itself, the reference).
+    await waitValue(page, 'decode-acc-direction', 'v >= 0', 60000);
+    assert.equal(await page.getAttribute(sel('decode-step'), 'data-value'), '0');
+    const acc0 = Number(await page.getAttribute(sel('decode-acc-direction'), 'data-value'));
+    await page.click(sel('play'));
+    await waitValue(page, 'step-count', 'v >= 40', 60000);
+    await page.click(sel('play'));
+    // A pause decodes the Y on screen.
+    const stop = Number(await page.getAttribute(sel('step-count'), 'data-value'));
+    await page.waitForFunction((s) => document.querySelector('[data-testid="decode-step"]').dataset.value === String(s),
+      stop, { timeout: 60000 });
+    const accStop = Number(await page.getAttribute(sel('decode-acc-direction'), 'data-value'));
+    execFileSync(cli, ['optimize', 'hatsopoulos2007', '--measure', 'cka', '--seed', '5', '--stop', 'none',
+      '--steps', String(stop), '--decode-every', '20', '--out', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const dec = csvByStep(readFileSync(join(dir, 'decoding.csv'), 'utf8'));
+    assert.deepEqual(dec.header, ['step', 'score', 'direction']);
+    assert.equal(acc0, dec.rows.get(0)[1], 'decoding Y₀: page = CLI');
+    assert.equal(accStop, dec.rows.get(stop)[1], `decoding Y at step ${stop}: page = CLI`);
+    const ref = csvByStep(readFileSync(join(dir, 'decoding_reference.csv'), 'utf8').replace(/^direction,/m, '0,'));
+    const pageRef = Number(await page.getAttribute(sel('decode-ref-direction'), 'data-value'));
+    assert.equal(pageRef, ref.rows.get(0)[0], 'decoding X (the reference): page = CLI');
+    console.log(`# decoding direction: Y₀ ${acc0}, step ${stop} ${accStop}, X ${pageRef} on both faces`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

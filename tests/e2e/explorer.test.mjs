@@ -62,6 +62,33 @@ test('the URL hash carries the settings and a link reproduces them', async () =>
   assert.equal(await page.inputValue(sel('measure-select')), 'cka');
 });
 
+test('a link with typos: each bad key keeps its default, is named with its fix, and the page works', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#dataset=Golub2018&measure=CKA&jn=99&panle=joint&seed=4&stop=2`);
+  await page.waitForSelector(`${sel('error')}:not([hidden])`);
+  const banner = await page.textContent(sel('error'));
+  for (const want of ['`dataset`', 'did you mean `golub2018`', '`measure`', 'did you mean `cka`', '`jn`', '2 to 20', 'did you mean `panel`']) {
+    assert.ok(banner.includes(want), `the banner says ${want}: ${banner}`);
+  }
+  // The valid settings are kept, the bad ones are the defaults, and the link says only that.
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'toy2d');
+  assert.equal(await page.inputValue('#seed-input'), '4');
+  assert.equal(await page.inputValue(sel('measure-select')), 'cka');
+  assert.equal(await page.inputValue('#joint-n-input'), '4');
+  await page.waitForFunction(() => location.hash === '#seed=4&stop=2');
+  // Fully usable: Play optimises.
+  await waitValue(page, 'score-cka', 'v > 0');
+  await page.click(sel('play'));
+  await waitValue(page, 'step-count', 'v >= 10');
+  await page.click(sel('play'));
+  assert.ok(await value(page, 'score-cka') > 0.5);
+  // A bad value typed into the link later is refused the same way.
+  await page.evaluate(() => { location.hash = '#dataset=ultrametrik'; });
+  await page.waitForFunction(() => /did you mean `ultrametric`/.test(document.querySelector('[data-testid="error"]').textContent));
+  await page.click('#error-close');
+});
+
 test('same seed, same score at step 20 (keyboard S steps, R resets)', async () => {
   const { page, url } = site;
   await page.goto('about:blank');

@@ -1,38 +1,102 @@
-//! The calibration report: one (measure, seed) run per worker slice, a table and CSV.
+//! The calibration report: the core's calibration job in worker slices, a table and CSV.
 
-use super::*;
+use wasm_bindgen::prelude::*;
+use web_sys::Document;
 
-impl Page {
-    pub(super) fn cal_run(&mut self) {
-        if self.dataset.is_none() {
+use super::{with_page, Ctx, View};
+use crate::web::dom::{self, js_number_string};
+use crate::web::protocol::{CalRow, CalibrateRequest, CalibrateResponse, Request};
+
+#[derive(Default)]
+pub(super) struct CalibrateView {
+    running: bool,
+    /// (done, total) runs.
+    progress: (usize, usize),
+    /// The last finished run, e.g. "cka seed 1".
+    last: String,
+    rows: Option<Vec<CalRow>>,
+}
+
+impl View for CalibrateView {
+    fn on_loaded(&mut self, ctx: &mut Ctx) {
+        self.rows = None;
+        self.progress = (0, 0);
+        self.last.clear();
+        self.set_running(ctx, false);
+        self.show(&ctx.doc);
+    }
+}
+
+impl CalibrateView {
+    fn run(&mut self, ctx: &mut Ctx) {
+        if ctx.dataset.is_none() {
             return;
         }
-        if self.cal_running {
-            self.send(&Request::CalibrateCancel, None);
+        if self.running {
+            ctx.send(Request::Calibrate(CalibrateRequest::Cancel), None);
         }
-        let req = Request::CalibrateStart {
-            measures: self.state.cal_measures.clone(),
-            seeds: self.state.cal_seeds as usize,
-            lr: self.state.lr,
+        let req = CalibrateRequest::Start {
+            measures: ctx.state.cal_measures.clone(),
+            seeds: ctx.state.cal_seeds as usize,
+            lr: ctx.state.lr,
         };
-        self.cal_rows = None;
-        self.cal_progress = (0, 0);
-        self.set_cal_running(true);
-        self.send(&req, None);
-        self.show_calibration(None);
+        self.rows = None;
+        self.progress = (0, 0);
+        self.last.clear();
+        self.set_running(ctx, true);
+        ctx.send(Request::Calibrate(req), None);
+        self.show(&ctx.doc);
     }
 
-    pub(super) fn cal_cancel(&mut self) {
-        if self.cal_running {
-            self.set_cal_running(false);
-            self.send(&Request::CalibrateCancel, None);
-            self.show_calibration(None);
+    fn cancel(&mut self, ctx: &mut Ctx) {
+        if self.running {
+            self.set_running(ctx, false);
+            ctx.send(Request::Calibrate(CalibrateRequest::Cancel), None);
+            self.show(&ctx.doc);
         }
     }
 
-    pub(super) fn set_cal_running(&mut self, running: bool) {
-        self.cal_running = running;
-        if let Some(b) = dom::el(&self.doc, "cal-cancel") {
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: CalibrateResponse) {
+        match r {
+            CalibrateResponse::Started { total, .. } => {
+                if !self.running {
+                    return;
+                }
+                self.progress = (0, total);
+                self.show(&ctx.doc);
+                ctx.send(Request::Calibrate(CalibrateRequest::Slice), None);
+            }
+            CalibrateResponse::Progress {
+                done,
+                total,
+                last,
+                rows,
+            } => {
+                if !self.running {
+                    return;
+                }
+                self.progress = (done, total);
+                self.last = last;
+                if let Some(rows) = rows {
+                    self.rows = Some(rows);
+                    self.set_running(ctx, false);
+                } else {
+                    ctx.send(Request::Calibrate(CalibrateRequest::Slice), None);
+                }
+                self.show(&ctx.doc);
+            }
+            CalibrateResponse::Cancelled => {}
+            CalibrateResponse::Failed { message } => {
+                self.set_running(ctx, false);
+                self.show(&ctx.doc);
+                ctx.error(&message);
+            }
+        }
+    }
+
+    fn set_running(&mut self, ctx: &Ctx, running: bool) {
+        self.running = running;
+        if let Some(b) = dom::el(&ctx.doc, "cal-cancel") {
             let _ = if running {
                 b.remove_attribute("disabled")
             } else {
@@ -42,11 +106,12 @@ impl Page {
     }
 
     /// Progress ("run 3/6: cka seed 0") and, once done, the report table.
-    pub(super) fn show_calibration(&self, last: Option<&str>) {
-        let (done, total) = self.cal_progress;
-        let state = if self.cal_running {
+    fn show(&self, doc: &Document) {
+        let (done, total) = self.progress;
+        let last = (!self.last.is_empty()).then_some(self.last.as_str());
+        let state = if self.running {
             "running"
-        } else if self.cal_rows.is_some() {
+        } else if self.rows.is_some() {
             "done"
         } else if total > 0 || done > 0 {
             "cancelled"
@@ -63,13 +128,13 @@ impl Page {
             "cancelled" => format!("cancelled after {done}/{total} runs"),
             _ => String::new(),
         };
-        dom::set_text(&self.doc, "cal-progress", &text);
-        if let Some(e) = dom::el(&self.doc, "cal-progress") {
+        dom::set_text(doc, "cal-progress", &text);
+        if let Some(e) = dom::el(doc, "cal-progress") {
             let _ = e.set_attribute("data-state", state);
             let _ = e.set_attribute("data-done", &done.to_string());
             let _ = e.set_attribute("data-total", &total.to_string());
         }
-        let Some(body) = dom::el(&self.doc, "cal-rows") else {
+        let Some(body) = dom::el(doc, "cal-rows") else {
             return;
         };
         let mut html = String::new();
@@ -84,7 +149,7 @@ impl Page {
             Some(v) => format!("{v:.3}"),
             None => "—".into(),
         };
-        for r in self.cal_rows.iter().flatten() {
+        for r in self.rows.iter().flatten() {
             let steps = r.quantity == "steps_to_stop";
             let what = match r.quantity.as_str() {
                 "decodable" => format!("score at which <em>{}</em> is decodable", esc(&r.variable)),
@@ -124,13 +189,13 @@ impl Page {
             ));
         }
         body.set_inner_html(&html);
-        dom::set_hidden(&self.doc, "cal-table", self.cal_rows.is_none());
+        dom::set_hidden(doc, "cal-table", self.rows.is_none());
     }
 
     /// The report as CSV, in `simscope calibrate`'s columns: one row per (measure, quantity,
     /// variable), per-seed values joined by `;` (empty = not reached).
-    pub(super) fn export_cal_csv(&self) -> Result<(), String> {
-        let rows = self.cal_rows.as_ref().ok_or("run the calibration first")?;
+    fn export_csv(&self, ctx: &Ctx) -> Result<(), String> {
+        let rows = self.rows.as_ref().ok_or("run the calibration first")?;
         let num = |v: Option<f64>| v.map(js_number_string).unwrap_or_default();
         let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
         let mut out =
@@ -152,7 +217,24 @@ impl Page {
                 quote(&r.note),
             ));
         }
-        let name = format!("simscope-calibration-{}.csv", self.state.dataset);
-        dom::download_bytes(&self.doc, out.as_bytes(), &name).map_err(|e| format!("{e:?}"))
+        let name = format!("simscope-calibration-{}.csv", ctx.state.dataset);
+        dom::download_bytes(&ctx.doc, out.as_bytes(), &name).map_err(|e| format!("{e:?}"))
     }
+}
+
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
+    dom::on(doc, "cal-run", "click", |_: web_sys::Event| {
+        with_page(|p| p.calibrate.run(&mut p.ctx));
+    })?;
+    dom::on(doc, "cal-cancel", "click", |_: web_sys::Event| {
+        with_page(|p| p.calibrate.cancel(&mut p.ctx));
+    })?;
+    dom::on(doc, "cal-csv", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            if let Err(e) = p.calibrate.export_csv(&p.ctx) {
+                p.ctx.error(&format!("export: {e}"));
+            }
+        });
+    })?;
+    Ok(())
 }

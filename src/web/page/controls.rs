@@ -1,184 +1,278 @@
-//! Event wiring for the page's buttons, inputs and keyboard shortcuts.
+//! The settings' controls, driven by the state table (`crate::state::FIELDS`): filling the
+//! menus, mirroring the settings into the controls, the classroom flag and the link, and
+//! wiring every control, the keyboard, the tab bar, the window and the link itself.
 
-use super::dataset::open_file;
-use super::export::wire_exports;
-use super::perturb::wire_perturb;
-use super::prune::wire_prune;
-use super::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, KeyboardEvent};
 
-pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
-    dom::on(doc, "play", "click", |_: web_sys::Event| {
-        with_page(|p| p.toggle_play());
-    })?;
-    dom::on(doc, "step", "click", |_: web_sys::Event| {
-        with_page(|p| p.step_once());
-    })?;
-    dom::on(doc, "reset", "click", |_: web_sys::Event| {
-        with_page(|p| p.restart());
-    })?;
-    dom::on(doc, "new-seed", "click", |_: web_sys::Event| {
-        let seed = (js_sys::Math::random() * 1e9).floor() as u64;
-        with_page(|p| p.set_field("seed", &seed.to_string()));
-    })?;
-    dom::on(doc, "defaults", "click", |_: web_sys::Event| {
-        with_page(|p| {
-            let dataset_changed = p.state.dataset != UiState::default().dataset;
-            p.state = UiState::default();
-            p.apply_state_to_controls();
-            if dataset_changed {
-                p.load_builtin()
-            } else {
-                p.restart();
-                p.request_perturb();
+use super::{with_page, Ctx};
+use crate::data::datasets;
+use crate::measures::{registry, Direction};
+use crate::state::{Control, UiState, FIELDS, PANELS};
+use crate::web::dom;
+
+/// The measures offered as checkboxes (watch list, calibration), with their labels.
+const CHECKLIST_MEASURES: &[(&str, &str)] = &[
+    ("cka", "CKA"),
+    ("nbs", "NBS"),
+    ("procrustes-angular-score", "angular Procrustes"),
+    ("linreg", "linear regression"),
+    ("ridge-lambda100-r2#5folds_cv", "ridge CV (λ=100)"),
+    ("rsa-correlation-pearson", "RSA"),
+];
+
+/// Fill every control from the table: fixed choices, the dataset and measure menus, the
+/// checklists, and the limits of number inputs (the HTML holds none of these).
+pub(super) fn fill_controls(doc: &Document) {
+    let own = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let datasets: Vec<(String, String)> = datasets::catalogue()
+        .into_iter()
+        .map(|d| {
+            let shape: Vec<String> = d.shape.iter().map(|v| v.to_string()).collect();
+            let tag = if d.synthetic { "synthetic" } else { "real" };
+            (
+                d.name.to_string(),
+                format!("{} ({}, {tag})", d.name, shape.join("×")),
+            )
+        })
+        .collect();
+    let optimisable: Vec<(String, String)> = registry::entries()
+        .into_iter()
+        .filter(|e| e.differentiable)
+        .map(|e| (e.id.clone(), e.id))
+        .collect();
+    // Prune panel fits: RSA, or any registered similarity (needs a target recording X).
+    let fits: Vec<(String, String)> = std::iter::once((
+        "rsa".to_string(),
+        "RSA (model RDM vs target RDM)".to_string(),
+    ))
+    .chain(
+        registry::entries()
+            .into_iter()
+            .filter(|e| e.direction == Direction::Similarity)
+            .map(|e| (e.id.clone(), format!("{} (needs a target X)", e.id))),
+    )
+    .collect();
+    for f in FIELDS {
+        match f.control {
+            Control::Select { id, choices } => {
+                let options = match (f.key, choices.is_empty()) {
+                    (_, false) => own(choices),
+                    ("dataset", _) => datasets.clone(),
+                    ("pfit", _) => fits.clone(),
+                    _ => optimisable.clone(),
+                };
+                dom::fill_select(doc, id, &options);
             }
-            p.show_pert_controls();
-            p.dirty = true;
-        });
-    })?;
-    dom::on(doc, "joint-run", "click", |_: web_sys::Event| {
-        with_page(|p| p.joint_run());
-    })?;
-    dom::on(doc, "joint-cancel", "click", |_: web_sys::Event| {
-        with_page(|p| p.joint_cancel());
-    })?;
-    dom::on(doc, "cal-run", "click", |_: web_sys::Event| {
-        with_page(|p| p.cal_run());
-    })?;
-    dom::on(doc, "cal-cancel", "click", |_: web_sys::Event| {
-        with_page(|p| p.cal_cancel());
-    })?;
-    dom::on(doc, "cal-csv", "click", |_: web_sys::Event| {
-        with_page(|p| {
-            if let Err(e) = p.export_cal_csv() {
-                show_error(&p.doc, &format!("export: {e}"));
-            }
-        });
-    })?;
-    if let Ok(boxes) = doc.query_selector_all("[data-cal]") {
-        for k in 0..boxes.length() {
-            if let Some(b) = boxes.get(k) {
-                dom::listen(&b, "change", |_: web_sys::Event| {
-                    with_page(|p| {
-                        let mut ids = Vec::new();
-                        if let Ok(all) = p.doc.query_selector_all("[data-cal]") {
-                            for j in 0..all.length() {
-                                if let Some(i) = all
-                                    .get(j)
-                                    .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
-                                {
-                                    if i.checked() {
-                                        ids.push(i.get_attribute("data-cal").unwrap_or_default());
-                                    }
-                                }
-                            }
-                        }
-                        p.set_field("cal", &ids.join(","));
+            Control::Number { id, min, max, step } => {
+                if let Some(e) = dom::input(doc, id) {
+                    e.set_min(&min.to_string());
+                    e.set_max(&max.to_string());
+                    e.set_step(&if step > 0.0 {
+                        step.to_string()
+                    } else {
+                        "any".into()
                     });
-                })?;
-            }
-        }
-    }
-    dom::on(doc, "error-close", "click", |_: web_sys::Event| {
-        with_page(|p| dom::set_hidden(&p.doc, "error", true));
-    })?;
-    for (id, key) in [
-        ("dataset-select", "dataset"),
-        ("measure-select", "measure"),
-        ("optimizer-select", "optimizer"),
-        ("lr-input", "lr"),
-        ("seed-input", "seed"),
-        ("stop-input", "stop"),
-        ("speed-input", "speed"),
-        ("decode-every-input", "decode"),
-        ("joint-a-select", "ja"),
-        ("joint-b-select", "jb"),
-        ("joint-n-input", "jn"),
-        ("joint-steps-input", "jsteps"),
-        ("cal-seeds-input", "calseeds"),
-        ("prune-demo-select", "pdemo"),
-        ("prune-method-select", "pmethod"),
-        ("prune-folds-input", "pfolds"),
-        ("prune-seed-input", "pseed"),
-        ("prune-distance-select", "pdist"),
-        ("prune-compare-select", "pcompare"),
-        ("prune-fit-select", "pfit"),
-    ] {
-        dom::on(doc, id, "change", move |ev: web_sys::Event| {
-            let value = ev
-                .target()
-                .and_then(|t| js_sys::Reflect::get(&t, &"value".into()).ok())
-                .and_then(|v| v.as_string())
-                .unwrap_or_default();
-            with_page(|p| p.set_field(key, &value));
-        })?;
-    }
-    dom::on(doc, "classroom-toggle", "change", |ev: web_sys::Event| {
-        let on = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .map(|i| i.checked())
-            .unwrap_or(false);
-        with_page(|p| p.set_field("classroom", if on { "1" } else { "0" }));
-    })?;
-    if let Ok(boxes) = doc.query_selector_all("[data-watch]") {
-        for k in 0..boxes.length() {
-            if let Some(b) = boxes.get(k) {
-                dom::listen(&b, "change", |_: web_sys::Event| {
-                    with_page(|p| {
-                        let mut watch = Vec::new();
-                        if let Ok(all) = p.doc.query_selector_all("[data-watch]") {
-                            for j in 0..all.length() {
-                                if let Some(i) = all
-                                    .get(j)
-                                    .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
-                                {
-                                    if i.checked() {
-                                        watch.push(
-                                            i.get_attribute("data-watch").unwrap_or_default(),
-                                        );
-                                    }
-                                }
-                            }
-                        }
-                        p.set_field("watch", &watch.join(","));
-                    });
-                })?;
-            }
-        }
-    }
-    for (id, as_labels) in [("file-input", false), ("labels-input", true)] {
-        dom::on(doc, id, "change", move |ev: web_sys::Event| {
-            let input = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-            if let Some(input) = input {
-                if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                    open_file(file, as_labels);
                 }
-                input.set_value("");
             }
-        })?;
-    }
-    wire_perturb(doc)?;
-    wire_exports(doc)?;
-    wire_prune(doc)?;
-    // Drag and drop anywhere on the page.
-    let body: web_sys::EventTarget = doc.clone().into();
-    dom::listen(&body, "dragover", |ev: web_sys::DragEvent| {
-        ev.prevent_default()
-    })?;
-    dom::listen(&body, "drop", |ev: web_sys::DragEvent| {
-        ev.prevent_default();
-        if let Some(file) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
-        {
-            open_file(file, false);
+            Control::Checklist { id } => fill_checklist(doc, id, f.key),
+            Control::Checkbox { .. } | Control::None => {}
         }
+    }
+}
+
+/// A checkbox per measure in the fieldset `id`, each marked `data-{key}="{measure id}"`.
+fn fill_checklist(doc: &Document, id: &str, key: &str) {
+    let Some(set) = dom::el(doc, id) else { return };
+    for (measure, label) in CHECKLIST_MEASURES {
+        let (Ok(l), Ok(b)) = (doc.create_element("label"), doc.create_element("input")) else {
+            continue;
+        };
+        let _ = b.set_attribute("type", "checkbox");
+        let _ = b.set_attribute(&format!("data-{key}"), measure);
+        let _ = l.append_child(&b);
+        let _ = l.append_with_str_1(&format!(" {label}"));
+        let _ = set.append_child(&l);
+    }
+}
+
+/// The boxes of checklist `key`.
+fn checklist_boxes(doc: &Document, key: &str) -> Vec<web_sys::HtmlInputElement> {
+    let Ok(nodes) = doc.query_selector_all(&format!("[data-{key}]")) else {
+        return Vec::new();
+    };
+    (0..nodes.length())
+        .filter_map(|k| nodes.get(k)?.dyn_into().ok())
+        .collect()
+}
+
+/// Mirror the settings into the controls, the tabs, the classroom flag and the URL hash.
+pub(super) fn apply_state(ctx: &Ctx) {
+    let (s, doc) = (&ctx.state, &ctx.doc);
+    for f in FIELDS {
+        let value = s.get(f.key).unwrap_or_default();
+        match f.control {
+            Control::Select { id, .. } => {
+                if let Some(e) = dom::select(doc, id) {
+                    e.set_value(&value);
+                }
+            }
+            Control::Number { id, .. } => {
+                if let Some(e) = dom::input(doc, id) {
+                    e.set_value(&value);
+                }
+            }
+            Control::Checkbox { id } => {
+                if let Some(e) = dom::input(doc, id) {
+                    e.set_checked(value == "1");
+                }
+            }
+            Control::Checklist { .. } => {
+                let on: Vec<&str> = value.split(',').collect();
+                for b in checklist_boxes(doc, f.key) {
+                    let id = b
+                        .get_attribute(&format!("data-{}", f.key))
+                        .unwrap_or_default();
+                    b.set_checked(on.contains(&id.as_str()));
+                }
+            }
+            Control::None => {}
+        }
+        // Classroom mode hides the controls the table marks as advanced.
+        if let Ok(nodes) = doc.query_selector_all(&format!("[data-field=\"{}\"]", f.key)) {
+            for k in 0..nodes.length() {
+                if let Some(h) = nodes
+                    .get(k)
+                    .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    h.set_hidden(s.classroom && f.classroom_hidden);
+                }
+            }
+        }
+    }
+    for &tab in PANELS {
+        let open = s.panel == tab;
+        if let Some(b) = dom::el(doc, &format!("tab-{tab}")) {
+            let _ = b.set_attribute("aria-selected", if open { "true" } else { "false" });
+            let _ = b.set_attribute("tabindex", if open { "0" } else { "-1" });
+        }
+        dom::set_hidden(doc, &format!("tabpanel-{tab}"), !open);
+    }
+    if let Some(body) = doc.body() {
+        let _ = body
+            .class_list()
+            .toggle_with_force("classroom", s.classroom);
+    }
+    write_hash(s);
+}
+
+/// The settings that differ from the defaults, as the link's hash (history replaced, not
+/// pushed: every change would otherwise be a Back step).
+fn write_hash(s: &UiState) {
+    let hash = s.to_hash();
+    let Some(w) = web_sys::window() else { return };
+    let url = if hash.is_empty() {
+        w.location().pathname().unwrap_or_default() + &w.location().search().unwrap_or_default()
+    } else {
+        format!("#{hash}")
+    };
+    if let Ok(h) = w.history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The value of the control that fired `ev`.
+fn event_value(ev: &web_sys::Event) -> String {
+    ev.target()
+        .and_then(|t| js_sys::Reflect::get(&t, &"value".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// Every control of the table, Defaults, the error banner, the keyboard, the tabs, window
+/// resizes and edits of the link.
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
+    for f in FIELDS {
+        let key = f.key;
+        match f.control {
+            Control::Select { id, .. } | Control::Number { id, .. } => {
+                dom::on(doc, id, "change", move |ev: web_sys::Event| {
+                    let v = event_value(&ev);
+                    with_page(|p| p.set_field(key, &v));
+                })?;
+            }
+            Control::Checkbox { id } => {
+                dom::on(doc, id, "change", move |ev: web_sys::Event| {
+                    let on = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                        .is_some_and(|i| i.checked());
+                    with_page(|p| p.set_field(key, if on { "1" } else { "0" }));
+                })?;
+            }
+            Control::Checklist { .. } => {
+                for b in checklist_boxes(doc, key) {
+                    dom::listen(&b, "change", move |_: web_sys::Event| {
+                        with_page(|p| {
+                            let on: Vec<String> = checklist_boxes(&p.ctx.doc, key)
+                                .into_iter()
+                                .filter(|b| b.checked())
+                                .filter_map(|b| b.get_attribute(&format!("data-{key}")))
+                                .collect();
+                            p.set_field(key, &on.join(","));
+                        });
+                    })?;
+                }
+            }
+            Control::None => {}
+        }
+    }
+    dom::on(doc, "defaults", "click", |_: web_sys::Event| {
+        with_page(|p| p.change_state(UiState::default()));
     })?;
-    // Keyboard: Space play/pause, S step, R reset. Keys typed into a field or list stay
-    // there, and Space on a focused button or box keeps its native meaning.
+    dom::on(doc, "error-close", "click", |_: web_sys::Event| {
+        with_page(|p| dom::set_hidden(&p.ctx.doc, "error", true));
+    })?;
+    wire_keys(doc)?;
+    wire_tabs(doc)?;
+    let window: web_sys::EventTarget = web_sys::window().ok_or("no window")?.into();
+    dom::listen(&window, "resize", |_: web_sys::Event| {
+        with_page(|p| {
+            p.ctx.redraw_all();
+            p.recording.resized();
+            p.prune.resized(&p.ctx);
+        });
+    })?;
+    dom::listen(&window, "hashchange", |_: web_sys::Event| {
+        with_page(on_hash_change);
+    })?;
+    Ok(())
+}
+
+/// The user edited or pasted a link in this tab: every bad setting is named in the banner
+/// and keeps its default, the rest is applied.
+fn on_hash_change(p: &mut super::Page) {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    let (next, problems) = UiState::from_hash(&hash);
+    if !problems.is_empty() {
+        p.ctx.error(&problems.join("; "));
+    }
+    if next != p.ctx.state {
+        p.change_state(next);
+    }
+}
+
+/// Space play/pause, S step, R reset. Keys typed into a field or list stay there, and Space
+/// on a focused button or box keeps its native meaning.
+fn wire_keys(doc: &Document) -> Result<(), JsValue> {
+    let body: web_sys::EventTarget = doc.clone().into();
     dom::listen(&body, "keydown", |ev: KeyboardEvent| {
         let target = ev
             .target()
@@ -196,68 +290,46 @@ pub(super) fn wire_controls(doc: &Document) -> Result<(), JsValue> {
         match ev.key().as_str() {
             " " if !matches!(tag.as_str(), "BUTTON" | "INPUT") => {
                 ev.prevent_default();
-                with_page(|p| p.toggle_play());
+                with_page(|p| p.run.toggle_play(&mut p.ctx));
             }
             "s" | "S" => {
-                with_page(|p| p.step_once());
+                with_page(|p| p.run.step_once(&mut p.ctx));
             }
             "r" | "R" => {
-                with_page(|p| p.restart());
+                with_page(|p| p.run.restart(&mut p.ctx));
             }
             _ => {}
         }
-    })?;
-    wire_tabs(doc)?;
-    let resize: web_sys::EventTarget = web_sys::window().ok_or("no window")?.into();
-    dom::listen(&resize, "resize", |_: web_sys::Event| {
-        with_page(|p| {
-            p.dirty = true;
-            p.spectrum_stale = true;
-            p.prune_resized();
-        });
-    })?;
-    dom::listen(&resize, "hashchange", |_: web_sys::Event| {
-        with_page(|p| p.on_hash_change());
-    })?;
-    Ok(())
+    })
 }
 
 /// The tab bar (WAI-ARIA tabs pattern): click a tab, or move along the bar with ←/→,
 /// Home and End; the open panel is the state table's `panel` key, so links keep it.
 fn wire_tabs(doc: &Document) -> Result<(), JsValue> {
     for &tab in PANELS {
-        dom::on(
-            doc,
-            &format!("tab-{tab}"),
-            "click",
-            move |_: web_sys::Event| {
-                with_page(|p| p.set_field("panel", tab));
-            },
-        )?;
-        dom::on(
-            doc,
-            &format!("tab-{tab}"),
-            "keydown",
-            move |ev: KeyboardEvent| {
-                let k = PANELS.iter().position(|t| *t == tab).unwrap_or(0);
-                let next = match ev.key().as_str() {
-                    "ArrowRight" => (k + 1) % PANELS.len(),
-                    "ArrowLeft" => (k + PANELS.len() - 1) % PANELS.len(),
-                    "Home" => 0,
-                    "End" => PANELS.len() - 1,
-                    _ => return,
-                };
-                ev.prevent_default();
-                with_page(|p| {
-                    p.set_field("panel", PANELS[next]);
-                    if let Some(b) = dom::el(&p.doc, &format!("tab-{}", PANELS[next]))
-                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                    {
-                        let _ = b.focus();
-                    }
-                });
-            },
-        )?;
+        let id = format!("tab-{tab}");
+        dom::on(doc, &id, "click", move |_: web_sys::Event| {
+            with_page(|p| p.set_field("panel", tab));
+        })?;
+        dom::on(doc, &id, "keydown", move |ev: KeyboardEvent| {
+            let k = PANELS.iter().position(|t| *t == tab).unwrap_or(0);
+            let next = match ev.key().as_str() {
+                "ArrowRight" => (k + 1) % PANELS.len(),
+                "ArrowLeft" => (k + PANELS.len() - 1) % PANELS.len(),
+                "Home" => 0,
+                "End" => PANELS.len() - 1,
+                _ => return,
+            };
+            ev.prevent_default();
+            with_page(|p| {
+                p.set_field("panel", PANELS[next]);
+                if let Some(b) = dom::el(&p.ctx.doc, &format!("tab-{}", PANELS[next]))
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = b.focus();
+                }
+            });
+        })?;
     }
     Ok(())
 }

@@ -1,53 +1,154 @@
-//! The Decode panel: throttled decode requests, the accuracy table and plot series.
+//! The Decode panel: accuracy of decoding each task variable from Y against the optimised
+//! score, with chance and the neural reference. The run (`analysis::run`) decides when Y is
+//! decoded; this view asks the worker for the decoding work in slices, at most a fifth of the
+//! time while playing, and shows the table and the plot.
 
-use super::*;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use web_sys::Document;
 
-impl Page {
-    /// Ask for decoding accuracies every `decode_every` steps (and at a stop), one request at
-    /// a time: the worker answers it between step requests, so stepping goes on.
-    pub(super) fn maybe_decode(&mut self, step: usize, force: bool) {
-        let has_labels = self.dataset.as_ref().is_some_and(|d| !d.labels.is_empty());
-        if !has_labels || self.decode_inflight || self.decode_pending {
-            return;
-        }
-        let due = match self.decode_last_step {
-            None => true,
-            Some(last) => {
-                step != last && (force || step >= last + self.state.decode_every as usize)
-            }
-        };
-        if due && (force || now_ms() >= self.decode_not_before) {
-            self.decode_sent_at = now_ms();
-            self.decode_inflight = true;
-            self.decode_last_step = Some(step);
-            self.send(&Request::Decode, None);
+use super::{now_ms, Ctx, View};
+use crate::analysis::run::DecodeRow;
+use crate::optim::history::Decimated;
+use crate::plot::{self, Style};
+use crate::web::dom::{self, js_number_string};
+use crate::web::protocol::{ReferenceRow, Report, Request, RunRequest, RunResponse};
+
+#[derive(Default)]
+pub(super) struct DecodeView {
+    /// The run's task variables (empty: nothing to decode).
+    names: Vec<String>,
+    /// Accuracy from X and chance, once the worker has decoded X.
+    reference: Option<Vec<ReferenceRow>>,
+    /// (step, score, accuracy per variable) along the run (thinned evenly on long runs).
+    rows: Decimated<DecodeRow>,
+    /// A `Work` request is out (at most one, so stepping is never starved).
+    inflight: bool,
+    /// The worker has decoding work waiting.
+    pending: bool,
+    /// Progress of the work in hand, for the panel's note.
+    progress: (usize, usize),
+    /// When the last request went out, and the earliest time the next may go (ms).
+    sent_at: f64,
+    not_before: f64,
+}
+
+impl View for DecodeView {
+    const PLOTS: &'static [&'static str] = &["decode-plot"];
+
+    fn on_loaded(&mut self, ctx: &mut Ctx) {
+        self.names.clear();
+        self.reference = None;
+        self.rows.clear();
+        self.show(&ctx.doc, ctx.state.decode_every);
+    }
+
+    /// While decoding work waits, ask for the next slice: at once when the run rests, and
+    /// while playing only once the last slice's time has been matched four times by stepping.
+    fn tick(&mut self, ctx: &mut Ctx) {
+        if self.pending && !self.inflight && (!ctx.playing || now_ms() >= self.not_before) {
+            self.inflight = true;
+            self.sent_at = now_ms();
+            ctx.send(Request::Run(RunRequest::Work), None);
         }
     }
 
-    pub(super) fn decode_series(&self) -> Vec<plot::DecodeSeries<'_>> {
-        let (names, chance, reference) = &self.decode_meta;
-        names
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _ctx: &Ctx,
+        _id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        plot::decode_accuracy(root, &self.series(), style).map_err(|e| e.to_string())
+    }
+}
+
+impl DecodeView {
+    /// A run started: its variables, and the decoding of Y₀ waiting.
+    pub fn on_started(&mut self, ctx: &mut Ctx, variables: &[String]) {
+        self.names = variables.to_vec();
+        self.rows.clear();
+        self.inflight = false;
+        self.pending = !variables.is_empty();
+        self.show(&ctx.doc, ctx.state.decode_every);
+    }
+
+    /// A step report: the run may have queued a decoding.
+    pub fn on_report(&mut self, report: &Report) {
+        self.pending |= report.work;
+    }
+
+    /// The run's request failed: nothing is out any more.
+    pub fn on_failed(&mut self) {
+        self.inflight = false;
+        self.pending = false;
+    }
+
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: RunResponse) {
+        let RunResponse::Decoding {
+            rows,
+            reference,
+            pending,
+            done,
+            total,
+        } = r
+        else {
+            return;
+        };
+        let now = now_ms();
+        if self.inflight {
+            self.not_before = now + 4.0 * (now - self.sent_at);
+        }
+        self.inflight = false;
+        self.pending = pending.is_some();
+        self.progress = (done, total);
+        for row in rows {
+            self.rows.push(row.step, row);
+        }
+        if reference.is_some() {
+            self.reference = reference;
+        }
+        if let Some(c) = dom::el(&ctx.doc, "decode-plot") {
+            let _ = if self.pending {
+                c.set_attribute("data-pending", &format!("{done}/{total}"))
+            } else {
+                c.remove_attribute("data-pending")
+            };
+        }
+        self.show(&ctx.doc, ctx.state.decode_every);
+        ctx.redraw("decode-plot");
+    }
+
+    fn series(&self) -> Vec<plot::DecodeSeries<'_>> {
+        self.names
             .iter()
             .enumerate()
-            .map(|(j, name)| plot::DecodeSeries {
-                name,
-                points: self
-                    .decode_history
-                    .iter()
-                    .filter_map(|(_, s, a)| a.get(j).copied().flatten().map(|a| (*s, a)))
-                    .collect(),
-                chance: chance.get(j).copied().unwrap_or(f64::NAN),
-                reference: reference.get(j).copied().flatten(),
+            .map(|(j, name)| {
+                let reference = self.reference.as_ref().and_then(|r| r.get(j));
+                plot::DecodeSeries {
+                    name,
+                    points: self
+                        .rows
+                        .items()
+                        .iter()
+                        .filter_map(|(_, r)| {
+                            r.accuracy.get(j).copied().flatten().map(|a| (r.score, a))
+                        })
+                        .collect(),
+                    chance: reference.map_or(f64::NAN, |r| r.chance),
+                    reference: reference.and_then(|r| r.accuracy),
+                }
             })
             .collect()
     }
 
     /// One row per task variable: accuracy now, reference, chance, score needed.
-    pub(super) fn show_decode_table(&self) {
-        let Some(body) = dom::el(&self.doc, "decode-rows") else {
+    fn show(&self, doc: &Document, every: u64) {
+        let Some(body) = dom::el(doc, "decode-rows") else {
             return;
         };
-        let last = self.decode_history.last();
+        let last = self.rows.last();
         let cell = |kind: &str, name: &str, v: Option<f64>, digits: usize| match v {
             Some(v) if v.is_finite() => format!(
                 "<td data-testid=\"decode-{kind}-{name}\" data-value=\"{}\">{v:.digits$}</td>",
@@ -56,8 +157,8 @@ impl Page {
             _ => format!("<td data-testid=\"decode-{kind}-{name}\" data-value=\"\">—</td>"),
         };
         let mut html = String::new();
-        for (j, s) in self.decode_series().iter().enumerate() {
-            let acc = last.and_then(|l| l.2.get(j).copied().flatten());
+        for (j, s) in self.series().iter().enumerate() {
+            let acc = last.and_then(|l| l.accuracy.get(j).copied().flatten());
             html.push_str(&format!(
                 "<tr><th scope=\"row\">{}</th>{}{}{}{}</tr>",
                 s.name,
@@ -68,22 +169,21 @@ impl Page {
             ));
         }
         body.set_inner_html(&html);
-        if let Some(c) = dom::el(&self.doc, "decode-plot") {
-            let _ = c.set_attribute("data-points", &self.decode_history.len().to_string());
+        if let Some(c) = dom::el(doc, "decode-plot") {
+            let _ = c.set_attribute("data-points", &self.rows.len().to_string());
         }
-        let has = !self.decode_meta.0.is_empty();
-        dom::set_text(
-            &self.doc,
-            "decode-note",
-            &if has {
-                format!(
-                    "decoded at step {} (every {} steps, less often if decoding would take over a fifth of the time)",
-                    last.map(|l| l.0).unwrap_or(0),
-                    self.state.decode_every
-                )
-            } else {
-                "This recording has no task labels: open a labels file to decode.".into()
-            },
-        );
+        let Some(note) = dom::el(doc, "decode-note") else {
+            return;
+        };
+        if self.names.is_empty() {
+            note.set_text_content(Some(
+                "This recording has no task labels: open a labels file to decode.",
+            ));
+            return;
+        }
+        let step = last.map_or(String::new(), |l| l.step.to_string());
+        note.set_inner_html(&format!(
+            "decoded at step <span data-testid=\"decode-step\" data-value=\"{step}\">{step}</span> (every {every} steps, less often if decoding would take over a fifth of the time)"
+        ));
     }
 }

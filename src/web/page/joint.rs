@@ -1,80 +1,218 @@
-//! The Joint panel: a perimeter sweep run in worker slices, with progress and Cancel.
+//! The Joint panel: the perimeter sweep of the core's joint job, run in worker slices with
+//! progress and Cancel, drawn as the allowed region of two scores.
 
-use super::*;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use wasm_bindgen::prelude::*;
+use web_sys::Document;
 
-impl Page {
+use super::{with_page, Ctx, View};
+use crate::plot::{self, Style};
+use crate::web::dom;
+use crate::web::protocol::{JointRequest, JointResponse, JointSpec, Request};
+
+/// The job as the page sees it.
+struct Job {
+    a: String,
+    b: String,
+    targets: Vec<(f64, f64)>,
+    rank_x: usize,
+    rank_y: usize,
+    /// Per target: trajectory of (A, B) so far and whether it is finished.
+    runs: Vec<(Vec<(f64, f64)>, bool)>,
+}
+
+#[derive(Default)]
+pub(super) struct JointView {
+    job: Option<Job>,
+    /// Slices are requested one at a time while running.
+    running: bool,
+}
+
+impl View for JointView {
+    const PLOTS: &'static [&'static str] = &["joint-plot"];
+
+    fn on_loaded(&mut self, ctx: &mut Ctx) {
+        self.job = None;
+        self.set_running(ctx, false);
+        self.show_progress(&ctx.doc);
+    }
+
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        self.job.is_some()
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _ctx: &Ctx,
+        _id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        let Some(j) = &self.job else { return Ok(()) };
+        let runs: Vec<plot::JointSeries> = j
+            .targets
+            .iter()
+            .zip(&j.runs)
+            .map(|(&target, (traj, done))| plot::JointSeries {
+                target,
+                trajectory: traj,
+                done: *done,
+            })
+            .collect();
+        let bounds = match (j.a.as_str(), j.b.as_str()) {
+            ("cka", "nbs") | ("nbs", "cka") => Some(plot::CkaNbsBounds {
+                rank_x: j.rank_x,
+                rank_y: j.rank_y,
+                cka_on_x: j.a == "cka",
+            }),
+            _ => None,
+        };
+        plot::joint_region(root, (&j.a, &j.b), &runs, bounds, style).map_err(|e| e.to_string())
+    }
+}
+
+impl JointView {
     /// Run: start a joint job with the panel's settings (replacing any running one).
-    pub(super) fn joint_run(&mut self) {
-        if self.dataset.is_none() {
+    fn run(&mut self, ctx: &mut Ctx) {
+        if ctx.dataset.is_none() {
             return;
         }
-        if self.joint_running {
-            self.send(&Request::JointCancel, None);
+        if self.running {
+            ctx.send(Request::Joint(JointRequest::Cancel), None);
         }
-        let s = &self.state;
-        let req = Request::JointStart(JointSettings {
+        let s = &ctx.state;
+        let spec = JointSpec {
             a: s.joint_a.clone(),
             b: s.joint_b.clone(),
             per_side: s.joint_n as usize,
             steps: s.joint_steps as usize,
             lr: s.lr,
             seed: s.seed,
-        });
-        self.joint = None;
-        self.set_joint_running(true);
-        self.send(&req, None);
-        self.show_joint_progress();
-        self.dirty = true;
+        };
+        self.job = None;
+        self.set_running(ctx, true);
+        ctx.send(Request::Joint(JointRequest::Start(spec)), None);
+        self.show_progress(&ctx.doc);
+        ctx.redraw_all();
     }
 
     /// Cancel: no further slice is asked for, and the worker drops the job.
-    pub(super) fn joint_cancel(&mut self) {
-        if self.joint_running {
-            self.set_joint_running(false);
-            self.send(&Request::JointCancel, None);
-            self.show_joint_progress();
+    fn cancel(&mut self, ctx: &mut Ctx) {
+        if self.running {
+            self.set_running(ctx, false);
+            ctx.send(Request::Joint(JointRequest::Cancel), None);
+            self.show_progress(&ctx.doc);
         }
     }
 
-    pub(super) fn set_joint_running(&mut self, running: bool) {
-        self.joint_running = running;
-        if let Some(b) = dom::el(&self.doc, "joint-cancel") {
+    fn set_running(&mut self, ctx: &Ctx, running: bool) {
+        self.running = running;
+        if let Some(b) = dom::el(&ctx.doc, "joint-cancel") {
             let _ = if running {
                 b.remove_attribute("disabled")
             } else {
                 b.set_attribute("disabled", "")
             };
         }
-        if let Some(b) = dom::el(&self.doc, "joint-run") {
+        if let Some(b) = dom::el(&ctx.doc, "joint-run") {
             let _ = b.set_attribute("aria-busy", if running { "true" } else { "false" });
         }
     }
 
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: JointResponse) {
+        match r {
+            JointResponse::Started {
+                a,
+                b,
+                targets,
+                rank_x,
+                rank_y,
+            } => {
+                if !self.running {
+                    return;
+                }
+                self.job = Some(Job {
+                    a,
+                    b,
+                    runs: vec![(Vec::new(), false); targets.len()],
+                    targets,
+                    rank_x,
+                    rank_y,
+                });
+                self.show_progress(&ctx.doc);
+                ctx.send(Request::Joint(JointRequest::Slice), None);
+            }
+            JointResponse::Progress {
+                finished,
+                current,
+                all_done,
+            } => {
+                if !self.running {
+                    return;
+                }
+                if let Some(j) = self.job.as_mut() {
+                    for (i, traj) in finished {
+                        if let Some(r) = j.runs.get_mut(i) {
+                            *r = (traj, true);
+                        }
+                    }
+                    if let Some((i, traj)) = current {
+                        if let Some(r) = j.runs.get_mut(i) {
+                            *r = (traj, false);
+                        }
+                    }
+                }
+                if all_done {
+                    self.set_running(ctx, false);
+                } else {
+                    ctx.send(Request::Joint(JointRequest::Slice), None);
+                }
+                self.show_progress(&ctx.doc);
+                ctx.redraw("joint-plot");
+            }
+            JointResponse::Cancelled => {}
+            JointResponse::Failed { message } => {
+                self.set_running(ctx, false);
+                self.show_progress(&ctx.doc);
+                ctx.error(&format!("joint: {message}"));
+            }
+        }
+    }
+
     /// "target 5/12" while running; the state in data attributes for tests.
-    pub(super) fn show_joint_progress(&self) {
-        let (done, total) = self
-            .joint
-            .as_ref()
-            .map(|j| (j.runs.iter().filter(|r| r.1).count(), j.targets.len()))
-            .unwrap_or((0, 0));
-        let text = match (&self.joint, self.joint_running) {
-            (None, true) => "starting…".to_string(),
-            (None, false) => String::new(),
-            (Some(_), true) => format!("target {}/{total}", (done + 1).min(total)),
-            (Some(_), false) if done == total => format!("done: {total} targets"),
-            (Some(_), false) => format!("cancelled after {done}/{total} targets"),
+    fn show_progress(&self, doc: &Document) {
+        let (done, total) = self.job.as_ref().map_or((0, 0), |j| {
+            (j.runs.iter().filter(|r| r.1).count(), j.targets.len())
+        });
+        let state = match (&self.job, self.running) {
+            (_, true) => "running",
+            (Some(_), false) if done == total => "done",
+            (Some(_), false) => "cancelled",
+            (None, false) => "idle",
         };
-        dom::set_text(&self.doc, "joint-progress", &text);
-        if let Some(e) = dom::el(&self.doc, "joint-progress") {
+        let text = match (state, &self.job) {
+            ("running", None) => "starting…".to_string(),
+            ("running", Some(_)) => format!("target {}/{total}", (done + 1).min(total)),
+            ("done", _) => format!("done: {total} targets"),
+            ("cancelled", _) => format!("cancelled after {done}/{total} targets"),
+            _ => String::new(),
+        };
+        dom::set_text(doc, "joint-progress", &text);
+        if let Some(e) = dom::el(doc, "joint-progress") {
             let _ = e.set_attribute("data-done", &done.to_string());
             let _ = e.set_attribute("data-total", &total.to_string());
-            let state = match (&self.joint, self.joint_running) {
-                (_, true) => "running",
-                (Some(_), false) if done == total => "done",
-                (Some(_), false) => "cancelled",
-                (None, false) => "idle",
-            };
             let _ = e.set_attribute("data-state", state);
         }
     }
+}
+
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
+    dom::on(doc, "joint-run", "click", |_: web_sys::Event| {
+        with_page(|p| p.joint.run(&mut p.ctx));
+    })?;
+    dom::on(doc, "joint-cancel", "click", |_: web_sys::Event| {
+        with_page(|p| p.joint.cancel(&mut p.ctx));
+    })?;
+    Ok(())
 }

@@ -1,140 +1,226 @@
 //! The page side: controls, URL state, drawing. It never runs numerics itself; it sends
-//! requests to the worker and draws the reports it gets back, once per animation frame.
+//! requests to the worker and draws the answers, once per animation frame.
+//!
+//! One view per panel (`recording`, `run`, `decode`, `perturb`, `joint`, `calibrate`,
+//! `prune`), each owning its fields and implementing the same few hooks ([`View`]); the
+//! [`Page`] keeps the document, the worker, the settings and the views, and this module only
+//! dispatches: a worker answer goes to the view of its panel, a settings change and a new
+//! recording to every view, a frame to every view's `tick` and to the plots that changed.
 
 mod calibrate;
 mod controls;
-mod dataset;
 mod decode;
 mod export;
 mod joint;
 mod perturb;
-mod plots;
 mod prune;
+mod recording;
 mod run;
-mod url;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use nalgebra::DMatrix;
-use plotters::prelude::IntoDrawingArea;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend, IntoDrawingArea};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, HtmlCanvasElement, KeyboardEvent, MessageEvent, Worker};
+use web_sys::{Document, HtmlCanvasElement, MessageEvent, Worker};
 
-use super::dom::{self, js_number_string};
-use super::protocol::{
-    CalRow, DatasetSummary, JointSettings, PerturbSettings, Report, Request, Response, RunSettings,
-};
-use crate::data::{datasets, npy::MAX_FILE_BYTES};
-use crate::measures::registry;
-use crate::plot::{self, BarLayout, Style};
-use crate::state::{format_pert, parse_pert, PertEntry, UiState, FIELDS, PANELS};
+use super::dom;
+use super::protocol::{DatasetSummary, Request, Response, RunResponse, WorkerResponse};
+use crate::plot::Style;
+use crate::state::UiState;
 
-/// Every plot of the page, by canvas id (each can be exported as PNG and SVG).
-const PLOTS: &[&str] = &[
-    "score-plot",
-    "pc-r2-plot",
-    "capture-plot",
-    "spectrum-plot",
-    "pc-plot",
-    "decode-plot",
-    "pert-plot",
-    "sweep-plot",
-    "joint-plot",
-    "prune-curve-plot",
-    "prune-rdm-target",
-    "prune-rdm-full",
-    "prune-rdm-pruned",
-];
-
-/// Step requests queued at the worker while playing (one per frame, at most this many out).
-const STEPS_IN_FLIGHT: u8 = 2;
-
-/// The last perturbation result: (settings tag, ids, measured, theory, exact).
-type PerturbResult = (String, Vec<String>, Vec<f64>, Vec<Option<f64>>, bool);
-/// The last sweep: (ids, rows of (variance ratio, measured, theory), exact).
-type SweepResult = (Vec<String>, Vec<plot::SweepRow>, bool);
-
-/// The Joint panel's job as the page sees it.
-struct JointView {
-    a: String,
-    b: String,
-    targets: Vec<(f64, f64)>,
-    rank_x: usize,
-    rank_y: usize,
-    /// Per target: trajectory of (A, B) so far and whether it is finished.
-    runs: Vec<(Vec<(f64, f64)>, bool)>,
-}
-
-struct Page {
-    doc: Document,
+/// What every view may use: the document, the worker, the settings, the loaded recording,
+/// and the queue of plots to redraw.
+pub(super) struct Ctx {
+    pub doc: Document,
     worker: Worker,
-    state: UiState,
     next_id: u32,
-    /// Step requests out (back-pressure). Playing keeps up to `STEPS_IN_FLIGHT` queued so the
-    /// worker never idles waiting for the next frame (a step that takes most of a frame would
-    /// otherwise halve the rate); a single Step waits for none.
-    stepping: u8,
-    /// Steps owed to the run: `speed` is added each frame while playing and whole steps are
-    /// requested, so a speed below 1 is slow motion (a step every 1/speed frames).
-    step_credit: f64,
-    ready: bool,
-    dataset: Option<DatasetSummary>,
-    x_pcs: DMatrix<f64>,
-    /// Canonical ids of the optimised measure and the watched ones.
-    ids: Vec<String>,
-    /// Score history per id.
-    history: Vec<Vec<(usize, f64)>>,
-    /// (optimised score, per-PC R²) along the run.
-    pc_history: Vec<(f64, Vec<f64>)>,
-    last: Option<Report>,
-    playing: bool,
+    pub state: UiState,
+    /// The worker has started.
+    pub ready: bool,
+    /// The loaded recording.
+    pub dataset: Option<DatasetSummary>,
+    /// Whether Play is on (the Optimise view sets it; decoding yields to stepping by it).
+    pub playing: bool,
+    /// Redraw every plot at the next frame.
     dirty: bool,
-    /// Plots to redraw at the next frame when not everything is `dirty`: a step report
-    /// redraws only the plots that follow the run, a joint slice only the joint plot
-    /// (repainting every canvas at every message starved the main thread).
+    /// Plots to redraw at the next frame when not everything is `dirty`: a step report redraws
+    /// only the plots that follow the run, a joint slice only the joint plot (repainting
+    /// every canvas at every message starved the main thread).
     redraw: Vec<&'static str>,
     /// The earliest time (page clock, ms) for the next redraw of `redraw` alone.
     render_not_before: f64,
-    /// Where the PC bars were drawn (CSS pixels), for pointer hit-testing.
-    pert_layout: Option<BarLayout>,
-    /// The focused PC bar (0-based): arrow keys and the angle/scale inputs act on it.
-    pert_focus: usize,
-    /// The bar being dragged, if a pointer is down on one.
-    drag_bar: Option<usize>,
-    /// A perturbation request is out; `pert_stale` asks for another once it returns.
-    pert_inflight: bool,
-    pert_stale: bool,
-    pert_result: Option<PerturbResult>,
-    sweep: Option<SweepResult>,
-    /// A decode request is out (at most one, so stepping is never starved).
-    decode_inflight: bool,
-    /// The worker answered a slice of a decoding; the next slice is asked for in `tick`.
-    decode_pending: bool,
-    decode_last_step: Option<usize>,
-    /// Task-variable names, chance and reference (decoding from X) accuracies.
-    decode_meta: (Vec<String>, Vec<f64>, Vec<Option<f64>>),
-    /// (step, score, accuracy per variable) along the run.
-    decode_history: Vec<(usize, f64, Vec<Option<f64>>)>,
-    /// When the decode request went out, and the earliest time the next may go (ms, page
-    /// clock): decoding gets at most a fifth of the worker's time, so stepping goes on.
-    decode_sent_at: f64,
-    decode_not_before: f64,
-    /// The object URL of the last exported Y (revoked when replaced).
-    y_url: Option<String>,
-    /// The joint job: slices are requested one at a time while `joint_running`.
-    joint: Option<JointView>,
-    joint_running: bool,
-    /// The calibration: (done, total) while running; its rows once finished.
-    cal_running: bool,
-    cal_progress: (usize, usize),
-    cal_rows: Option<Vec<CalRow>>,
-    /// The PCA spectrum needs drawing (a new recording, or a layout change).
-    spectrum_stale: bool,
-    /// The Prune panel (`prune.rs`).
+}
+
+impl Ctx {
+    /// Send a request (with a file's bytes, transferred) to the worker.
+    pub fn send(&mut self, req: Request, bytes: Option<js_sys::Uint8Array>) {
+        self.next_id += 1;
+        let msg = js_sys::Object::new();
+        let body = serde_wasm_bindgen::to_value(&req).unwrap_or(JsValue::NULL);
+        let _ = js_sys::Reflect::set(&msg, &"id".into(), &self.next_id.into());
+        let _ = js_sys::Reflect::set(&msg, &"body".into(), &body);
+        let result = match bytes {
+            Some(b) => {
+                let _ = js_sys::Reflect::set(&msg, &"bytes".into(), &b);
+                let transfer = js_sys::Array::of1(&b.buffer());
+                self.worker.post_message_with_transfer(&msg, &transfer)
+            }
+            None => self.worker.post_message(&msg),
+        };
+        if result.is_err() {
+            show_error(&self.doc, "could not reach the worker");
+        }
+    }
+
+    /// Redraw plot `id` at a coming frame.
+    pub fn redraw(&mut self, id: &'static str) {
+        if !self.redraw.contains(&id) {
+            self.redraw.push(id);
+        }
+    }
+
+    /// Redraw every plot at the next frame.
+    pub fn redraw_all(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Show a message in the error banner (kept until dismissed or replaced).
+    pub fn error(&self, msg: &str) {
+        show_error(&self.doc, msg);
+    }
+}
+
+/// The hooks every panel's view implements (the defaults do nothing).
+pub(super) trait View {
+    /// The canvases this view draws (each gets PNG and SVG export buttons).
+    const PLOTS: &'static [&'static str] = &[];
+
+    /// A new recording is loaded (`ctx.dataset` is set): drop what belonged to the old one.
+    fn on_loaded(&mut self, _ctx: &mut Ctx) {}
+
+    /// The settings changed from `before` to `ctx.state`.
+    fn on_state(&mut self, _ctx: &mut Ctx, _before: &UiState) {}
+
+    /// Every animation frame.
+    fn tick(&mut self, _ctx: &mut Ctx) {}
+
+    /// Whether plot `id` has something to draw now (a plot without data keeps its canvas).
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        true
+    }
+
+    /// Draw plot `id` on any backend (the canvas, or SVG for export).
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _root: &DrawingArea<DB, Shift>,
+        _style: Style,
+    ) -> Result<(), String> {
+        Err(format!("no plot named {id}"))
+    }
+
+    /// Plot `id` was drawn on its canvas, at `scale` device pixels per CSS pixel.
+    fn drawn(&mut self, _ctx: &mut Ctx, _id: &str, _scale: f64) {}
+}
+
+struct Page {
+    ctx: Ctx,
+    recording: recording::RecordingView,
+    run: run::RunView,
+    decode: decode::DecodeView,
+    perturb: perturb::PerturbView,
+    joint: joint::JointView,
+    calibrate: calibrate::CalibrateView,
     prune: prune::PruneView,
+}
+
+/// `$body` for each view of `$page` as `$v` (with `$ctx` the page's context): the views are
+/// concrete types (their `draw` is generic over the plotting backend), so the loop is spelled
+/// out by this macro.
+macro_rules! each_view {
+    ($page:expr, |$v:ident, $ctx:ident| $body:expr) => {{
+        let p = &mut *$page;
+        let $ctx = &mut p.ctx;
+        {
+            let $v = &mut p.recording;
+            $body;
+        }
+        {
+            let $v = &mut p.run;
+            $body;
+        }
+        {
+            let $v = &mut p.decode;
+            $body;
+        }
+        {
+            let $v = &mut p.perturb;
+            $body;
+        }
+        {
+            let $v = &mut p.joint;
+            $body;
+        }
+        {
+            let $v = &mut p.calibrate;
+            $body;
+        }
+        {
+            let $v = &mut p.prune;
+            $body;
+        }
+    }};
+}
+
+/// `$body` with `$v` the view of `$page` that owns plot `$id` (`mut`: mutably), if one does.
+macro_rules! view_of {
+    ($page:expr, $id:expr, |$v:ident| $body:expr) => {
+        view_of!(@ref $page, $id, $v, $body, recording run decode perturb joint calibrate prune)
+    };
+    (mut $page:expr, $id:expr, |$v:ident| $body:expr) => {
+        view_of!(@mut $page, $id, $v, $body, recording run decode perturb joint calibrate prune)
+    };
+    (@ref $page:expr, $id:expr, $v:ident, $body:expr, $($f:ident)*) => {{
+        let id: &str = $id;
+        let mut out = None;
+        $(
+            if out.is_none() && plots_of(&$page.$f).contains(&id) {
+                let $v = &$page.$f;
+                out = Some($body);
+            }
+        )*
+        out
+    }};
+    (@mut $page:expr, $id:expr, $v:ident, $body:expr, $($f:ident)*) => {{
+        let id: &str = $id;
+        let mut out = None;
+        $(
+            if out.is_none() && plots_of(&$page.$f).contains(&id) {
+                let $v = &mut $page.$f;
+                out = Some($body);
+            }
+        )*
+        out
+    }};
+}
+
+/// Every plot of the page, by canvas id, in drawing order.
+fn all_plots() -> Vec<&'static str> {
+    [
+        recording::RecordingView::PLOTS,
+        run::RunView::PLOTS,
+        decode::DecodeView::PLOTS,
+        perturb::PerturbView::PLOTS,
+        joint::JointView::PLOTS,
+        calibrate::CalibrateView::PLOTS,
+        prune::PruneView::PLOTS,
+    ]
+    .concat()
 }
 
 thread_local! {
@@ -152,274 +238,141 @@ pub fn show_error(doc: &Document, msg: &str) {
 }
 
 impl Page {
-    fn send(&mut self, req: &Request, bytes: Option<js_sys::Uint8Array>) {
-        self.next_id += 1;
-        let msg = js_sys::Object::new();
-        let body = serde_wasm_bindgen::to_value(req).unwrap_or(JsValue::NULL);
-        let _ = js_sys::Reflect::set(&msg, &"id".into(), &self.next_id.into());
-        let _ = js_sys::Reflect::set(&msg, &"body".into(), &body);
-        let result = match bytes {
-            Some(b) => {
-                let _ = js_sys::Reflect::set(&msg, &"bytes".into(), &b);
-                let transfer = js_sys::Array::of1(&b.buffer());
-                self.worker.post_message_with_transfer(&msg, &transfer)
+    fn on_response(&mut self, resp: Response) {
+        let ctx = &mut self.ctx;
+        match resp {
+            Response::Worker(WorkerResponse::Ready { simd }) => {
+                // Which wasm build the worker runs, for tests and the curious.
+                if let Some(root) = ctx.doc.document_element() {
+                    let _ = root.set_attribute("data-wasm", if simd { "simd" } else { "fallback" });
+                }
+                ctx.ready = true;
+                self.recording.load_builtin(ctx);
+                self.prune.load_demo(ctx);
             }
-            None => self.worker.post_message(&msg),
-        };
-        if result.is_err() {
-            show_error(&self.doc, "could not reach the worker");
+            Response::Worker(WorkerResponse::Failed { message }) => ctx.error(&message),
+            Response::Recording(r) => {
+                if let Some(summary) = self.recording.on_response(ctx, r) {
+                    ctx.dataset = Some(summary);
+                    ctx.redraw_all();
+                    each_view!(self, |v, ctx| v.on_loaded(ctx));
+                }
+            }
+            Response::Run(r) => match r {
+                RunResponse::Decoding { .. } => self.decode.on_response(ctx, r),
+                RunResponse::Started { ref variables, .. } => {
+                    self.decode.on_started(ctx, variables);
+                    self.run.on_response(ctx, r);
+                }
+                RunResponse::Report(ref report) => {
+                    self.decode.on_report(report);
+                    self.run.on_response(ctx, r);
+                }
+                RunResponse::Failed { .. } => {
+                    self.decode.on_failed();
+                    self.run.on_response(ctx, r);
+                }
+                RunResponse::Download { .. } => {}
+            },
+            Response::Perturb(r) => self.perturb.on_response(ctx, r),
+            Response::Joint(r) => self.joint.on_response(ctx, r),
+            Response::Calibrate(r) => self.calibrate.on_response(ctx, r),
+            Response::Prune(r) => self.prune.on_response(ctx, r),
+            Response::Bench(_) => {}
         }
     }
 
-    fn on_response(&mut self, resp: Response) {
-        match resp {
-            Response::Ready { simd } => {
-                // Which wasm build the worker runs, for tests and the curious.
-                if let Some(root) = self.doc.document_element() {
-                    let _ = root.set_attribute("data-wasm", if simd { "simd" } else { "fallback" });
-                }
-                self.ready = true;
-                self.load_builtin();
-                self.prune_load_demo();
-            }
-            Response::Loaded(summary) => {
-                self.x_pcs = DMatrix::from_row_slice(summary.x_pcs.len() / 2, 2, &summary.x_pcs);
-                self.show_dataset(&summary);
-                for w in &summary.warnings {
-                    show_error(&self.doc, &format!("note: {w}"));
-                }
-                self.dataset = Some(summary);
-                self.spectrum_stale = true;
-                self.dirty = true;
-                self.last = None;
-                self.sweep = None;
-                self.joint = None;
-                self.set_joint_running(false);
-                self.show_joint_progress();
-                self.cal_rows = None;
-                self.cal_progress = (0, 0);
-                self.set_cal_running(false);
-                self.show_calibration(None);
-                self.decode_meta = (Vec::new(), Vec::new(), Vec::new());
-                self.decode_history.clear();
-                self.show_decode_table();
-                dom::set_hidden(&self.doc, "sweep-plot", true);
-                dom::set_text(&self.doc, "sweep-note", "");
-                self.pert_focus = self.pert_focus.min(self.bar_count().saturating_sub(1));
-                self.restart();
-                self.request_perturb();
-                self.show_pert_controls();
-            }
-            Response::Started {
-                measure,
-                watch,
-                warnings,
-                report,
-            } => {
-                self.stepping = 0;
-                self.ids = std::iter::once(measure).chain(watch).collect();
-                self.history = vec![Vec::new(); self.ids.len()];
-                self.pc_history.clear();
-                self.build_readouts();
-                self.show_measure_card();
-                if !warnings.is_empty() {
-                    dom::set_text(&self.doc, "warnings", &warnings.join(" "));
-                } else {
-                    dom::set_text(&self.doc, "warnings", "");
-                }
-                self.decode_history.clear();
-                self.decode_last_step = None;
-                let step = report.step;
-                self.push(report);
-                self.maybe_decode(step, true);
-                dom::set_text(&self.doc, "status-note", "ready: press Play");
-            }
-            Response::Report(report) => {
-                self.stepping = self.stepping.saturating_sub(1);
-                if let Some(why) = &report.stopped {
-                    if self.playing {
-                        self.set_playing(false);
-                    }
-                    let note = match why.as_str() {
-                        "stop" => format!(
-                            "passed the stop score {} at step {}",
-                            self.state.stop, report.step
-                        ),
-                        "non_finite" => {
-                            "stopped: the score or gradient became non-finite".to_string()
-                        }
-                        other => format!("stopped ({other})"),
-                    };
-                    dom::set_text(&self.doc, "status-note", &note);
-                } else if self.playing {
-                    dom::set_text(&self.doc, "status-note", "optimising…");
-                }
-                let (step, stopped) = (report.step, report.stopped.is_some());
-                self.push(report);
-                self.maybe_decode(step, stopped);
-            }
-            Response::Perturbed {
-                tag,
-                ids,
-                measured,
-                theory,
-                exact,
-            } => {
-                self.pert_inflight = false;
-                self.pert_result = Some((tag, ids, measured, theory, exact));
-                self.show_perturb_table();
-                if self.pert_stale {
-                    self.request_perturb();
-                }
-            }
-            Response::Swept { ids, rows, exact } => {
-                dom::set_text(
-                    &self.doc,
-                    "sweep-note",
-                    &format!(
-                        "{} PCs decorrelated one at a time (θ = 90°){}",
-                        rows.len(),
-                        if exact {
-                            "; the closed forms are exact here"
-                        } else {
-                            "; X has too few conditions for an exact complement, so the lines are approximate"
-                        }
-                    ),
-                );
-                if let Some(c) = dom::el(&self.doc, "sweep-plot") {
-                    let _ = c.set_attribute("data-rows", &rows.len().to_string());
-                }
-                dom::set_hidden(&self.doc, "sweep-plot", false);
-                self.sweep = Some((ids, rows, exact));
-                self.dirty = true;
-            }
-            Response::Decoded {
-                step,
-                score,
-                names,
-                accuracy,
-                chance,
-                reference,
-            } => {
-                self.decode_inflight = false;
-                self.decode_pending = false;
-                let now = now_ms();
-                self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
-                if let Some(c) = dom::el(&self.doc, "decode-plot") {
-                    let _ = c.remove_attribute("data-pending");
-                }
-                if self.decode_history.last().map(|h| h.0) != Some(step) {
-                    self.decode_history.push((step, score, accuracy));
-                }
-                self.decode_meta = (names, chance, reference);
-                self.show_decode_table();
-                self.dirty = true;
-            }
-            Response::DecodePending { done, total } => {
-                self.decode_inflight = false;
-                self.decode_pending = true;
-                let now = now_ms();
-                self.decode_not_before = now + 4.0 * (now - self.decode_sent_at);
-                if let Some(c) = dom::el(&self.doc, "decode-plot") {
-                    let _ = c.set_attribute("data-pending", &format!("{done}/{total}"));
-                }
-            }
-            Response::YNpy { .. } | Response::Benched { .. } => {}
-            Response::JointStarted {
-                a,
-                b,
-                targets,
-                rank_x,
-                rank_y,
-            } => {
-                if !self.joint_running {
-                    return;
-                }
-                self.joint = Some(JointView {
-                    a,
-                    b,
-                    runs: vec![(Vec::new(), false); targets.len()],
-                    targets,
-                    rank_x,
-                    rank_y,
-                });
-                self.show_joint_progress();
-                self.send(&Request::JointSlice, None);
-            }
-            Response::JointProgress {
-                index,
-                trajectory,
-                target_done,
-                all_done,
-            } => {
-                if !self.joint_running {
-                    return;
-                }
-                if let Some(j) = self.joint.as_mut() {
-                    if let Some(r) = j.runs.get_mut(index) {
-                        *r = (trajectory, target_done);
-                    }
-                }
-                if all_done {
-                    self.set_joint_running(false);
-                } else {
-                    self.send(&Request::JointSlice, None);
-                }
-                self.show_joint_progress();
-                self.redraw_later("joint-plot");
-            }
-            Response::JointCancelled => {}
-            Response::CalibrateStarted { total, .. } => {
-                if !self.cal_running {
-                    return;
-                }
-                self.cal_progress = (0, total);
-                self.show_calibration(None);
-                self.send(&Request::CalibrateSlice, None);
-            }
-            Response::CalibrateProgress {
-                done,
-                total,
-                last,
-                rows,
-            } => {
-                if !self.cal_running {
-                    return;
-                }
-                self.cal_progress = (done, total);
-                if let Some(rows) = rows {
-                    self.cal_rows = Some(rows);
-                    self.set_cal_running(false);
-                } else {
-                    self.send(&Request::CalibrateSlice, None);
-                }
-                self.show_calibration((!last.is_empty()).then_some(last.as_str()));
-            }
-            Response::CalibrateCancelled => {}
-            r @ (Response::PruneInputs(_)
-            | Response::PruneStarted { .. }
-            | Response::PruneProgress { .. }
-            | Response::PruneDone(_)
-            | Response::PruneCancelled
-            | Response::PruneFailed { .. }) => self.on_prune_response(r),
-            Response::Error { message } => {
-                if self.cal_running {
-                    self.set_cal_running(false);
-                    self.show_calibration(None);
-                }
-                if self.joint_running {
-                    self.set_joint_running(false);
-                    self.show_joint_progress();
-                }
-                self.stepping = 0;
-                self.pert_inflight = false;
-                self.decode_inflight = false;
-                self.decode_pending = false;
-                self.set_playing(false);
-                show_error(&self.doc, &message);
+    /// Adopt new settings: mirror them into the controls and the link, then let every view
+    /// react to what changed.
+    fn change_state(&mut self, next: UiState) {
+        let before = std::mem::replace(&mut self.ctx.state, next);
+        self.ctx.redraw_all();
+        controls::apply_state(&self.ctx);
+        each_view!(self, |v, ctx| v.on_state(ctx, &before));
+    }
+
+    /// A control changed: check and apply the value (a refused value is named in the banner
+    /// and the control shows the setting again).
+    fn set_field(&mut self, key: &str, value: &str) {
+        let mut next = self.ctx.state.clone();
+        match next.set(key, value) {
+            Ok(()) => self.change_state(next),
+            Err(e) => {
+                self.ctx.error(&format!("{key}: {e}"));
+                controls::apply_state(&self.ctx);
             }
         }
     }
+
+    /// Called every animation frame: each view's work, then the plots that changed. Redraws
+    /// for step reports take at most about half of the main thread: where the plots take
+    /// longer than a frame to draw, frames (and step requests) keep coming and the plots
+    /// update every other frame or so. Anything else redraws at once.
+    fn tick(&mut self) {
+        each_view!(self, |v, ctx| v.tick(ctx));
+        let now = now_ms();
+        let c = &mut self.ctx;
+        if c.dirty || (!c.redraw.is_empty() && now >= c.render_not_before) {
+            let only = (!c.dirty).then(|| std::mem::take(&mut c.redraw));
+            c.dirty = false;
+            c.redraw.clear();
+            self.render(only.as_deref());
+            let done = now_ms();
+            self.ctx.render_not_before = done + (done - now);
+        }
+    }
+
+    /// Draw the plots (`only`: just these, else all) on their canvases.
+    fn render(&mut self, only: Option<&[&str]>) {
+        self.run.show_readouts(&self.ctx);
+        if self.ctx.dataset.is_none() {
+            return;
+        }
+        let scale = device_scale();
+        // Classroom mode enlarges the plots' type and lines too, for the back of the room.
+        let style = Style {
+            scale: scale * if self.ctx.state.classroom { 1.4 } else { 1.0 },
+        };
+        for id in all_plots() {
+            // Canvases in a closed tab are drawn when it opens (a state change marks dirty).
+            if only.is_some_and(|o| !o.contains(&id)) || !dom::is_shown(&self.ctx.doc, id) {
+                continue;
+            }
+            if !self.ready(id) {
+                continue;
+            }
+            let drawn = canvas(&self.ctx.doc, id, scale)
+                .and_then(|c| self.draw(id, &c.into_drawing_area(), style));
+            match drawn {
+                Ok(()) => self.drawn(id, scale),
+                Err(e) => self.ctx.error(&e),
+            }
+        }
+    }
+
+    fn ready(&self, id: &str) -> bool {
+        view_of!(self, id, |v| v.ready(&self.ctx, id)).unwrap_or(false)
+    }
+
+    /// Draw plot `id` on any backend: the view that owns it draws.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        view_of!(self, id, |v| v.draw(&self.ctx, id, root, style))
+            .unwrap_or_else(|| Err(format!("no plot named {id}")))
+    }
+
+    fn drawn(&mut self, id: &str, scale: f64) {
+        view_of!(mut self, id, |v| v.drawn(&mut self.ctx, id, scale));
+    }
+}
+
+/// The plots a view draws (its `PLOTS`, through a value).
+fn plots_of<V: View>(_: &V) -> &'static [&'static str] {
+    V::PLOTS
 }
 
 /// The page clock in milliseconds.
@@ -428,6 +381,14 @@ fn now_ms() -> f64 {
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or(0.0)
+}
+
+/// Device pixels per CSS pixel (at least 1).
+fn device_scale() -> f64 {
+    web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .max(1.0)
 }
 
 /// A plotters backend on the canvas `id`, sized to its CSS box times the device pixel ratio.
@@ -459,42 +420,7 @@ type FrameCallback = Closure<dyn FnMut()>;
 
 /// Build the page: fill the pickers, read the link's settings, start the worker.
 pub fn start(doc: Document) -> Result<(), JsValue> {
-    let datasets: Vec<(String, String)> = datasets::catalogue()
-        .into_iter()
-        .map(|d| {
-            let shape = d
-                .shape
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join("×");
-            let tag = if d.synthetic { "synthetic" } else { "real" };
-            (d.name.to_string(), format!("{} ({shape}, {tag})", d.name))
-        })
-        .collect();
-    dom::fill_select(&doc, "dataset-select", &datasets);
-    let measures: Vec<(String, String)> = registry::entries()
-        .into_iter()
-        .filter(|e| e.differentiable)
-        .map(|e| (e.id.clone(), e.id))
-        .collect();
-    dom::fill_select(&doc, "measure-select", &measures);
-    dom::fill_select(&doc, "joint-a-select", &measures);
-    dom::fill_select(&doc, "joint-b-select", &measures);
-    // Prune panel fits: RSA, or any registered similarity (needs a target recording X).
-    let fits: Vec<(String, String)> = std::iter::once((
-        "rsa".to_string(),
-        "RSA (model RDM vs target RDM)".to_string(),
-    ))
-    .chain(
-        registry::entries()
-            .into_iter()
-            .filter(|e| e.direction == crate::measures::Direction::Similarity)
-            .map(|e| (e.id.clone(), format!("{} (needs a target X)", e.id))),
-    )
-    .collect();
-    dom::fill_select(&doc, "prune-fit-select", &fits);
-
+    controls::fill_controls(&doc);
     let hash = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
@@ -509,67 +435,49 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
     let worker = Worker::new_with_options(&format!("./worker.js{search}"), &opts)?;
-    let page = Page {
+    let ctx = Ctx {
         doc: doc.clone(),
         worker: worker.clone(),
-        state,
         next_id: 0,
-        stepping: 0,
-        step_credit: 0.0,
+        state,
         ready: false,
         dataset: None,
-        x_pcs: DMatrix::zeros(0, 2),
-        ids: Vec::new(),
-        history: Vec::new(),
-        pc_history: Vec::new(),
-        last: None,
         playing: false,
         dirty: false,
         redraw: Vec::new(),
         render_not_before: 0.0,
-        pert_layout: None,
-        pert_focus: 0,
-        drag_bar: None,
-        pert_inflight: false,
-        pert_stale: false,
-        pert_result: None,
-        sweep: None,
-        decode_inflight: false,
-        decode_pending: false,
-        decode_last_step: None,
-        decode_meta: (Vec::new(), Vec::new(), Vec::new()),
-        decode_history: Vec::new(),
-        y_url: None,
-        decode_sent_at: 0.0,
-        decode_not_before: 0.0,
-        joint: None,
-        joint_running: false,
-        cal_running: false,
-        cal_progress: (0, 0),
-        cal_rows: None,
-        spectrum_stale: false,
-        prune: prune::PruneView::default(),
     };
-    page.apply_state_to_controls();
+    controls::apply_state(&ctx);
+    let page = Page {
+        ctx,
+        recording: Default::default(),
+        run: Default::default(),
+        decode: Default::default(),
+        perturb: Default::default(),
+        joint: Default::default(),
+        calibrate: Default::default(),
+        prune: Default::default(),
+    };
     PAGE.with(|p| *p.borrow_mut() = Some(page));
 
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
         let body = js_sys::Reflect::get(&ev.data(), &"body".into()).unwrap_or(JsValue::NULL);
         match serde_wasm_bindgen::from_value::<Response>(body) {
-            Ok(Response::YNpy { name }) => {
+            Ok(Response::Run(RunResponse::Download { name })) => {
                 let bytes = js_sys::Reflect::get(&ev.data(), &"bytes".into())
                     .ok()
                     .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok())
                     .map(|a| a.to_vec())
                     .unwrap_or_default();
-                with_page(|p| p.offer_y(&bytes, &name));
+                with_page(|p| p.run.offer_download(&p.ctx, &bytes, &name));
             }
             Ok(resp) => {
                 with_page(|p| p.on_response(resp));
             }
             Err(e) => {
                 with_page(|p| {
-                    show_error(&p.doc, &format!("unexpected message from the worker: {e}"))
+                    p.ctx
+                        .error(&format!("unexpected message from the worker: {e}"))
                 });
             }
         }
@@ -577,14 +485,21 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(|ev: web_sys::ErrorEvent| {
-        with_page(|p| show_error(&p.doc, &format!("the worker failed: {}", ev.message())));
+        with_page(|p| p.ctx.error(&format!("the worker failed: {}", ev.message())));
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
 
-    controls::wire_controls(&doc)?;
+    controls::wire(&doc)?;
+    recording::wire(&doc)?;
+    run::wire(&doc)?;
+    perturb::wire(&doc)?;
+    joint::wire(&doc)?;
+    calibrate::wire(&doc)?;
+    prune::wire(&doc)?;
+    export::wire(&doc, &all_plots())?;
 
-    // The animation loop: draw what changed; keep one step request in flight while playing.
+    // The animation loop: each view's work, then draw what changed.
     let frame: Rc<RefCell<Option<FrameCallback>>> = Rc::new(RefCell::new(None));
     let frame2 = frame.clone();
     *frame.borrow_mut() = Some(Closure::new(move || {

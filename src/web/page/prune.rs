@@ -3,14 +3,28 @@
 //! slices with progress and Cancel, plot train/test fit against features kept and the target /
 //! full-model / pruned-model RDMs, and export what the CLI writes.
 
-use super::*;
-use crate::web::protocol::{PruneInputs, PruneResult, PruneSettings};
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend, IntoDrawingArea};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, HtmlCanvasElement};
+
+use super::{canvas, device_scale, with_page, Ctx, View};
+use crate::data::npy::MAX_FILE_BYTES;
+use crate::plot::{self, Style};
+use crate::state::UiState;
+use crate::web::dom::{self, js_number_string};
+use crate::web::protocol::{
+    PruneInputs, PruneRequest, PruneResponse, PruneResult, PruneSettings, Request,
+};
 
 /// The Prune panel's canvases, drawn only when the panel changed and a piece per animation
 /// frame (the curve, then each heatmap in bands of `HEATMAP_BANDS`; a 92 × 92 heatmap is
 /// ~8,500 rectangles), so neither the optimisation's frames nor the page's responsiveness pay
-/// for them.
-pub(super) const PRUNE_PLOTS: &[&str] = &[
+/// for them: the page's render loop leaves them alone (`ready` is false) and `tick` draws.
+const PRUNE_PLOTS: &[&str] = &[
     "prune-curve-plot",
     "prune-rdm-target",
     "prune-rdm-full",
@@ -23,29 +37,64 @@ const HEATMAP_BANDS: usize = 8;
 /// The panel's state as the page sees it.
 #[derive(Default)]
 pub(super) struct PruneView {
-    pub inputs: PruneInputs,
-    pub running: bool,
+    inputs: PruneInputs,
+    running: bool,
     /// (stage, stages, step, steps) of the last progress report.
-    pub progress: Option<(usize, usize, usize, usize)>,
-    pub result: Option<Box<PruneResult>>,
+    progress: Option<(usize, usize, usize, usize)>,
+    result: Option<Box<PruneResult>>,
     /// Whether the last run was cancelled (for the status line).
-    pub cancelled: bool,
+    cancelled: bool,
     /// Canvas pieces still to draw (one per frame, popped from the end): (id, band of rows).
-    pub pending: Vec<(&'static str, std::ops::Range<usize>)>,
+    pending: Vec<(&'static str, Range<usize>)>,
+}
+
+impl View for PruneView {
+    const PLOTS: &'static [&'static str] = PRUNE_PLOTS;
+
+    fn on_state(&mut self, ctx: &mut Ctx, before: &UiState) {
+        if before.prune_demo != ctx.state.prune_demo && ctx.ready {
+            self.load_demo(ctx);
+        }
+        if before.panel != ctx.state.panel {
+            // Canvases of the tab just opened get their size now.
+            self.resized(ctx);
+        }
+    }
+
+    /// Draw at most one queued piece of a canvas.
+    fn tick(&mut self, ctx: &mut Ctx) {
+        self.draw_piece(ctx);
+    }
+
+    /// Drawn a piece per frame by `tick`, never by the page's render loop.
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        false
+    }
+
+    /// The whole plot (for the SVG export).
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        let n = self.result.as_ref().map_or(0, |r| r.n_stimuli);
+        self.plot_to(id, root, 0..n, style)
+    }
 }
 
 /// Which file input holds what.
 #[derive(Clone, Copy)]
-pub(super) enum PruneFile {
+enum PruneFile {
     Features,
     TargetRdm,
     TargetX,
 }
 
-impl Page {
+impl PruneView {
     /// The settings the run uses, from the state table.
-    fn prune_settings(&self) -> PruneSettings {
-        let s = &self.state;
+    fn settings(s: &UiState) -> PruneSettings {
         PruneSettings {
             folds: s.prune_folds as usize,
             seed: s.prune_seed,
@@ -56,104 +105,99 @@ impl Page {
         }
     }
 
-    pub(super) fn prune_load_demo(&mut self) {
-        let name = self.state.prune_demo.clone();
-        self.send(&Request::PruneDemo { name }, None);
+    pub fn load_demo(&mut self, ctx: &mut Ctx) {
+        let name = ctx.state.prune_demo.clone();
+        ctx.send(Request::Prune(PruneRequest::Demo { name }), None);
     }
 
-    pub(super) fn prune_use_loaded(&mut self) {
-        self.send(&Request::PruneTargetLoaded, None);
-    }
-
-    pub(super) fn prune_run(&mut self) {
-        if self.prune.running {
-            self.send(&Request::PruneCancel, None);
+    fn run(&mut self, ctx: &mut Ctx) {
+        if self.running {
+            ctx.send(Request::Prune(PruneRequest::Cancel), None);
         }
-        let req = Request::PruneStart(self.prune_settings());
-        self.prune.progress = None;
-        self.prune.cancelled = false;
-        self.set_prune_running(true);
-        self.send(&req, None);
-        self.show_prune_progress();
+        let req = PruneRequest::Start(Self::settings(&ctx.state));
+        self.progress = None;
+        self.cancelled = false;
+        self.set_running(ctx, true);
+        ctx.send(Request::Prune(req), None);
+        self.show_progress(&ctx.doc);
     }
 
     /// Cancel: no further slice is asked for, and the worker drops the job.
-    pub(super) fn prune_cancel(&mut self) {
-        if self.prune.running {
-            self.set_prune_running(false);
-            self.prune.cancelled = true;
-            self.send(&Request::PruneCancel, None);
-            self.show_prune_progress();
+    fn cancel(&mut self, ctx: &mut Ctx) {
+        if self.running {
+            self.set_running(ctx, false);
+            self.cancelled = true;
+            ctx.send(Request::Prune(PruneRequest::Cancel), None);
+            self.show_progress(&ctx.doc);
         }
     }
 
-    fn set_prune_running(&mut self, running: bool) {
-        self.prune.running = running;
-        if let Some(b) = dom::el(&self.doc, "prune-cancel") {
+    fn set_running(&mut self, ctx: &Ctx, running: bool) {
+        self.running = running;
+        if let Some(b) = dom::el(&ctx.doc, "prune-cancel") {
             let _ = if running {
                 b.remove_attribute("disabled")
             } else {
                 b.set_attribute("disabled", "")
             };
         }
-        if let Some(b) = dom::el(&self.doc, "prune-run") {
+        if let Some(b) = dom::el(&ctx.doc, "prune-run") {
             let _ = b.set_attribute("aria-busy", if running { "true" } else { "false" });
         }
     }
 
     /// The worker's answer to a Prune request.
-    pub(super) fn on_prune_response(&mut self, resp: Response) {
-        match resp {
-            Response::PruneInputs(inputs) => {
-                self.prune.inputs = inputs;
-                self.show_prune_inputs();
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: PruneResponse) {
+        match r {
+            PruneResponse::Inputs(inputs) => {
+                self.inputs = inputs;
+                self.show_inputs(&ctx.doc);
             }
-            Response::PruneStarted { stages } => {
-                if !self.prune.running {
+            PruneResponse::Started { stages } => {
+                if !self.running {
                     return;
                 }
-                self.prune.progress = Some((0, stages, 0, 0));
-                self.show_prune_progress();
-                self.send(&Request::PruneSlice, None);
+                self.progress = Some((0, stages, 0, 0));
+                self.show_progress(&ctx.doc);
+                ctx.send(Request::Prune(PruneRequest::Slice), None);
             }
-            Response::PruneProgress {
+            PruneResponse::Progress {
                 stage,
                 stages,
                 step,
                 steps,
             } => {
-                if !self.prune.running {
+                if !self.running {
                     return;
                 }
-                self.prune.progress = Some((stage, stages, step, steps));
-                self.show_prune_progress();
-                self.send(&Request::PruneSlice, None);
+                self.progress = Some((stage, stages, step, steps));
+                self.show_progress(&ctx.doc);
+                ctx.send(Request::Prune(PruneRequest::Slice), None);
             }
-            Response::PruneDone(result) => {
-                if !self.prune.running {
+            PruneResponse::Done(result) => {
+                if !self.running {
                     return;
                 }
-                self.set_prune_running(false);
-                self.prune.result = Some(result);
-                self.show_prune_result();
-                self.show_prune_progress();
-                self.prune_redraw();
+                self.set_running(ctx, false);
+                self.result = Some(result);
+                self.show_result(&ctx.doc);
+                self.show_progress(&ctx.doc);
+                self.redraw(ctx);
             }
-            Response::PruneCancelled => {}
-            Response::PruneFailed { message } => {
-                if self.prune.running {
-                    self.set_prune_running(false);
+            PruneResponse::Cancelled => {}
+            PruneResponse::Failed { message } => {
+                if self.running {
+                    self.set_running(ctx, false);
                 }
-                show_error(&self.doc, &message);
-                self.show_prune_progress();
+                ctx.error(&message);
+                self.show_progress(&ctx.doc);
             }
-            _ => {}
         }
     }
 
     /// "F: prune-demo-mit (92 stimuli × 96 features) · target: … RDM (92 stimuli)".
-    fn show_prune_inputs(&self) {
-        let i = &self.prune.inputs;
+    fn show_inputs(&self, doc: &Document) {
+        let i = &self.inputs;
         let f = match &i.features {
             Some((n, s, p)) => format!("F: {n} ({s} stimuli × {p} features)"),
             None => "F: none loaded".into(),
@@ -163,11 +207,11 @@ impl Page {
             Some((n, s, _)) => format!("target recording X: {n} ({s} stimuli)"),
             None => "target: none loaded".into(),
         };
-        dom::set_text(&self.doc, "prune-inputs", &format!("{f} · {t}"));
+        dom::set_text(doc, "prune-inputs", &format!("{f} · {t}"));
     }
 
-    fn show_prune_progress(&self) {
-        let v = &self.prune;
+    fn show_progress(&self, doc: &Document) {
+        let v = self;
         let state = if v.running {
             "running"
         } else if v.cancelled {
@@ -191,8 +235,8 @@ impl Page {
             ("done", _) => "done".into(),
             _ => String::new(),
         };
-        dom::set_text(&self.doc, "prune-progress", &text);
-        if let Some(e) = dom::el(&self.doc, "prune-progress") {
+        dom::set_text(doc, "prune-progress", &text);
+        if let Some(e) = dom::el(doc, "prune-progress") {
             let _ = e.set_attribute("data-state", state);
             let (stage, stages) = v.progress.map(|p| (p.0, p.1)).unwrap_or((0, 0));
             let _ = e.set_attribute("data-stage", &stage.to_string());
@@ -200,8 +244,8 @@ impl Page {
         }
     }
 
-    fn show_prune_result(&self) {
-        let Some(r) = &self.prune.result else {
+    fn show_result(&self, doc: &Document) {
+        let Some(r) = &self.result else {
             return;
         };
         for (id, v) in [
@@ -209,12 +253,12 @@ impl Page {
             ("prune-test-full", r.test_fit_full),
             ("prune-test-reweighted", r.test_fit_reweighted),
         ] {
-            if let Some(e) = dom::el(&self.doc, id) {
+            if let Some(e) = dom::el(doc, id) {
                 e.set_text_content(Some(&format!("{v:.4}")));
                 let _ = e.set_attribute("data-value", &js_number_string(v));
             }
         }
-        if let Some(e) = dom::el(&self.doc, "prune-kept-count") {
+        if let Some(e) = dom::el(doc, "prune-kept-count") {
             e.set_text_content(Some(&format!(
                 "{} of {} (per fold: {})",
                 r.kept.len(),
@@ -228,24 +272,21 @@ impl Page {
             let _ = e.set_attribute("data-value", &r.kept.len().to_string());
         }
         let kept: Vec<String> = r.kept.iter().map(|k| k.to_string()).collect();
-        dom::set_text(&self.doc, "prune-kept-list", &kept.join(", "));
-        dom::set_hidden(&self.doc, "prune-results", false);
+        dom::set_text(doc, "prune-kept-list", &kept.join(", "));
+        dom::set_hidden(doc, "prune-results", false);
     }
 
-    /// Queue every Prune canvas for drawing (a piece per frame, from `prune_tick`).
-    pub(super) fn prune_redraw(&mut self) {
-        self.prune_queue(|_| true);
+    /// Queue every Prune canvas for drawing (a piece per frame, from `tick`).
+    fn redraw(&mut self, ctx: &Ctx) {
+        self.queue(ctx, |_| true);
     }
 
     /// The window was resized: redraw only the Prune canvases whose pixel size changes, so a
     /// resize that leaves them alone (e.g. a taller window) does not blank and refill them.
-    pub(super) fn prune_resized(&mut self) {
-        let scale = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0)
-            .max(1.0);
-        let doc = self.doc.clone();
-        self.prune_queue(|id| {
+    pub fn resized(&mut self, ctx: &Ctx) {
+        let scale = device_scale();
+        let doc = ctx.doc.clone();
+        self.queue(ctx, |id| {
             dom::el(&doc, id)
                 .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
                 .is_some_and(|c| {
@@ -256,8 +297,8 @@ impl Page {
         });
     }
 
-    fn prune_queue(&mut self, which: impl Fn(&str) -> bool) {
-        let Some(r) = &self.prune.result else {
+    fn queue(&mut self, ctx: &Ctx, which: impl Fn(&str) -> bool) {
+        let Some(r) = &self.result else {
             return;
         };
         let n = r.n_stimuli;
@@ -277,29 +318,26 @@ impl Page {
         // Canvases not queued again keep their remaining bands, drawn first (popped last).
         let redrawn: Vec<&str> = queue.iter().map(|q| q.0).collect();
         queue.extend(
-            std::mem::take(&mut self.prune.pending)
+            std::mem::take(&mut self.pending)
                 .into_iter()
                 .filter(|q| !redrawn.contains(&q.0)),
         );
-        self.prune.pending = queue;
-        if let Some(panel) = dom::el(&self.doc, "prune-panel") {
+        self.pending = queue;
+        if let Some(panel) = dom::el(&ctx.doc, "prune-panel") {
             let _ = panel.set_attribute("data-drawn", "0");
         }
     }
 
-    /// Draw at most one queued Prune canvas.
-    pub(super) fn prune_tick(&mut self) {
+    /// Draw at most one queued piece of a Prune canvas.
+    fn draw_piece(&mut self, ctx: &Ctx) {
         // A closed tab's canvases have no size yet: they are drawn once it opens.
-        if !dom::is_shown(&self.doc, "prune-panel") {
+        if !dom::is_shown(&ctx.doc, "prune-panel") {
             return;
         }
-        let Some((id, rows)) = self.prune.pending.pop() else {
+        let Some((id, rows)) = self.pending.pop() else {
             return;
         };
-        let scale = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0)
-            .max(1.0);
+        let scale = device_scale();
         // A canvas whose size changed since its first band (the layout moved) was cleared by
         // the resize: start the whole queue again.
         let size = |doc: &Document| {
@@ -307,37 +345,33 @@ impl Page {
                 .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
                 .map(|c| (c.width(), c.height()))
         };
-        let before = size(&self.doc);
+        let before = size(&ctx.doc);
         let later_band = rows.start > 0;
-        let drawn = canvas(&self.doc, id, scale)
-            .and_then(|c| self.prune_plot_to(id, &c.into_drawing_area(), rows, Style { scale }));
+        let drawn = canvas(&ctx.doc, id, scale)
+            .and_then(|c| self.plot_to(id, &c.into_drawing_area(), rows, Style { scale }));
         if let Err(e) = drawn {
-            show_error(&self.doc, &e);
+            ctx.error(&e);
         }
-        if later_band && size(&self.doc) != before {
-            self.prune_redraw();
+        if later_band && size(&ctx.doc) != before {
+            self.redraw(ctx);
             return;
         }
-        if let Some(panel) = dom::el(&self.doc, "prune-panel") {
-            let drawn = if self.prune.pending.is_empty() {
-                "1"
-            } else {
-                "0"
-            };
+        if let Some(panel) = dom::el(&ctx.doc, "prune-panel") {
+            let drawn = if self.pending.is_empty() { "1" } else { "0" };
             let _ = panel.set_attribute("data-drawn", drawn);
         }
     }
 
     /// Draw Prune plot `id` on any backend (the canvas, or SVG for export).
-    pub(super) fn prune_plot_to<DB: plotters::prelude::DrawingBackend>(
+    fn plot_to<DB: DrawingBackend>(
         &self,
         id: &str,
-        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
-        rows: std::ops::Range<usize>,
+        root: &DrawingArea<DB, Shift>,
+        rows: Range<usize>,
         style: Style,
     ) -> Result<(), String> {
         let e = |e: plot::PlotError| e.to_string();
-        let Some(r) = &self.prune.result else {
+        let Some(r) = &self.result else {
             return Ok(());
         };
         let n = r.n_stimuli;
@@ -379,8 +413,8 @@ impl Page {
 
     /// Exports: the kept indices as CSV (`feature` column, 0-based) or as the CLI's JSON
     /// summary, and the curve as the CLI's `curve.csv`.
-    pub(super) fn export_prune(&self, what: &str) -> Result<(), String> {
-        let r = self.prune.result.as_ref().ok_or("run the pruning first")?;
+    fn export(&self, ctx: &Ctx, what: &str) -> Result<(), String> {
+        let r = self.result.as_ref().ok_or("run the pruning first")?;
         let (text, name) = match what {
             "kept-csv" => {
                 let mut t = String::from("feature\n");
@@ -396,22 +430,19 @@ impl Page {
             "curve-csv" => (r.curve_csv.clone(), "simscope-prune-curve.csv"),
             other => return Err(format!("no export named {other}")),
         };
-        dom::download_bytes(&self.doc, text.as_bytes(), name).map_err(|e| format!("{e:?}"))
+        dom::download_bytes(&ctx.doc, text.as_bytes(), name).map_err(|e| format!("{e:?}"))
     }
 }
 
 /// Read a Prune panel file and send it to the worker.
-pub(super) fn open_prune_file(file: web_sys::File, kind: PruneFile) {
+fn open_file(file: web_sys::File, kind: PruneFile) {
     let name = file.name();
     if file.size() > MAX_FILE_BYTES as f64 {
         with_page(|p| {
-            show_error(
-                &p.doc,
-                &format!(
-                    "{name}: the file is larger than {} MiB, the most simscope reads",
-                    MAX_FILE_BYTES / 1048576
-                ),
-            )
+            p.ctx.error(&format!(
+                "{name}: the file is larger than {} MiB, the most simscope reads",
+                MAX_FILE_BYTES / 1048576
+            ))
         });
         return;
     }
@@ -421,39 +452,38 @@ pub(super) fn open_prune_file(file: web_sys::File, kind: PruneFile) {
             Ok(buf) => {
                 let bytes = js_sys::Uint8Array::new(&buf);
                 let req = match kind {
-                    PruneFile::Features => Request::PruneFeatures { name: name.clone() },
-                    PruneFile::TargetRdm => Request::PruneTarget {
+                    PruneFile::Features => PruneRequest::Features { name: name.clone() },
+                    PruneFile::TargetRdm => PruneRequest::Target {
                         name: name.clone(),
                         rdm: true,
                     },
-                    PruneFile::TargetX => Request::PruneTarget {
+                    PruneFile::TargetX => PruneRequest::Target {
                         name: name.clone(),
                         rdm: false,
                     },
                 };
-                p.send(&req, Some(bytes));
+                p.ctx.send(Request::Prune(req), Some(bytes));
             }
-            Err(_) => show_error(
-                &p.doc,
-                &format!("{name}: the browser could not read the file"),
-            ),
+            Err(_) => p
+                .ctx
+                .error(&format!("{name}: the browser could not read the file")),
         });
     });
 }
 
 /// Wire the panel's buttons and file inputs.
-pub(super) fn wire_prune(doc: &Document) -> Result<(), JsValue> {
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
     dom::on(doc, "prune-run", "click", |_: web_sys::Event| {
-        with_page(|p| p.prune_run());
+        with_page(|p| p.prune.run(&mut p.ctx));
     })?;
     dom::on(doc, "prune-cancel", "click", |_: web_sys::Event| {
-        with_page(|p| p.prune_cancel());
+        with_page(|p| p.prune.cancel(&mut p.ctx));
     })?;
     dom::on(doc, "prune-use-loaded", "click", |_: web_sys::Event| {
-        with_page(|p| p.prune_use_loaded());
+        with_page(|p| p.ctx.send(Request::Prune(PruneRequest::TargetLoaded), None));
     })?;
     dom::on(doc, "prune-demo-load", "click", |_: web_sys::Event| {
-        with_page(|p| p.prune_load_demo());
+        with_page(|p| p.prune.load_demo(&mut p.ctx));
     })?;
     for (id, kind) in [
         ("prune-features-input", PruneFile::Features),
@@ -466,7 +496,7 @@ pub(super) fn wire_prune(doc: &Document) -> Result<(), JsValue> {
                 .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
             if let Some(input) = input {
                 if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                    open_prune_file(file, kind);
+                    open_file(file, kind);
                 }
                 input.set_value("");
             }
@@ -479,8 +509,8 @@ pub(super) fn wire_prune(doc: &Document) -> Result<(), JsValue> {
             "click",
             move |_: web_sys::Event| {
                 with_page(|p| {
-                    if let Err(e) = p.export_prune(what) {
-                        show_error(&p.doc, &format!("export: {e}"));
+                    if let Err(e) = p.prune.export(&p.ctx, what) {
+                        p.ctx.error(&format!("export: {e}"));
                     }
                 });
             },

@@ -1,148 +1,319 @@
-//! The Optimise panel: run settings, Play/Pause/Step/Reset, the score readouts and the
-//! measure card.
+//! The Optimise panel: Play/Pause/Step/Reset, the score readouts, the measure card, the plots
+//! that follow the run (scores, per-PC R², score to capture each PC, Y in X's PCs) and the
+//! exports of the trajectory and of Y.
 
-use super::*;
+use nalgebra::DMatrix;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use wasm_bindgen::prelude::*;
+use web_sys::Document;
 
-impl Page {
-    pub(super) fn settings(&self) -> RunSettings {
+use super::{with_page, Ctx, View};
+use crate::analysis::captured::{scores_at_threshold, Threshold};
+use crate::analysis::run::PLOT_POINTS;
+use crate::measures::{registry, Direction};
+use crate::optim::history::Decimated;
+use crate::optim::session::StopReason;
+use crate::plot::{self, Style};
+use crate::state::UiState;
+use crate::web::dom::{self, js_number_string};
+use crate::web::protocol::{Report, Request, RunRequest, RunResponse, RunSettings};
+
+/// Step requests queued at the worker while playing (one per frame, at most this many out),
+/// so the worker never idles waiting for the next frame.
+const STEPS_IN_FLIGHT: u8 = 2;
+
+#[derive(Default)]
+pub(super) struct RunView {
+    /// Canonical ids of the optimised measure and the watched ones.
+    ids: Vec<String>,
+    /// Score history per id (thinned evenly on long runs).
+    history: Vec<Decimated<f64>>,
+    /// (optimised score, per-PC R²) along the run.
+    pc_history: Decimated<(f64, Vec<f64>)>,
+    last: Option<Report>,
+    /// Step requests out (back-pressure); a single Step waits for none.
+    stepping: u8,
+    /// Steps owed to the run: `speed` is added each frame while playing and whole steps are
+    /// requested, so a speed below 1 is slow motion (a step every 1/speed frames).
+    step_credit: f64,
+    /// X in its own top two PCs (the faint trajectories).
+    x_pcs: DMatrix<f64>,
+    /// The object URL of the last exported Y (revoked when replaced).
+    y_url: Option<String>,
+}
+
+impl View for RunView {
+    const PLOTS: &'static [&'static str] = &["score-plot", "pc-r2-plot", "capture-plot", "pc-plot"];
+
+    fn on_loaded(&mut self, ctx: &mut Ctx) {
+        self.last = None;
+        if let Some(s) = &ctx.dataset {
+            self.x_pcs = DMatrix::from_row_slice(s.x_pcs.len() / 2, 2, &s.x_pcs);
+        }
+        self.restart(ctx);
+    }
+
+    fn on_state(&mut self, ctx: &mut Ctx, before: &UiState) {
+        let s = &ctx.state;
+        let run_changed = before.measure != s.measure
+            || before.watch != s.watch
+            || before.lr != s.lr
+            || before.optimizer != s.optimizer
+            || before.seed != s.seed
+            || before.stop != s.stop
+            || before.decode_every != s.decode_every;
+        if ctx.ready && before.dataset == s.dataset && run_changed {
+            self.restart(ctx);
+        }
+    }
+
+    /// Called every animation frame: while playing, ask for the steps owed.
+    fn tick(&mut self, ctx: &mut Ctx) {
+        if !(ctx.playing && self.last.is_some()) {
+            return;
+        }
+        let speed = ctx.state.speed;
+        // Credit never piles up past one frame's worth while the worker is behind.
+        self.step_credit = (self.step_credit + speed).min(speed.max(1.0));
+        if self.stepping < STEPS_IN_FLIGHT && self.step_credit >= 1.0 {
+            let n = self.step_credit.floor();
+            self.step_credit -= n;
+            self.stepping += 1;
+            // In slow motion there is time for the per-PC R² at every step.
+            let full = speed < 1.0;
+            ctx.send(
+                Request::Run(RunRequest::Step {
+                    n: n as usize,
+                    full,
+                }),
+                None,
+            );
+        }
+    }
+
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        self.last.is_some()
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        let e = |e: plot::PlotError| e.to_string();
+        let ratios = ctx.dataset.as_ref().map_or(&[][..], |d| &d.explained);
+        match id {
+            "score-plot" => {
+                let points: Vec<Vec<(usize, f64)>> =
+                    self.history.iter().map(|h| h.items().to_vec()).collect();
+                let series: Vec<(&str, &[(usize, f64)])> = self
+                    .ids
+                    .iter()
+                    .zip(&points)
+                    .map(|(id, h)| (id.as_str(), h.as_slice()))
+                    .collect();
+                plot::score_trace(root, &series, style).map_err(e)
+            }
+            "pc-plot" => {
+                let conditions = ctx.dataset.as_ref().map_or(1, |d| d.conditions);
+                let y_pcs = match &self.last {
+                    Some(r) => DMatrix::from_row_slice(r.y_pcs.len() / 2, 2, &r.y_pcs),
+                    None => self.x_pcs.clone(),
+                };
+                plot::pc_trajectories(root, &self.x_pcs, &y_pcs, conditions, style).map_err(e)
+            }
+            "pc-r2-plot" => plot::pc_capture(root, &self.pc_points(), ratios, style).map_err(e),
+            "capture-plot" => {
+                let scores = self.capture_scores();
+                if let Some(c) = dom::el(&ctx.doc, id) {
+                    let n = scores.iter().flatten().count();
+                    let _ = c.set_attribute("data-captured", &n.to_string());
+                }
+                let measure = self.ids.first().map(String::as_str).unwrap_or("");
+                let series = [plot::CaptureSeries {
+                    measure,
+                    scores: &scores,
+                }];
+                let k = scores.len().min(ratios.len());
+                plot::capture_scores(root, &ratios[..k], &series, style).map_err(e)
+            }
+            other => Err(format!("no plot named {other}")),
+        }
+    }
+}
+
+impl RunView {
+    fn settings(s: &UiState) -> RunSettings {
         RunSettings {
-            measure: self.state.measure.clone(),
-            watch: self.state.watch.clone(),
-            lr: self.state.lr,
-            optimizer: self.state.optimizer.clone(),
-            seed: self.state.seed,
-            stop: self.state.stop,
+            measure: s.measure.clone(),
+            watch: s.watch.clone(),
+            lr: s.lr,
+            optimizer: s
+                .optimizer
+                .parse()
+                .unwrap_or(crate::optim::OptimizerKind::Adam),
+            seed: s.seed,
+            stop: Some(s.stop),
+            decode_every: s.decode_every as usize,
         }
     }
 
     /// Start a fresh run with the current settings (Reset: same seed ⇒ same run).
-    pub(super) fn restart(&mut self) {
-        self.set_playing(false);
-        if self.dataset.is_some() {
-            let req = Request::Start(self.settings());
-            self.send(&req, None);
+    pub fn restart(&mut self, ctx: &mut Ctx) {
+        self.set_playing(ctx, false);
+        if ctx.dataset.is_some() {
+            ctx.send(
+                Request::Run(RunRequest::Start(Self::settings(&ctx.state))),
+                None,
+            );
         }
     }
 
-    pub(super) fn load_builtin(&mut self) {
-        self.set_playing(false);
-        let req = Request::Builtin {
-            name: self.state.dataset.clone(),
-        };
-        self.send(&req, None);
-    }
-
-    pub(super) fn set_playing(&mut self, playing: bool) {
-        self.playing = playing;
-        if let Some(b) = dom::el(&self.doc, "play") {
+    pub fn set_playing(&mut self, ctx: &mut Ctx, playing: bool) {
+        let was = ctx.playing;
+        ctx.playing = playing;
+        if let Some(b) = dom::el(&ctx.doc, "play") {
             b.set_text_content(Some(if playing { "Pause" } else { "Play" }));
             let _ = b.set_attribute("aria-pressed", if playing { "true" } else { "false" });
         }
+        // The decoding always describes the Y on screen when the run rests.
+        if was && !playing && self.last.is_some() {
+            ctx.send(Request::Run(RunRequest::Pause), None);
+        }
     }
 
-    pub(super) fn toggle_play(&mut self) {
-        if !self.playing && self.last.as_ref().is_some_and(|r| r.stopped.is_some()) {
+    pub fn toggle_play(&mut self, ctx: &mut Ctx) {
+        if !ctx.playing && self.last.as_ref().is_some_and(|r| r.run.stopped.is_some()) {
             dom::set_text(
-                &self.doc,
+                &ctx.doc,
                 "status-note",
                 "the run has stopped: press Reset, or raise the stop score to go further",
             );
             return;
         }
-        let p = !self.playing;
-        self.set_playing(p);
+        self.set_playing(ctx, !ctx.playing);
     }
 
-    pub(super) fn step_once(&mut self) {
-        self.set_playing(false);
+    pub fn step_once(&mut self, ctx: &mut Ctx) {
+        self.set_playing(ctx, false);
         if self.stepping == 0 && self.last.is_some() {
             self.stepping += 1;
-            self.send(&Request::Step { n: 1, full: true }, None);
+            ctx.send(Request::Run(RunRequest::Step { n: 1, full: true }), None);
         }
     }
 
-    /// Called every animation frame.
-    pub(super) fn tick(&mut self) {
-        if self.playing && self.last.is_some() {
-            let speed = self.state.speed;
-            // Credit never piles up past one frame's worth while the worker is behind.
-            self.step_credit = (self.step_credit + speed).min(speed.max(1.0));
-            if self.stepping < STEPS_IN_FLIGHT && self.step_credit >= 1.0 {
-                let n = self.step_credit.floor();
-                self.step_credit -= n;
-                self.stepping += 1;
-                // In slow motion there is time for the per-PC R² at every step.
-                let full = speed < 1.0;
-                self.send(
-                    &Request::Step {
-                        n: n as usize,
-                        full,
-                    },
-                    None,
-                );
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: RunResponse) {
+        match r {
+            RunResponse::Started {
+                ids,
+                warnings,
+                report,
+                ..
+            } => {
+                self.stepping = 0;
+                self.history = ids.iter().map(|_| Decimated::new(PLOT_POINTS)).collect();
+                self.ids = ids;
+                self.pc_history.clear();
+                self.build_readouts(&ctx.doc);
+                self.show_measure_card(&ctx.doc);
+                dom::set_text(&ctx.doc, "warnings", &warnings.join(" "));
+                self.push(ctx, report);
+                dom::set_text(&ctx.doc, "status-note", "ready: press Play");
             }
+            RunResponse::Report(report) => {
+                self.stepping = self.stepping.saturating_sub(1);
+                if let Some(why) = report.run.stopped {
+                    if ctx.playing {
+                        self.set_playing(ctx, false);
+                    }
+                    let note = match why {
+                        StopReason::Stop => format!(
+                            "passed the stop score {} at step {}",
+                            ctx.state.stop, report.run.step
+                        ),
+                        StopReason::NonFinite => {
+                            "stopped: the score or gradient became non-finite".to_string()
+                        }
+                        StopReason::MaxSteps => "stopped at the step limit".to_string(),
+                    };
+                    dom::set_text(&ctx.doc, "status-note", &note);
+                } else if ctx.playing {
+                    dom::set_text(&ctx.doc, "status-note", "optimising…");
+                }
+                self.push(ctx, report);
+            }
+            RunResponse::Failed { message } => {
+                self.stepping = 0;
+                self.set_playing(ctx, false);
+                ctx.error(&message);
+            }
+            RunResponse::Decoding { .. } | RunResponse::Download { .. } => {}
         }
-        // A decoding goes on slice by slice; while playing, at most a fifth of the time.
-        if self.decode_pending
-            && !self.decode_inflight
-            && (!self.playing || now_ms() >= self.decode_not_before)
-        {
-            self.decode_pending = false;
-            self.decode_inflight = true;
-            self.decode_sent_at = now_ms();
-            self.send(&Request::Decode, None);
-        }
-        // Redraws for step reports take at most about half of the main thread: where the
-        // plots take longer than a frame to draw, frames (and step requests) keep coming and
-        // the plots update every other frame or so. Anything else redraws at once.
-        let now = now_ms();
-        if self.dirty || (!self.redraw.is_empty() && now >= self.render_not_before) {
-            let only = if self.dirty {
-                None
-            } else {
-                Some(std::mem::take(&mut self.redraw))
-            };
-            self.dirty = false;
-            self.redraw.clear();
-            self.render(only.as_deref());
-            let done = now_ms();
-            self.render_not_before = done + (done - now);
-        }
-        self.prune_tick();
     }
 
-    pub(super) fn push(&mut self, report: Report) {
-        let scores = std::iter::once(report.score).chain(report.watched.iter().copied());
+    fn push(&mut self, ctx: &mut Ctx, report: Report) {
+        let r = &report.run;
+        let scores = std::iter::once(r.score).chain(r.watched.iter().copied());
         for (h, s) in self.history.iter_mut().zip(scores) {
-            if h.last().map(|p| p.0) != Some(report.step) {
-                h.push((report.step, s));
+            if h.items().last().map(|p| p.0) != Some(r.step) {
+                h.push(r.step, s);
             }
         }
-        if let Some(r2) = &report.pc_r2 {
-            self.pc_history.push((report.score, r2.clone()));
+        if let Some(r2) = &r.pc_r2 {
+            self.pc_history.push(r.step, (r.score, r2.clone()));
         }
         self.last = Some(report);
-        for id in ["score-plot", "pc-plot", "pc-r2-plot", "capture-plot"] {
-            self.redraw_later(id);
+        for id in Self::PLOTS {
+            ctx.redraw(id);
         }
     }
 
-    /// Queue plot `id` for the next redraw of the plots that follow a job.
-    pub(super) fn redraw_later(&mut self, id: &'static str) {
-        if !self.redraw.contains(&id) {
-            self.redraw.push(id);
+    /// (optimised score, per-PC R²) at the steps the R² was computed.
+    fn pc_points(&self) -> Vec<(f64, Vec<f64>)> {
+        self.pc_history
+            .items()
+            .iter()
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
+    /// Per PC of X: the optimised score at which its R² first passed halfway from its start
+    /// to 1 (spec §4.2), from the R² points received so far.
+    fn capture_scores(&self) -> Vec<Option<f64>> {
+        let (scores, r2): (Vec<f64>, Vec<Vec<f64>>) = self.pc_points().into_iter().unzip();
+        scores_at_threshold(&r2, &scores, Threshold::Half)
+    }
+
+    /// The step count and score readouts.
+    pub fn show_readouts(&self, ctx: &Ctx) {
+        let Some(r) = &self.last else { return };
+        let r = &r.run;
+        if let Some(e) = dom::el(&ctx.doc, "step-count") {
+            e.set_text_content(Some(&r.step.to_string()));
+            let _ = e.set_attribute("data-value", &r.step.to_string());
+        }
+        let scores = std::iter::once(r.score).chain(r.watched.iter().copied());
+        for (id, s) in self.ids.iter().zip(scores) {
+            let sel = format!("[data-testid=\"score-{id}\"]");
+            if let Ok(Some(e)) = ctx.doc.query_selector(&sel) {
+                e.set_text_content(Some(&format!("{s:.6}")));
+                let _ = e.set_attribute("data-value", &js_number_string(s));
+            }
         }
     }
 
-    pub(super) fn build_readouts(&self) {
-        let Some(list) = dom::el(&self.doc, "readouts") else {
+    fn build_readouts(&self, doc: &Document) {
+        let Some(list) = dom::el(doc, "readouts") else {
             return;
         };
         list.set_inner_html("");
         for (k, id) in self.ids.iter().enumerate() {
-            let row = self.doc.create_element("div").ok();
-            let dt = self.doc.create_element("dt").ok();
-            let dd = self.doc.create_element("dd").ok();
+            let row = doc.create_element("div").ok();
+            let dt = doc.create_element("dt").ok();
+            let dd = doc.create_element("dd").ok();
             if let (Some(row), Some(dt), Some(dd)) = (row, dt, dd) {
                 dt.set_text_content(Some(&format!(
                     "{id}{}",
@@ -157,29 +328,23 @@ impl Page {
         }
     }
 
-    pub(super) fn show_measure_card(&self) {
+    fn show_measure_card(&self, doc: &Document) {
         let Some(id) = self.ids.first() else { return };
         let Ok(e) = registry::entry(id) else { return };
-        let range = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_else(|| "∞".into());
-        dom::set_text(&self.doc, "card-id", &e.id);
-        dom::set_text(&self.doc, "card-description", &e.description);
+        let end = |v: Option<f64>, inf: &str| v.map_or_else(|| inf.to_string(), |x| x.to_string());
+        let (kind, goal) = match e.direction {
+            Direction::Similarity => ("similarity", "maximised"),
+            Direction::Distance => ("distance", "minimised"),
+        };
+        dom::set_text(doc, "card-id", &e.id);
+        dom::set_text(doc, "card-description", &e.description);
         dom::set_text(
-            &self.doc,
+            doc,
             "card-facts",
             &format!(
-                "range [{}, {}] · a {} ({}) · invariant to: {} · {}",
-                e.range[0]
-                    .map(|x| x.to_string())
-                    .unwrap_or_else(|| "−∞".into()),
-                range(e.range[1]),
-                match e.direction {
-                    crate::measures::Direction::Similarity => "similarity",
-                    crate::measures::Direction::Distance => "distance",
-                },
-                match e.direction {
-                    crate::measures::Direction::Similarity => "maximised",
-                    crate::measures::Direction::Distance => "minimised",
-                },
+                "range [{}, {}] · a {kind} ({goal}) · invariant to: {} · {}",
+                end(e.range[0], "−∞"),
+                end(e.range[1], "∞"),
                 if e.invariances.is_empty() {
                     "nothing listed".into()
                 } else {
@@ -192,6 +357,61 @@ impl Page {
                 },
             ),
         );
-        dom::set_text(&self.doc, "card-citation", &e.citation);
+        dom::set_text(doc, "card-citation", &e.citation);
     }
+
+    /// A file the worker made: Y (kept as a link too, in case the browser wants a fresh
+    /// click: the answer comes after the button's user activation) or the trajectory.
+    pub fn offer_download(&mut self, ctx: &Ctx, bytes: &[u8], name: &str) {
+        if !name.ends_with(".npy") {
+            if let Err(e) = dom::download_bytes(&ctx.doc, bytes, name) {
+                ctx.error(&format!("export: {e:?}"));
+            }
+            return;
+        }
+        let Ok(url) = dom::object_url(bytes) else {
+            ctx.error("the browser could not hold Y for download");
+            return;
+        };
+        if let Some(old) = self.y_url.replace(url.clone()) {
+            dom::revoke_url(&old);
+        }
+        if let Some(a) = dom::el(&ctx.doc, "export-y-link") {
+            let _ = a.set_attribute("href", &url);
+            let _ = a.set_attribute("download", name);
+            a.set_text_content(Some(&format!("save {name}")));
+        }
+        dom::set_hidden(&ctx.doc, "export-y-link", false);
+        let _ = dom::download_url(&ctx.doc, &url, name);
+    }
+}
+
+/// Play/Pause, Step, Reset, New seed and the two exports (made by the worker).
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
+    dom::on(doc, "play", "click", |_: web_sys::Event| {
+        with_page(|p| p.run.toggle_play(&mut p.ctx));
+    })?;
+    dom::on(doc, "step", "click", |_: web_sys::Event| {
+        with_page(|p| p.run.step_once(&mut p.ctx));
+    })?;
+    dom::on(doc, "reset", "click", |_: web_sys::Event| {
+        with_page(|p| p.run.restart(&mut p.ctx));
+    })?;
+    dom::on(doc, "new-seed", "click", |_: web_sys::Event| {
+        let seed = (js_sys::Math::random() * 1e9).floor() as u64;
+        with_page(|p| p.set_field("seed", &seed.to_string()));
+    })?;
+    for (id, req) in [
+        ("export-csv", RunRequest::ExportTrajectory),
+        ("export-y", RunRequest::ExportY),
+    ] {
+        dom::on(doc, id, "click", move |_: web_sys::Event| {
+            with_page(|p| {
+                if p.run.last.is_some() {
+                    p.ctx.send(Request::Run(req.clone()), None);
+                }
+            });
+        })?;
+    }
+    Ok(())
 }

@@ -1,20 +1,17 @@
-//! The worker side of the Prune panel: holds the model features F and the target, and runs
+//! The Prune panel's worker side: holds the model features F and the target, and runs
 //! `analysis::prune::EvaluationRun` in slices of about `SLICE_MS` so a Cancel (or any other
-//! panel's request) waits at most one slice. Every request is answered with a `Prune*`
-//! response; failures are `PruneFailed`, which leaves the inputs as they were.
+//! panel's request) waits at most one slice. Failures are `PruneResponse::Failed`, which
+//! leaves the inputs as they were.
 
 use nalgebra::DMatrix;
 
-use super::protocol::{PruneInputs, PruneResult, PruneSettings, Response};
+use super::{now_ms, Loaded, SLICE_MS};
 use crate::analysis::prune::{
     self, builtin_demo, curve_csv, rdm, summary_json, Comparison, Distance, EvaluationRun,
     MeasureFit, Method, Options, PruneError,
 };
 use crate::data::{self, npy::read_npy, Recording};
-
-/// A slice runs greedy steps until this much time has passed (ms). Each step of the demo sizes
-/// costs well under a millisecond, so a slice ends within a few ms of this.
-const SLICE_MS: f64 = 30.0;
+use crate::web::protocol::{PruneInputs, PruneRequest, PruneResponse, PruneResult, PruneSettings};
 
 /// What the panel's target is.
 enum Target {
@@ -25,7 +22,7 @@ enum Target {
 }
 
 /// A running evaluation and what its result needs besides the core's output.
-struct Job {
+struct Running {
     run: EvaluationRun,
     features: DMatrix<f64>,
     target_rdm: DMatrix<f64>,
@@ -34,19 +31,36 @@ struct Job {
 
 /// The Prune panel's inputs and job.
 #[derive(Default)]
-pub struct PruneWorker {
+pub(super) struct PrunePanel {
     features: Option<(String, DMatrix<f64>)>,
     target: Option<(String, Target)>,
-    job: Option<Job>,
+    job: Option<Running>,
 }
 
-fn failed(message: String) -> Response {
-    Response::PruneFailed { message }
+fn failed(message: String) -> PruneResponse {
+    PruneResponse::Failed { message }
 }
 
-impl PruneWorker {
-    fn inputs(&self) -> Response {
-        Response::PruneInputs(PruneInputs {
+impl PrunePanel {
+    pub fn handle(
+        &mut self,
+        l: Option<&Loaded>,
+        req: PruneRequest,
+        bytes: Option<Vec<u8>>,
+    ) -> PruneResponse {
+        match req {
+            PruneRequest::Features { name } => self.features(&name, bytes),
+            PruneRequest::Target { name, rdm } => self.target(&name, bytes, rdm),
+            PruneRequest::TargetLoaded => self.target_recording(l.map(|l| &l.recording)),
+            PruneRequest::Demo { name } => self.demo(&name),
+            PruneRequest::Start(s) => self.start(&s),
+            PruneRequest::Slice => self.slice(),
+            PruneRequest::Cancel => self.cancel(),
+        }
+    }
+
+    fn inputs(&self) -> PruneResponse {
+        PruneResponse::Inputs(PruneInputs {
             features: self
                 .features
                 .as_ref()
@@ -60,7 +74,7 @@ impl PruneWorker {
 
     /// Model features from a `.npy`/`.npz` file: rows are stimuli (a 3-D recording's
     /// time × condition rows, as everywhere else).
-    pub fn features(&mut self, name: &str, bytes: Option<Vec<u8>>) -> Response {
+    fn features(&mut self, name: &str, bytes: Option<Vec<u8>>) -> PruneResponse {
         let Some(bytes) = bytes else {
             return failed(format!("{name}: the file's bytes are missing"));
         };
@@ -79,7 +93,7 @@ impl PruneWorker {
     }
 
     /// A target from a file: a 2-D RDM checked by `prune::validate_rdm`, or a recording X.
-    pub fn target(&mut self, name: &str, bytes: Option<Vec<u8>>, is_rdm: bool) -> Response {
+    fn target(&mut self, name: &str, bytes: Option<Vec<u8>>, is_rdm: bool) -> PruneResponse {
         let Some(bytes) = bytes else {
             return failed(format!("{name}: the file's bytes are missing"));
         };
@@ -111,7 +125,7 @@ impl PruneWorker {
     }
 
     /// The page's loaded recording X as the target, if its stimuli match F's.
-    pub fn target_recording(&mut self, loaded: Option<&Recording>) -> Response {
+    fn target_recording(&mut self, loaded: Option<&Recording>) -> PruneResponse {
         let Some(rec) = loaded else {
             return failed("load a recording X first".into());
         };
@@ -131,7 +145,7 @@ impl PruneWorker {
     }
 
     /// A built-in demo: its features and its target RDM.
-    pub fn demo(&mut self, name: &str) -> Response {
+    fn demo(&mut self, name: &str) -> PruneResponse {
         let Some((f, r)) = builtin_demo(name) else {
             return failed(format!(
                 "no built-in pruning demo named `{name}` (there are: {})",
@@ -150,9 +164,9 @@ impl PruneWorker {
     }
 
     /// Start an evaluation (replacing a running one) after checking every input.
-    pub fn start(&mut self, s: &PruneSettings) -> Response {
+    fn start(&mut self, s: &PruneSettings) -> PruneResponse {
         match self.try_start(s) {
-            Ok(stages) => Response::PruneStarted { stages },
+            Ok(stages) => PruneResponse::Started { stages },
             Err(e) => failed(e),
         }
     }
@@ -173,7 +187,7 @@ impl PruneWorker {
             let distance = opts.distance;
             let run = EvaluationRun::with_measure(f.clone(), m, &opts)
                 .map_err(|e| format!("{tname}: {e}"))?;
-            self.job = Some(Job {
+            self.job = Some(Running {
                 run,
                 features: f.clone(),
                 target_rdm: rdm(x, distance),
@@ -194,7 +208,7 @@ impl PruneWorker {
         };
         let run =
             EvaluationRun::new(f.clone(), target_rdm.clone(), &opts).map_err(|e| e.to_string())?;
-        self.job = Some(Job {
+        self.job = Some(Running {
             run,
             features: f.clone(),
             target_rdm,
@@ -204,18 +218,18 @@ impl PruneWorker {
     }
 
     /// About `SLICE_MS` of work; the result once the evaluation is done.
-    pub fn slice(&mut self) -> Response {
+    fn slice(&mut self) -> PruneResponse {
         // A slice that crosses a cancel (or new inputs) finds no job: nothing to do.
         let Some(job) = self.job.as_mut() else {
-            return Response::PruneCancelled;
+            return PruneResponse::Cancelled;
         };
-        let start = js_sys::Date::now();
+        let start = now_ms();
         loop {
             match job.run.advance() {
                 Ok(Some(ev)) => {
                     let result = result(job, &ev);
                     self.job = None;
-                    return Response::PruneDone(Box::new(result));
+                    return PruneResponse::Done(Box::new(result));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -223,12 +237,12 @@ impl PruneWorker {
                     return failed(e.to_string());
                 }
             }
-            if js_sys::Date::now() - start > SLICE_MS {
+            if now_ms() - start > SLICE_MS {
                 break;
             }
         }
         let p = job.run.progress();
-        Response::PruneProgress {
+        PruneResponse::Progress {
             stage: p.stage,
             stages: p.stages,
             step: p.step,
@@ -236,9 +250,9 @@ impl PruneWorker {
         }
     }
 
-    pub fn cancel(&mut self) -> Response {
+    fn cancel(&mut self) -> PruneResponse {
         self.job = None;
-        Response::PruneCancelled
+        PruneResponse::Cancelled
     }
 }
 
@@ -295,7 +309,7 @@ fn rank_image(r: &DMatrix<f64>) -> String {
     out.into_iter().map(char::from).collect()
 }
 
-fn result(job: &Job, ev: &prune::Evaluation) -> PruneResult {
+fn result(job: &Running, ev: &prune::Evaluation) -> PruneResult {
     let f = &job.features;
     let kept = ev.final_selection.kept.clone();
     let full = rdm(f, job.distance);

@@ -1,0 +1,209 @@
+//! The Recording panel: the built-in dataset menu, opening a user's file or labels (picker or
+//! drag and drop), the dataset summary and the PCA spectrum.
+
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Document;
+
+use super::{with_page, Ctx, View};
+use crate::data::{datasets, npy::MAX_FILE_BYTES};
+use crate::plot::{self, Style};
+use crate::state::UiState;
+use crate::web::dom;
+use crate::web::protocol::{DatasetSummary, RecordingRequest, RecordingResponse, Request};
+
+#[derive(Default)]
+pub(super) struct RecordingView {
+    /// The spectrum needs drawing (a new recording, or a layout change).
+    spectrum_stale: bool,
+}
+
+impl View for RecordingView {
+    const PLOTS: &'static [&'static str] = &["spectrum-plot"];
+
+    fn on_loaded(&mut self, ctx: &mut Ctx) {
+        self.spectrum_stale = true;
+        if let Some(s) = &ctx.dataset {
+            show_dataset(&ctx.doc, s);
+        }
+    }
+
+    fn on_state(&mut self, ctx: &mut Ctx, before: &UiState) {
+        // The spectrum only changes with the recording or the layout (classroom, tabs).
+        self.spectrum_stale = true;
+        if before.dataset != ctx.state.dataset {
+            self.load_builtin(ctx);
+        }
+    }
+
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        self.spectrum_stale
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        ctx: &Ctx,
+        _id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        let ratios = ctx.dataset.as_ref().map_or(&[][..], |d| &d.explained);
+        plot::pca_spectrum(root, ratios, style).map_err(|e| e.to_string())
+    }
+
+    fn drawn(&mut self, _ctx: &mut Ctx, _id: &str, _scale: f64) {
+        self.spectrum_stale = false;
+    }
+}
+
+impl RecordingView {
+    /// Load the built-in dataset the settings name.
+    pub fn load_builtin(&mut self, ctx: &mut Ctx) {
+        let name = ctx.state.dataset.clone();
+        ctx.send(Request::Recording(RecordingRequest::Builtin { name }), None);
+    }
+
+    /// The worker's answer: the summary of a recording now loaded.
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: RecordingResponse) -> Option<DatasetSummary> {
+        match r {
+            RecordingResponse::Loaded(summary) => {
+                for w in &summary.warnings {
+                    ctx.error(&format!("note: {w}"));
+                }
+                Some(summary)
+            }
+            RecordingResponse::Failed { message } => {
+                ctx.error(&message);
+                None
+            }
+        }
+    }
+
+    /// The window was resized.
+    pub fn resized(&mut self) {
+        self.spectrum_stale = true;
+    }
+}
+
+fn show_dataset(doc: &Document, s: &DatasetSummary) {
+    let dims = s
+        .dims
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" × ");
+    let axes = if s.dims.len() == 3 {
+        "time × conditions × neurons"
+    } else {
+        "conditions × neurons"
+    };
+    let labels = if s.labels.is_empty() {
+        "no task labels".to_string()
+    } else {
+        s.labels
+            .iter()
+            .map(|(n, k)| format!("{n} ({k} classes)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let top: Vec<String> = s
+        .explained
+        .iter()
+        .take(5)
+        .enumerate()
+        .map(|(k, r)| format!("PC{} {:.1}%", k + 1, 100.0 * r))
+        .collect();
+    let ninety = match plot::pcs_for_share(&s.explained, 0.9) {
+        Some(k) => format!(
+            "90% of the variance in {k} PC{}",
+            if k == 1 { "" } else { "s" }
+        ),
+        None => format!("the first {} PCs hold under 90%", s.explained.len()),
+    };
+    dom::set_text(doc, "dataset-name", &s.name);
+    dom::set_text(
+        doc,
+        "dataset-summary",
+        &format!(
+            "{dims} ({axes}) · rank {} · {labels} · variance: {} · {ninety}",
+            s.rank,
+            top.join(", ")
+        ),
+    );
+    let about = match datasets::info(&s.name) {
+        Some(info) => format!("{} {}", info.description, info.citation),
+        None => "Your file (it stays in this browser).".into(),
+    };
+    dom::set_text(doc, "dataset-about", &about);
+}
+
+/// Read a user's file and send it to the worker as a recording or as labels.
+fn open_file(file: web_sys::File, as_labels: bool) {
+    let name = file.name();
+    let size = file.size();
+    if size > MAX_FILE_BYTES as f64 {
+        with_page(|p| {
+            p.ctx.error(&format!(
+                "{name}: the file is {:.0} MiB; simscope reads files up to {} MiB. Reduce it (e.g. fewer neurons or PCs) and try again.",
+                size / 1048576.0,
+                MAX_FILE_BYTES / 1048576
+            ))
+        });
+        return;
+    }
+    let lower = name.to_lowercase();
+    let as_labels = as_labels || lower.ends_with(".csv") || lower.ends_with(".json");
+    wasm_bindgen_futures::spawn_local(async move {
+        let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+        with_page(|p| match buf {
+            Ok(buf) => {
+                let bytes = js_sys::Uint8Array::new(&buf);
+                p.run.set_playing(&mut p.ctx, false);
+                let req = if as_labels {
+                    RecordingRequest::Labels { name: name.clone() }
+                } else {
+                    RecordingRequest::File { name: name.clone() }
+                };
+                dom::set_hidden(&p.ctx.doc, "error", true);
+                p.ctx.send(Request::Recording(req), Some(bytes));
+            }
+            Err(_) => p
+                .ctx
+                .error(&format!("{name}: the browser could not read the file")),
+        });
+    });
+}
+
+/// The file and labels pickers, and drag and drop anywhere on the page.
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
+    for (id, as_labels) in [("file-input", false), ("labels-input", true)] {
+        dom::on(doc, id, "change", move |ev: web_sys::Event| {
+            let input = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+            if let Some(input) = input {
+                if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                    open_file(file, as_labels);
+                }
+                input.set_value("");
+            }
+        })?;
+    }
+    let body: web_sys::EventTarget = doc.clone().into();
+    dom::listen(&body, "dragover", |ev: web_sys::DragEvent| {
+        ev.prevent_default()
+    })?;
+    dom::listen(&body, "drop", |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        if let Some(file) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0))
+        {
+            open_file(file, false);
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The Optimise panel's worker side: holds the [`Run`] (the core job `simscope optimize`
+//! loops), takes the steps the page asks for and decodes in slices between them.
+
+use super::decode::{decoding, ReferenceCache};
+use super::{attach, loaded, now_ms, row_major_2, slice, Loaded};
+use crate::analysis::run::{PcSchedule, Run, RunSpec};
+use crate::data::{self, Recording};
+use crate::web::protocol::{Report, RunRequest, RunResponse, RunSettings};
+
+/// The per-PC R² (a q × q eigendecomposition) takes at most this share of the stepping time
+/// while playing; explicit steps, starts and stops always get it.
+const R2_SHARE: f64 = 0.2;
+
+#[derive(Default)]
+pub(super) struct RunPanel {
+    run: Option<Run>,
+    /// X's decoding, kept across runs of the same recording and fold seed.
+    reference: ReferenceCache,
+    /// Every score at every step as CSV, written as the run goes (the page's plots keep a
+    /// thinned copy; this is what "scores CSV" saves).
+    trajectory: String,
+}
+
+impl RunPanel {
+    /// A new recording: its run and reference are gone.
+    pub fn on_loaded(&mut self) {
+        self.run = None;
+        self.reference = ReferenceCache::default();
+    }
+
+    pub fn handle(&mut self, l: Option<&Loaded>, req: RunRequest) -> RunResponse {
+        self.try_handle(l, req)
+            .unwrap_or_else(|message| RunResponse::Failed { message })
+    }
+
+    fn try_handle(&mut self, l: Option<&Loaded>, req: RunRequest) -> Result<RunResponse, String> {
+        let l = loaded(l)?;
+        if let RunRequest::Start(s) = req {
+            return self.start(l, &s);
+        }
+        let run = self.run.as_mut().ok_or("no run: press Reset")?;
+        Ok(match req {
+            RunRequest::Start(_) => unreachable!("handled above"),
+            RunRequest::Step { n, full } => {
+                let r = run.step(n, full);
+                write_records(run, &mut self.trajectory);
+                RunResponse::Report(report(run, r))
+            }
+            RunRequest::Pause => {
+                run.decode_now();
+                decoding(run, &mut self.reference)
+            }
+            RunRequest::Work => {
+                run.work(&mut slice())?;
+                decoding(run, &mut self.reference)
+            }
+            RunRequest::ExportY => export_y(&l.recording, run),
+            RunRequest::ExportTrajectory => {
+                attach(self.trajectory.clone().into_bytes());
+                let name = format!(
+                    "simscope-{}-{}-trajectory.csv",
+                    l.recording.name,
+                    run.ids()[0]
+                );
+                RunResponse::Download {
+                    name: name.replace(['#', '/'], "_"),
+                }
+            }
+        })
+    }
+
+    fn start(&mut self, l: &Loaded, s: &RunSettings) -> Result<RunResponse, String> {
+        let spec = RunSpec {
+            measure: s.measure.clone(),
+            watch: s.watch.clone(),
+            optimizer: s.optimizer,
+            lr: s.lr,
+            seed: s.seed,
+            stop: s.stop,
+            // The page plays until its stop rule (or forever) and decides how often to draw.
+            max_steps: None,
+            pc_schedule: PcSchedule::TimeShare(R2_SHARE),
+            decode_every: Some(s.decode_every),
+            ..RunSpec::default()
+        };
+        let mut run = Run::new(&l.recording, l.target.clone(), &spec)?.with_clock(now_ms);
+        self.reference.hand_over(&mut run);
+        let header: Vec<&str> = std::iter::once("step")
+            .chain(run.ids().iter().map(String::as_str))
+            .collect();
+        self.trajectory = data::write::csv(&header, &[]);
+        write_records(&mut run, &mut self.trajectory);
+        let first = run.report();
+        let started = RunResponse::Started {
+            ids: run.ids().to_vec(),
+            variables: run.variables(),
+            warnings: run.warnings().to_vec(),
+            report: report(&run, first),
+        };
+        self.run = Some(run);
+        Ok(started)
+    }
+}
+
+fn report(run: &Run, r: crate::analysis::run::RunReport) -> Report {
+    Report {
+        run: r,
+        y_pcs: row_major_2(&run.target().project(run.y(), 2)),
+        work: run.has_work(),
+    }
+}
+
+/// Append the states recorded since the last call to the trajectory CSV.
+fn write_records(run: &mut Run, csv: &mut String) {
+    let rows: Vec<Vec<f64>> = run
+        .take_records()
+        .into_iter()
+        .map(|r| {
+            std::iter::once(r.step as f64)
+                .chain(std::iter::once(r.score))
+                .chain(r.watched)
+                .collect()
+        })
+        .collect();
+    csv.push_str(&data::write::csv_rows(&rows));
+}
+
+/// Y of the run as a `.npy` of the recording's shape (its width may differ from X's).
+fn export_y(rec: &Recording, run: &Run) -> RunResponse {
+    let y = run.y();
+    let mut dims = rec.dims.clone();
+    if let Some(last) = dims.last_mut() {
+        *last = y.ncols();
+    }
+    let out = Recording {
+        name: "Y".into(),
+        dims,
+        data: y.clone(),
+        labels: Vec::new(),
+    };
+    attach(data::write::recording_npy(&out));
+    RunResponse::Download {
+        name: format!("simscope-Y-{}-step{}.npy", rec.name, run.report().step),
+    }
+}
