@@ -147,7 +147,7 @@ impl Worker {
                 {
                     return Err("bench wants 10 ≤ n ≤ 4000, 1 ≤ p ≤ 1000, budget > 0".into());
                 }
-                let row = crate::measures::cost::time_steps_with(
+                let row = crate::bench::time_steps_with(
                     &measure,
                     n,
                     p,

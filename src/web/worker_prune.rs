@@ -7,8 +7,8 @@ use nalgebra::DMatrix;
 
 use super::protocol::{PruneInputs, PruneResult, PruneSettings, Response};
 use crate::analysis::prune::{
-    self, builtin_demo, curve_csv, rdm, summary_json, Comparison, Distance, EvaluationRun,
-    MeasureFit, Method, Options, PruneError,
+    self, builtin_demo, curve_csv, rdm, summary_json, Compare, EvaluationRun, MeasureFit, Method,
+    Options, PruneError, Rdm,
 };
 use crate::data::{self, npy::read_npy, Recording};
 
@@ -29,7 +29,7 @@ struct Job {
     run: EvaluationRun,
     features: DMatrix<f64>,
     target_rdm: DMatrix<f64>,
-    distance: Distance,
+    distance: Rdm,
 }
 
 /// The Prune panel's inputs and job.
@@ -184,7 +184,7 @@ impl PruneWorker {
         let target_rdm = match t {
             Target::Rdm(r) => r.clone(),
             Target::Recording(x) => {
-                if x.ncols() < 2 && opts.distance == Distance::Correlation {
+                if x.ncols() < 2 && opts.distance == Rdm::Correlation {
                     return Err(format!(
                         "{tname}: a correlation-distance RDM needs at least 2 units"
                     ));
@@ -211,7 +211,7 @@ impl PruneWorker {
         };
         let start = js_sys::Date::now();
         loop {
-            match job.run.advance() {
+            match job.run.step() {
                 Ok(Some(ev)) => {
                     let result = result(job, &ev);
                     self.job = None;
@@ -227,7 +227,7 @@ impl PruneWorker {
                 break;
             }
         }
-        let p = job.run.progress();
+        let p = job.run.stage_progress();
         Response::PruneProgress {
             stage: p.stage,
             stages: p.stages,
@@ -250,8 +250,8 @@ fn options(s: &PruneSettings) -> Result<Options, String> {
         o => return Err(format!("method must be backward or forward, got `{o}`")),
     };
     let distance = match s.distance.as_str() {
-        "correlation" => Distance::Correlation,
-        "sqeuclidean" => Distance::SqEuclidean,
+        "correlation" => Rdm::Correlation,
+        "sqeuclidean" => Rdm::SquaredEuclidean,
         o => {
             return Err(format!(
                 "distance must be correlation or sqeuclidean, got `{o}`"
@@ -259,8 +259,8 @@ fn options(s: &PruneSettings) -> Result<Options, String> {
         }
     };
     let compare = match s.compare.as_str() {
-        "pearson" => Comparison::Pearson,
-        "spearman" => Comparison::Spearman,
+        "pearson" => Compare::Pearson,
+        "spearman" => Compare::Spearman,
         o => return Err(format!("compare must be pearson or spearman, got `{o}`")),
     };
     Ok(Options {
