@@ -364,9 +364,13 @@ pub fn names() -> Vec<&'static str> {
     DATASETS.iter().map(|d| d.name).collect()
 }
 
-/// Load a built-in dataset by name (synthetic ones with their default seed 0).
+/// Load a built-in dataset by name (synthetic ones with their default seed 0). The recording
+/// carries the table's name.
 pub fn builtin(name: &str) -> Option<Recording> {
-    DATASETS.iter().find(|d| d.name == name).map(|d| (d.load)())
+    let d = DATASETS.iter().find(|d| d.name == name)?;
+    let mut rec = (d.load)();
+    rec.name = d.name.to_string();
+    Some(rec)
 }
 
 /// What the page and `simscope datasets` show about a built-in dataset.

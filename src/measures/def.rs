@@ -245,12 +245,16 @@ pub trait Spec: Send + Sync {
     fn position(&self, list: List) -> Option<u8>;
 }
 
+/// What a family's parser answers: None (not this family's id), or the resolved instance or why
+/// the id is malformed.
+pub type Parsed = Option<Result<Box<dyn Spec>, MeasureError>>;
+
 /// A family of ids with parameters, declared once: its parser and the instances it lists.
 pub struct Family {
     /// The open spellings, as `simscope measures` prints them after the list.
     pub pattern: &'static str,
     /// Resolve `id` if it is one of this family's spellings (None: not this family's).
-    pub parse: fn(&str) -> Option<Result<Box<dyn Spec>, MeasureError>>,
+    pub parse: fn(&str) -> Parsed,
     /// The instances `simscope measures` lists and `--measure all` runs.
     pub listed: fn() -> Vec<Box<dyn Spec>>,
 }

@@ -113,10 +113,7 @@ pub fn resolve_list<S: AsRef<str>>(
     ids: &[S],
     exclude: Option<&str>,
 ) -> Result<(Vec<String>, Vec<String>), MeasureError> {
-    let skip = match exclude {
-        Some(e) => Some(resolve(e).map(|r| r.0).unwrap_or_else(|_| e.to_string())),
-        None => None,
-    };
+    let skip = exclude.map(|e| resolve(e).map(|r| r.0).unwrap_or_else(|_| e.to_string()));
     let (mut out, mut warnings) = (Vec::new(), Vec::new());
     for id in ids {
         let id = id.as_ref();
@@ -240,8 +237,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, v) in d[0].iter_mut().enumerate() {
+        *v = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

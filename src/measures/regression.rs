@@ -15,7 +15,7 @@ use std::sync::Arc;
 use nalgebra::DMatrix;
 
 use super::def::{
-    list_names, Built, Ctx, Def, Dims, Entry, Family, Group, List, List::*, PcSums, Spec,
+    list_names, Built, Ctx, Def, Dims, Entry, Family, Group, List, List::*, Parsed, PcSums, Spec,
 };
 use super::{Direction, Measure, MeasureError};
 use crate::linalg::{
@@ -111,7 +111,7 @@ fn parse_tail(id: &str, tail: &str) -> Result<Option<usize>, MeasureError> {
     Ok(Some(k))
 }
 
-fn parse_ridge(id: &str) -> Option<Result<Box<dyn Spec>, MeasureError>> {
+fn parse_ridge(id: &str) -> Parsed {
     let bad = |why: String| MeasureError::BadId {
         id: id.to_string(),
         why,

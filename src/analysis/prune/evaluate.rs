@@ -4,9 +4,9 @@
 
 use nalgebra::DMatrix;
 
-use super::fit::{measure_path_fits, measure_reweighted_fit, MeasureFit};
+use super::fit::{measure_reweighted_fit, MeasureFit};
 use super::nnls::{reweight, reweighted_fit};
-use super::path::{fit_subset, path_fits};
+use super::path::{fit_subset, measure_path_fits, path_fits};
 use super::rdm::{rdm, upper, validate_rdm};
 use super::select::{permutation, SelectRun, Selection};
 use super::{Options, PruneError};
@@ -360,15 +360,10 @@ pub fn evaluate_measure(
     opts: &Options,
     progress: &mut dyn FnMut(StageProgress) -> bool,
 ) -> Result<Evaluation, PruneError> {
-    let mut run = EvaluationRun::with_measure(f.clone(), measure.clone(), opts)?;
-    loop {
-        if run.at_step() && !progress(run.stage_progress()) {
-            return Err(PruneError::Cancelled);
-        }
-        if let Some(ev) = run.step()? {
-            return Ok(ev);
-        }
-    }
+    drive(
+        EvaluationRun::with_measure(f.clone(), measure.clone(), opts)?,
+        progress,
+    )
 }
 
 /// Honest evaluation: for each seeded outer fold, select on the training stimuli only, score on
@@ -380,7 +375,17 @@ pub fn evaluate(
     opts: &Options,
     progress: &mut dyn FnMut(StageProgress) -> bool,
 ) -> Result<Evaluation, PruneError> {
-    let mut run = EvaluationRun::new(f.clone(), target.clone(), opts)?;
+    drive(
+        EvaluationRun::new(f.clone(), target.clone(), opts)?,
+        progress,
+    )
+}
+
+/// Run to the end unit by unit, asking `progress` before every greedy step whether to go on.
+fn drive(
+    mut run: EvaluationRun,
+    progress: &mut dyn FnMut(StageProgress) -> bool,
+) -> Result<Evaluation, PruneError> {
     loop {
         if run.at_step() && !progress(run.stage_progress()) {
             return Err(PruneError::Cancelled);

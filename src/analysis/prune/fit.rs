@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use nalgebra::{DMatrix, DVector};
 
-use super::path::Path;
 use super::PruneError;
 use crate::measures::{registry, Direction};
 use crate::target::Target;
@@ -67,27 +66,11 @@ impl MeasureFit {
 }
 
 /// `id`'s score of Y against a prepared target, NaN when it cannot be prepared for Y's width.
-fn score_with(id: &str, t: &Arc<Target>, y: &DMatrix<f64>) -> f64 {
+pub(super) fn score_with(id: &str, t: &Arc<Target>, y: &DMatrix<f64>) -> f64 {
     match registry::prepare(id, t.clone(), y.ncols()) {
         Ok((m, _)) => m.score(y),
         Err(_) => f64::NAN,
     }
-}
-
-/// A measure's fits along a path's grid on the rows `stims` (the target prepared once).
-pub fn measure_path_fits(
-    f: &DMatrix<f64>,
-    m: &MeasureFit,
-    stims: &[usize],
-    path: &Path,
-) -> Result<Vec<f64>, PruneError> {
-    let t = m.target(stims)?;
-    let fs = f.select_rows(stims);
-    Ok(path
-        .grid
-        .iter()
-        .map(|&n| score_with(&m.id, &t, &fs.select_columns(&path.kept(n))))
-        .collect())
 }
 
 /// The reweighting baseline scored by a measure: the features scaled by √w on the rows `stims`.

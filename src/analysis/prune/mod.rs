@@ -49,9 +49,9 @@ pub use evaluate::{
     check_inputs, curve_csv, evaluate, evaluate_measure, folds, summary_json, CurvePoint,
     Evaluation, EvaluationRun, Fold, StageProgress,
 };
-pub use fit::{measure_path_fits, measure_reweighted_fit, MeasureFit};
+pub use fit::{measure_reweighted_fit, MeasureFit};
 pub use nnls::{nnls, nnls_gram, reweight, reweighted_fit};
-pub use path::{fit_subset, greedy_path, path_fits, Path, PathRun};
+pub use path::{fit_subset, greedy_path, measure_path_fits, path_fits, Path, PathRun};
 pub use rdm::{compare, rdm, upper, validate_rdm, SubsetRdm};
 pub use select::{select, SelectRun, Selection};
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::fit::MeasureFit;
+use super::fit::{score_with, MeasureFit};
 use super::rdm::{rdm, upper, PreparedTarget, SubsetRdm};
 use super::{compare, Method, Options, PruneError, Rdm};
 use crate::measures::registry;
@@ -433,4 +433,20 @@ pub fn path_fits(
         out.push(t.fit(&st.values()));
     }
     out
+}
+
+/// A measure's fits along a path's grid on the rows `stims` (the target prepared once).
+pub fn measure_path_fits(
+    f: &DMatrix<f64>,
+    m: &MeasureFit,
+    stims: &[usize],
+    path: &Path,
+) -> Result<Vec<f64>, PruneError> {
+    let t = m.target(stims)?;
+    let fs = f.select_rows(stims);
+    Ok(path
+        .grid
+        .iter()
+        .map(|&n| score_with(&m.id, &t, &fs.select_columns(&path.kept(n))))
+        .collect())
 }

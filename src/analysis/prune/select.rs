@@ -4,8 +4,8 @@
 
 use nalgebra::DMatrix;
 
-use super::fit::{measure_path_fits, MeasureFit};
-use super::path::{path_fits, Path, PathRun};
+use super::fit::MeasureFit;
+use super::path::{measure_path_fits, path_fits, Path, PathRun};
 use super::{Options, PruneError};
 use crate::rng::Rng;
 
