@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use nalgebra::{DMatrix, DVector};
 use simscope::analysis::captured::{pc_r2, scores_at_threshold, Alignment, Threshold};
-use simscope::analysis::joint::{nbs_bounds_given_cka, perimeter_targets, run};
+use simscope::analysis::job::run_to_end;
+use simscope::analysis::joint::{nbs_bounds_given_cka, perimeter_targets, JointJob, JointSpec};
 use simscope::linalg::center_columns;
 use simscope::measures::registry;
 use simscope::optim::session::initial_y;
@@ -116,12 +117,15 @@ fn cka_nbs_sandwich_holds_on_random_data_and_on_every_joint_end_point() {
     }
     let x = anisotropic(40, 5, 7);
     let t = Arc::new(Target::new(&x).unwrap());
-    let make = |w: usize| {
-        registry::prepare(if w == 0 { "cka" } else { "nbs" }, t.clone(), 5)
-            .unwrap()
-            .0
+    let spec = JointSpec {
+        a: "cka".into(),
+        b: "nbs".into(),
+        per_side: 3,
+        steps: 30,
+        lr: 0.1,
+        seed: 0,
     };
-    let runs = run(&t, &make, &initial_y(40, 5, 0), 3, 30, 0.1, |_, _| {});
+    let runs = run_to_end(JointJob::new(t.clone(), &spec).unwrap(), |_| {}).unwrap();
     assert_eq!(runs.len(), 8);
     for r in &runs {
         assert_eq!(r.trajectory.len(), 31);

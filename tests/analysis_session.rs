@@ -2,7 +2,7 @@
 //! bounded snapshots, NaN handling, and finite trajectories for every registered measure.
 #![cfg(not(target_arch = "wasm32"))] // native only: reads files and runs the CLI
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use nalgebra::DMatrix;
@@ -214,7 +214,7 @@ fn joint_objective_approaches_its_targets() {
 /// CKA whose gradient is NaN on the given evaluation calls (0-based).
 struct NanAt {
     inner: Cka,
-    calls: Cell<usize>,
+    calls: AtomicUsize,
     bad: Vec<usize>,
 }
 
@@ -223,8 +223,7 @@ impl Measure for NanAt {
         self.inner.score(y)
     }
     fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
-        let k = self.calls.get();
-        self.calls.set(k + 1);
+        let k = self.calls.fetch_add(1, Ordering::Relaxed);
         let s = self.inner.score_and_grad(y, grad);
         if self.bad.contains(&k) {
             grad[(0, 0)] = f64::NAN;
@@ -238,7 +237,7 @@ fn authors_nan_guard_is_replicated_on_request() {
     let t = target(30, 4, 9);
     let m = NanAt {
         inner: Cka::new(t.clone()),
-        calls: Cell::new(0),
+        calls: AtomicUsize::new(0),
         bad: vec![3],
     };
     let opts = SessionOptions {
@@ -268,7 +267,7 @@ fn by_default_a_non_finite_gradient_stops_at_the_last_finite_y() {
     let t = target(30, 4, 9);
     let m = NanAt {
         inner: Cka::new(t.clone()),
-        calls: Cell::new(0),
+        calls: AtomicUsize::new(0),
         bad: vec![3],
     };
     let mut s = Session::with_options(
