@@ -6,24 +6,15 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    use simscope::measures::cost::{authors_baseline_ms, dgemm_gflops, step_flops, time_steps};
+    use simscope::bench::{authors_baseline_ms, dgemm_gflops, step_flops, time_steps};
+    use simscope::measures::registry::{listed_ids, List};
 
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let default = [
-        "cka",
-        "cka-angular-score",
-        "nbs",
-        "procrustes-angular-score",
-        "procrustes-euclidean",
-        "linreg",
-        "ridge-lambda100-r2#5folds_cv",
-        "ensd",
-    ];
     let ids: Vec<String> = if args.is_empty() {
-        default.iter().map(|s| s.to_string()).collect()
+        listed_ids(List::Bench)
     } else {
         args
     };
@@ -42,7 +33,7 @@ fn main() {
                     continue;
                 }
             };
-            let flops = step_flops(&row.measure, n, p.min(n - 1), p);
+            let flops = step_flops(&row.measure, n, p.min(n - 1), p).unwrap_or(f64::NAN);
             let base = authors_baseline_ms(&row.measure, n, p);
             println!(
                 "{:<30} {:>6} {:>5} {:>10.3} {:>6} {:>10.1} {:>8.2} {:>11} {:>8}",

@@ -3,7 +3,7 @@
 //           wasm build, at each steps-per-frame setting, with main-thread long tasks
 //           (PerformanceObserver 'longtask', > 50 ms). Decoding every 10000 steps, so the
 //           figures are the optimiser's.
-//  worker   per-step time in the worker (the `bench` request: `measures::cost::time_steps_with`,
+//  worker   per-step time in the worker (the `bench` request: `bench::time_steps_with`,
 //           the loop `simscope bench` times natively) for a few measures and sizes, both builds,
 //           beside `simscope bench --json` from the native release binary when it exists.
 //  latency  input latency while a random 2000 × 500 recording optimises: click/Space on

@@ -15,6 +15,7 @@
 //! | [`target`] | X prepared once: centred, thin SVD, PC scores |
 //! | [`measures`] | scores with closed-form gradients |
 //! | [`optim`] | Adam and the optimisation session |
+//! | [`bench`] | timing of one optimisation step per measure |
 //! | [`data`] | recordings, task variables, built-in datasets |
 //! | [`plot`] | drawing over any `plotters` backend |
 //!
@@ -31,6 +32,7 @@
 //! ```
 
 pub mod analysis;
+pub mod bench;
 pub mod data;
 pub mod linalg;
 pub mod measures;

@@ -235,38 +235,13 @@ pub fn did_you_mean<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) 
     let low = input.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = edit_distance(&low, &c.to_lowercase());
+        let d = crate::measures::registry::edit_distance(&low, &c.to_lowercase());
         if best.is_none_or(|(b, _)| d < b) {
             best = Some((d, c));
         }
     }
     best.filter(|&(d, c)| d <= (input.chars().count() / 3).max(1) && c != input)
         .map(|(_, c)| c)
-}
-
-/// Edit distance between two strings (by chars): insertions, deletions, substitutions and
-/// swaps of neighbours (`panle` → `panel` is one edit), each counted once.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 fn one_of(v: &str, allowed: &[&str]) -> Result<(), String> {
@@ -286,7 +261,7 @@ fn one_of(v: &str, allowed: &[&str]) -> Result<(), String> {
 /// A built-in dataset's name.
 #[allow(clippy::ptr_arg)]
 fn dataset_name(v: &String) -> Result<(), String> {
-    let names: Vec<&str> = crate::data::datasets::BUILTIN.to_vec();
+    let names = crate::data::datasets::names();
     one_of(v, &names).map_err(|_| {
         let hint = did_you_mean(v, names.iter().copied())
             .map(|c| format!("did you mean `{c}`? "))
@@ -406,7 +381,7 @@ state_table! {
     joint_steps: u64 = 50, key "jsteps", classroom_hidden true,
         control number("joint-steps-input", 1.0, 5000.0, 1.0), check any,
         "Joint panel: Adam steps per target.";
-    cal_measures: Vec<String> = vec!["cka".into(), "nbs".into(), "procrustes-angular-score".into()],
+    cal_measures: Vec<String> = crate::measures::registry::listed_ids(crate::measures::def::List::CalibrateTicked),
         key "cal", classroom_hidden false,
         control Control::Checklist { id: "cal-list" },
         check |v| if v.is_empty() { Err("needs at least one measure".into()) } else { measure_list(v) },

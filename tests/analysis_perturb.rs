@@ -126,17 +126,20 @@ fn too_small_a_complement_is_flagged_as_approximate() {
 
 #[test]
 fn theory_equals_the_registry_measures_for_every_closed_form() {
-    use simscope::analysis::perturb::THEORY_IDS;
     use simscope::measures::registry;
+    let closed: Vec<String> = registry::entries()
+        .into_iter()
+        .filter(|e| e.closed_form)
+        .map(|e| e.id)
+        .collect();
+    assert!(closed.len() >= 8, "{closed:?}");
     for (n, p) in [(60, 8), (200, 30)] {
         let x = anisotropic(n, p, 21);
         let t = Arc::new(Target::new(&x).unwrap());
         for (ci, pert) in cases(t.rank()).into_iter().enumerate() {
             let py = perturb(&t, &pert, 40 + ci as u64);
-            for id in THEORY_IDS {
-                let Ok((m, _)) = registry::prepare(id, t.clone(), p) else {
-                    continue;
-                };
+            for id in &closed {
+                let (m, _) = registry::prepare(id, t.clone(), p).unwrap();
                 let (th, measured) = (theory(&t, &pert, id).unwrap(), m.score(&py.y));
                 assert!(
                     (th - measured).abs() < 1e-10 * th.abs().max(1.0),

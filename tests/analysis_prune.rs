@@ -9,8 +9,8 @@ use common::simscope;
 use nalgebra::{DMatrix, DVector};
 use simscope::analysis::prune::{
     builtin_features, builtin_target_rdm, evaluate, evaluate_measure, fit_subset, greedy_path,
-    measure_path_fits, nnls, path_fits, rdm, validate_rdm, Comparison, Distance, MeasureFit,
-    Method, Options, PathRun, PruneError, SubsetRdm, DEMO_SIGNAL,
+    measure_path_fits, nnls, path_fits, rdm, validate_rdm, Compare, MeasureFit, Method, Options,
+    PathRun, PruneError, Rdm, SubsetRdm, DEMO_SIGNAL,
 };
 use simscope::rng::Rng;
 
@@ -20,11 +20,11 @@ fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
 }
 
 /// Independent direct RDM of a subset (textbook formulas), entry (i, j).
-fn direct(f: &DMatrix<f64>, kept: &[usize], d: Distance, i: usize, j: usize) -> f64 {
+fn direct(f: &DMatrix<f64>, kept: &[usize], d: Rdm, i: usize, j: usize) -> f64 {
     let (a, b): (Vec<f64>, Vec<f64>) = kept.iter().map(|&c| (f[(i, c)], f[(j, c)])).unzip();
     match d {
-        Distance::SqEuclidean => a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum(),
-        Distance::Correlation => {
+        Rdm::SquaredEuclidean => a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum(),
+        Rdm::Correlation => {
             let m = a.len() as f64;
             let (ma, mb) = (a.iter().sum::<f64>() / m, b.iter().sum::<f64>() / m);
             let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
@@ -38,7 +38,7 @@ fn direct(f: &DMatrix<f64>, kept: &[usize], d: Distance, i: usize, j: usize) -> 
     }
 }
 
-fn no_progress() -> impl FnMut(simscope::analysis::prune::Progress) -> bool {
+fn no_progress() -> impl FnMut(simscope::analysis::prune::StageProgress) -> bool {
     |_| true
 }
 
@@ -46,7 +46,7 @@ fn no_progress() -> impl FnMut(simscope::analysis::prune::Progress) -> bool {
 fn incremental_updates_equal_full_recomputation() {
     let f = random(15, 10, 1);
     let stims: Vec<usize> = vec![0, 2, 3, 5, 7, 8, 11, 12, 14];
-    for d in [Distance::SqEuclidean, Distance::Correlation] {
+    for d in [Rdm::SquaredEuclidean, Rdm::Correlation] {
         let mut st = SubsetRdm::new(&f, &stims, d, &(0..10).collect::<Vec<_>>());
         let mut buf = Vec::new();
         // Remove 0, 3, 7, add 3 back, remove 9, 1 without resync.
@@ -75,11 +75,11 @@ fn incremental_updates_equal_full_recomputation() {
 #[test]
 fn path_fits_equal_full_recomputation() {
     let f = random(18, 9, 2);
-    let t = rdm(&random(18, 4, 3), Distance::SqEuclidean);
+    let t = rdm(&random(18, 4, 3), Rdm::SquaredEuclidean);
     let stims: Vec<usize> = (0..18).filter(|i| i % 3 != 0).collect();
     for method in [Method::Backward, Method::Forward] {
-        for distance in [Distance::SqEuclidean, Distance::Correlation] {
-            for compare in [Comparison::Pearson, Comparison::Spearman] {
+        for distance in [Rdm::SquaredEuclidean, Rdm::Correlation] {
+            for compare in [Compare::Pearson, Compare::Spearman] {
                 let opts = Options {
                     method,
                     distance,
@@ -90,7 +90,7 @@ fn path_fits_equal_full_recomputation() {
                 let replay = path_fits(&f, &t, &stims, &path, &opts);
                 for (i, &n) in path.grid.iter().enumerate() {
                     let full = fit_subset(&f, &t, &stims, &path.kept(n), &opts);
-                    if n == 1 && distance == Distance::Correlation {
+                    if n == 1 && distance == Rdm::Correlation {
                         continue; // one feature: correlation distance undefined (0 by convention)
                     }
                     assert!(
@@ -106,7 +106,7 @@ fn path_fits_equal_full_recomputation() {
 
 #[test]
 fn invalid_rdms_are_refused() {
-    let good = rdm(&random(6, 3, 4), Distance::SqEuclidean);
+    let good = rdm(&random(6, 3, 4), Rdm::SquaredEuclidean);
     assert!(validate_rdm(&good).is_ok());
     assert!(matches!(
         validate_rdm(&DMatrix::zeros(3, 4)),
@@ -134,7 +134,7 @@ fn invalid_rdms_are_refused() {
     let f = random(6, 3, 5);
     let e = evaluate(&f, &asym, &Options::default(), &mut no_progress());
     assert!(matches!(e, Err(PruneError::NotSymmetric { .. })));
-    let big = rdm(&random(7, 3, 4), Distance::SqEuclidean);
+    let big = rdm(&random(7, 3, 4), Rdm::SquaredEuclidean);
     let e = evaluate(&f, &big, &Options::default(), &mut no_progress());
     assert_eq!(
         e.unwrap_err(),
@@ -173,7 +173,7 @@ fn the_planted_subset_is_recovered() {
     assert_eq!(planted.len(), DEMO_SIGNAL);
     let t = builtin_target_rdm("kriegeskorte2008-mit").unwrap();
     let opts = Options {
-        distance: Distance::SqEuclidean,
+        distance: Rdm::SquaredEuclidean,
         folds: 3,
         ..Default::default()
     };
@@ -279,7 +279,7 @@ fn cli_prints_the_summary_and_writes_the_curve() {
     assert_eq!(detail["kept"], obj["kept"]);
 
     // A bad target RDM file: exit 2 with a specific message.
-    let mut bad = rdm(&random(96, 3, 8), Distance::SqEuclidean);
+    let mut bad = rdm(&random(96, 3, 8), Rdm::SquaredEuclidean);
     bad[(1, 0)] += 1.0;
     let path = dir.join("bad.npy");
     let vals: Vec<f64> = (0..96 * 96).map(|k| bad[(k / 96, k % 96)]).collect();
@@ -447,4 +447,54 @@ fn category_features_are_the_rsatoolbox_indicators() {
         assert_eq!(f[(i, 0)] + f[(i, 1)], 1.0);
     }
     assert_eq!(f.column(0).sum(), 48.0);
+}
+
+/// The evaluation is a `Job`: one unit at a time, slices of any size, or to the end in one
+/// call give the same result bit for bit, equal to `evaluate`'s; progress counts the stages.
+#[test]
+fn the_evaluation_is_a_job_whose_result_does_not_depend_on_the_budget() {
+    use simscope::analysis::job::{run_to_end, Budget, Job};
+    use simscope::analysis::prune::EvaluationRun;
+    let (f, _) = builtin_features("prune-categories-hit").unwrap();
+    let t = builtin_target_rdm("kriegeskorte2008-hit").unwrap();
+    let opts = Options {
+        folds: 3,
+        compare: Compare::Spearman,
+        method: Method::Forward,
+        ..Default::default()
+    };
+    let reference = evaluate(&f, &t, &opts, &mut no_progress()).unwrap();
+    let mut stages = Vec::new();
+    let by_units = run_to_end(
+        EvaluationRun::new(f.clone(), t.clone(), &opts).unwrap(),
+        |p| stages.push((p.done, p.total)),
+    )
+    .unwrap();
+    assert_eq!(by_units, reference);
+    assert_eq!(stages.last(), Some(&(4, 4)));
+    assert!(stages.windows(2).all(|w| w[0].0 <= w[1].0));
+    for n in [7, 1000] {
+        let mut run = EvaluationRun::new(f.clone(), t.clone(), &opts).unwrap();
+        let mut calls = 0;
+        while !run.is_done() {
+            run.advance(&mut Budget::units(n)).unwrap();
+            calls += 1;
+        }
+        assert!(calls > 1 || n == 1000);
+        assert_eq!(run.result().unwrap(), reference, "slices of {n} units");
+    }
+    let mut whole = EvaluationRun::new(f.clone(), t.clone(), &opts).unwrap();
+    whole.advance(&mut Budget::unlimited()).unwrap();
+    assert!(whole.is_done());
+    assert_eq!(whole.result().unwrap(), reference);
+    // A failing unit ends the job with an error and no result.
+    let m = MeasureFit::new("cka", DMatrix::from_element(92, 3, 1.0)).unwrap();
+    match EvaluationRun::with_measure(f.clone(), m, &opts) {
+        Err(e) => assert!(!e.to_string().is_empty()),
+        Ok(mut run) => {
+            let r = run.advance(&mut Budget::unlimited());
+            assert!(r.is_err() && run.is_done());
+            assert!(run.result().is_none());
+        }
+    }
 }

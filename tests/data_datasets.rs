@@ -2,13 +2,27 @@
 //! of the real recordings match NumPy's reading of the source files (datasets/make_datasets.py).
 #![cfg(not(target_arch = "wasm32"))] // native only: reads files and runs the CLI
 
-use simscope::data::datasets::{self, builtin, catalogue, info, BUILTIN};
+use simscope::data::datasets::{self, builtin, catalogue, info, names, DATASETS};
 
 #[test]
 fn each_builtin_matches_its_metadata() {
-    assert_eq!(BUILTIN.len(), 7);
-    assert_eq!(catalogue().len(), BUILTIN.len());
-    for name in BUILTIN {
+    for name in [
+        "toy2d",
+        "ultrametric",
+        "context-integration",
+        "hatsopoulos2007",
+        "golub2018",
+        "kriegeskorte2008-mit",
+        "kriegeskorte2008-hit",
+    ] {
+        assert!(names().contains(&name), "{name} is missing");
+    }
+    assert_eq!(catalogue().len(), DATASETS.len());
+    let mut unique = names();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), DATASETS.len(), "a name is declared twice");
+    for name in &names() {
         let rec = builtin(name).unwrap_or_else(|| panic!("{name} does not load"));
         let meta = info(name).unwrap();
         assert_eq!(rec.name, *name);

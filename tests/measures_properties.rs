@@ -161,7 +161,7 @@ fn bad_ids_and_shapes_are_errors_not_panics() {
 #[allow(dead_code)]
 fn _object_safe(_: &dyn Measure) {}
 
-/// `cost::authors_baseline_ms` holds the fastest 1-thread rows of the fixture copy of
+/// `bench::authors_baseline_ms` holds the fastest 1-thread rows of the fixture copy of
 /// perf_baseline.json (`procrustes-angular-score` rows by that id).
 #[test]
 fn authors_baseline_table_matches_the_fixture() {
@@ -184,7 +184,7 @@ fn authors_baseline_table_matches_the_fixture() {
                 })
                 .map(|r| r["median_ms"].as_f64().unwrap())
                 .fold(f64::INFINITY, f64::min);
-            let ours = simscope::measures::cost::authors_baseline_ms(id, n, p).unwrap();
+            let ours = simscope::bench::authors_baseline_ms(id, n, p).unwrap();
             assert!((ours - best).abs() < 1e-3, "{id} {n}x{p}: {ours} vs {best}");
             checked += 1;
         }

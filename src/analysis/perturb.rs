@@ -14,7 +14,8 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use super::job::{Budget, Job, Progress};
-use crate::measures::Measure;
+use crate::measures::def::PcSums;
+use crate::measures::{registry, Measure};
 use crate::rng::Rng;
 use crate::target::Target;
 
@@ -96,85 +97,39 @@ pub fn perturb(target: &Target, pert: &Perturbation, seed: u64) -> Perturbed {
     }
 }
 
-fn ang(s: f64) -> f64 {
-    1.0 - (2.0 / std::f64::consts::PI) * s.clamp(-1.0, 1.0).acos()
-}
-
-/// The closed-form value of measure `id` for `pert` (spec §6.1), or `None` if there is no
-/// closed form for that id. Ids: cka, cka-angular, cka-angular-score, nbs, nbs-squared,
-/// procrustes-angular (= nbs-angular), procrustes-angular-score (= nbs-angular-score),
-/// procrustes-euclidean, linreg (= linreg-r2#no_cv), cca-angular, cca-angular-score, ensd.
-pub fn theory(target: &Target, pert: &Perturbation, id: &str) -> Option<f64> {
+/// The sums over the PCs from which every closed form follows (spec §6.1; each measure's
+/// formula is in its declaration, `Def::theory`).
+pub fn sums(target: &Target, pert: &Perturbation) -> PcSums {
     let lam = target.lambdas();
     let r = target.rank();
-    let (s1, s2) = (target.s1, target.s2);
-    let (mut num_cka, mut den_cka, mut num_nbs, mut yy, mut r2, mut rho, mut ry) =
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    let mut t = PcSums {
+        s1: target.s1,
+        s2: target.s2,
+        rank_x: r,
+        ..PcSums::default()
+    };
     for k in 0..r {
         let (a, c, l) = (pert.scales[k].abs(), pert.angles[k].cos(), lam[k]);
-        num_cka += a * a * l * l * c * c;
-        den_cka += a.powi(4) * l * l;
-        num_nbs += a * l * c.abs();
-        yy += a * a * l;
+        t.cross2 += a * a * l * l * c * c;
+        t.yy2 += a.powi(4) * l * l;
+        t.nuclear += a * l * c.abs();
+        t.yy += a * a * l;
         if a != 0.0 {
-            r2 += l * c * c;
-            rho += c.abs();
-            ry += 1;
+            t.projected += l * c * c;
+            t.rho += c.abs();
+            t.rank_y += 1;
         }
     }
-    let cka = if den_cka > 0.0 {
-        num_cka / (s2 * den_cka).sqrt()
-    } else {
-        0.0
-    };
-    let nbs = if yy > 0.0 {
-        num_nbs / (s1 * yy).sqrt()
-    } else {
-        0.0
-    };
-    let cca = if ry > 0 {
-        rho / ((r * ry) as f64).sqrt()
-    } else {
-        0.0
-    };
-    Some(match id {
-        "cka" => cka,
-        "cka-angular" => cka.clamp(-1.0, 1.0).acos(),
-        "cka-angular-score" => ang(cka),
-        "nbs" => nbs,
-        "nbs-squared" => nbs * nbs,
-        "procrustes-angular" | "nbs-angular" => nbs.clamp(-1.0, 1.0).acos(),
-        "procrustes-angular-score" | "nbs-angular-score" => ang(nbs),
-        "procrustes-euclidean" => (s1 + yy - 2.0 * num_nbs).max(0.0).sqrt(),
-        "linreg" | "linreg-r2#no_cv" => r2 / s1,
-        "cca-angular" => cca.clamp(-1.0, 1.0).acos(),
-        "cca-angular-score" => ang(cca),
-        "ensd" => {
-            if den_cka > 0.0 {
-                cka * ((s1 * s1 / s2) * (yy * yy / den_cka)).sqrt()
-            } else {
-                0.0
-            }
-        }
-        _ => return None,
-    })
+    t
 }
 
-/// Ids with a closed form, in display order.
-pub const THEORY_IDS: &[&str] = &[
-    "cka",
-    "cka-angular",
-    "cka-angular-score",
-    "nbs",
-    "nbs-squared",
-    "procrustes-angular",
-    "procrustes-angular-score",
-    "procrustes-euclidean",
-    "linreg",
-    "cca-angular",
-    "cca-angular-score",
-    "ensd",
-];
+/// The closed-form value of measure `id` (any spelling the registry resolves) for `pert`
+/// (spec §6.1), or `None` if it has no closed form: the registry entries with `closed_form`
+/// (cka, cka-angular-score, nbs, procrustes-angular-score, procrustes-euclidean,
+/// cca-angular-score, linreg, ensd).
+pub fn theory(target: &Target, pert: &Perturbation, id: &str) -> Option<f64> {
+    registry::theory(id, &sums(target, pert))
+}
 
 /// One row of the paper's Fig 6 sweep: PC `pc` (1-based) decorrelated (θ = π/2, a = 1).
 #[derive(Clone, Debug, Serialize)]

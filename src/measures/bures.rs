@@ -6,11 +6,112 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::{degenerate, Direction, Measure, DEGENERATE_NORM2};
+use super::def::{built, Def, Dims, Group, List::*, PcSums, OIST};
+use super::{angular, degenerate, Angular, Direction, Measure, DEGENERATE_NORM2};
 use crate::linalg::{
     center_columns, center_columns_mut, dot, frob2, gemm, gram, mul, sym_eigen, thin_svd, Op,
 };
 use crate::target::Target;
+
+const WILLIAMS: &str = "Williams, Kunz, Kornblith, Linderman (2021) Generalized shape metrics on neural representations, NeurIPS";
+
+pub const NBS: Def = Def {
+    id: "nbs",
+    aliases: &["kernel=linear-similarity=(centered-bures)-score", "nbs-score"],
+    alias_warnings: &[],
+    name: "NBS",
+    group: Group::Bures,
+    description: "normalised Bures similarity ‖X_cᵀY_c‖_*/(‖X_c‖‖Y_c‖)",
+    rewards: "matching X's principal components weighted by their standard deviation, so low-variance PCs count far more than in CKA",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: "Tang, Maddox, Dickens, Diethe, Damianou (2020) Similarity of neural networks with gradients, arXiv:2003.11498; Williams et al. (2021)",
+    score_only: None,
+    build: |c| built(Nbs::new(c.target())),
+    flops: bures_flops,
+    theory: Some(nbs_theory),
+    lists: &[
+        (Watch, 2),
+        (Calibrate, 2),
+        (CalibrateTicked, 2),
+        (Bench, 3),
+        (Perturb, 2),
+        (PerturbCli, 2),
+        (Compare, 3),
+    ],
+};
+
+pub const PROCRUSTES_ANGULAR: Def = Def {
+    id: "procrustes-angular-score",
+    aliases: &[
+        "nbs-angular-score",
+        "procrustes-angular_score",
+        "nbs-angular_score",
+        "kernel=linear-similarity=(centered-bures)-angular_score",
+    ],
+    alias_warnings: &[],
+    name: "angular Procrustes",
+    group: Group::Bures,
+    description: "angular Procrustes score 1 − (2/π)·arccos(NBS)",
+    rewards: "the same as NBS (PCs by standard deviation) on the angle of a metric: close to 1 only once the low-variance PCs are matched too",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: WILLIAMS,
+    score_only: None,
+    build: |c| built(Angular(Nbs::new(c.target()))),
+    flops: bures_flops,
+    theory: Some(|t| angular(nbs_theory(t))),
+    lists: &[
+        (Watch, 3),
+        (Calibrate, 3),
+        (CalibrateTicked, 3),
+        (Bench, 4),
+        (Perturb, 3),
+        (PerturbCli, 3),
+        (Compare, 4),
+    ],
+};
+
+pub const PROCRUSTES_EUCLIDEAN: Def = Def {
+    id: "procrustes-euclidean",
+    aliases: &["bures-distance", "procrustes-euclidean-distance"],
+    alias_warnings: &[],
+    name: "Procrustes distance",
+    group: Group::Bures,
+    description: "Procrustes / Bures distance min_Q ‖X_c − Y_cQ‖ (a distance: minimised)",
+    rewards: "being X up to a rotation and a translation, in X's own units: scale matters",
+    range: [Some(0.0), None],
+    direction: Direction::Distance,
+    invariances: &["orthogonal", "translation"],
+    citation: WILLIAMS,
+    score_only: None,
+    build: |c| built(ProcrustesEuclidean::new(c.target())),
+    flops: |d| {
+        let Dims { n, r, q } = d;
+        bures_flops(d) + 4.0 * n * r * q + 2.0 * q * q * r
+    },
+    theory: Some(|t| (t.s1 + t.yy - 2.0 * t.nuclear).max(0.0).sqrt()),
+    lists: &[(Bench, 5)],
+};
+
+/// One step of NBS: B = X_sᵀY_c and X_s P (4nrq), the small Gram, its eigen-solve and the
+/// polar factor.
+fn bures_flops(d: Dims) -> f64 {
+    let Dims { n, r, q } = d;
+    let eig = |d: f64| 9.0 * d * d * d;
+    4.0 * n * r * q + r.min(q).powi(2) * r.max(q) + 4.0 * r.min(q) * r * q + eig(r.min(q))
+}
+
+/// NBS of a PC perturbation: Σaλ|c| / √(S₁ Σa²λ) (spec §6.1).
+fn nbs_theory(t: &PcSums) -> f64 {
+    if t.yy > 0.0 {
+        t.nuclear / (t.s1 * t.yy).sqrt()
+    } else {
+        0.0
+    }
+}
 
 /// Eigenvalues of the small Gram below this fraction of the largest are dropped; if any
 /// kept one is below [`GRAM_COND`] the polar factor is taken from a true SVD instead.

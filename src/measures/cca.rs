@@ -9,12 +9,56 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::{degenerate, Measure, DEGENERATE_NORM2};
+use super::def::{Def, Dims, Group, List::*};
+use super::{angular, degenerate, Angular, Direction, Measure, DEGENERATE_NORM2};
 use crate::linalg::{
     center_columns, center_columns_mut, frob2, gemm, gram, mul, scale_columns, sym_eigen, thin_svd,
     Op,
 };
 use crate::target::Target;
+
+pub const CCA_ANGULAR: Def = Def {
+    id: "cca-angular-score",
+    aliases: &["cca-angular_score"],
+    alias_warnings: &[],
+    name: "angular CCA",
+    group: Group::Cca,
+    description: "1 − (2/π)·arccos(Σρ/√(r_x r_y)), ρ the canonical correlations (trivially 1 when n − 1 < r_x + q)",
+    rewards: "correlating with every direction of X equally, whatever its variance: any invertible linear map of Y scores the same",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: &["invertible-linear", "orthogonal", "isotropic-scaling", "translation"],
+    citation: "Hotelling (1936) Biometrika; Raghu et al. (2017) SVCCA, NeurIPS; Williams et al. (2021)",
+    score_only: None,
+    build: |c| {
+        let cca = CcaMean::new(c.target());
+        let (n, p, q, rx) = (c.n(), c.p(), c.q, cca.rank_x());
+        let mut warnings = Vec::new();
+        if n < rx + q + 1 {
+            warnings.push(format!(
+                "cca-angular-score: n − 1 = {} < rank(X) + q = {} (p = {p}), so at least {} canonical correlations are trivially 1 and the score is not informative (spec §2.9)",
+                n - 1,
+                rx + q,
+                (rx + q + 1 - n).min(rx.min(q))
+            ));
+        }
+        Ok((Box::new(Angular(cca)), warnings))
+    },
+    flops: |d| {
+        let Dims { n, r, q } = d;
+        let eig = |d: f64| 9.0 * d * d * d;
+        n * q * q + eig(q) + 2.0 * n * q * r + 2.0 * n * r * q + 20.0 * r.min(q).powi(3) + 4.0 * n * r * q
+    },
+    theory: Some(|t| {
+        let cca = if t.rank_y > 0 {
+            t.rho / ((t.rank_x * t.rank_y) as f64).sqrt()
+        } else {
+            0.0
+        };
+        angular(cca)
+    }),
+    lists: &[(PerturbCli, 5), (Compare, 9)],
+};
 
 /// Relative eigenvalue floor of the whitening (spec §2.9: 1e-10·λ_max).
 pub const WHITEN_RTOL: f64 = 1e-10;

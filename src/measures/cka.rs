@@ -8,9 +8,105 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::{degenerate, Measure, DEGENERATE_NORM2};
+use super::def::{built, Def, Dims, Group, List::*, PcSums, OIST};
+use super::{angular, degenerate, Angular, Direction, Measure, DEGENERATE_NORM2};
 use crate::linalg::{center_columns, center_columns_mut, frob2, gemm, gram, mul, Op};
 use crate::target::Target;
+
+pub(crate) const KORNBLITH: &str = "Kornblith, Norouzi, Lee, Hinton (2019) Similarity of neural network representations revisited, ICML";
+
+pub const CKA: Def = Def {
+    id: "cka",
+    aliases: &[
+        "rsa-correlation-corr",
+        "rsa-euclidean-centered-cosine",
+        "cka-kernel=linear-hsic=gretton-score",
+        "kernel=linear-similarity=(centered-cosine)-score",
+        "linear-cka",
+    ],
+    alias_warnings: &[("rsa-correlation-corr", "`rsa-correlation-corr` is the authors' id for what is in fact linear CKA (spec §2.13, bug B1); it is computed as `cka` so their numbers reproduce. For real RSA use `rsa-correlation-pearson`")],
+    name: "linear CKA",
+    group: Group::Cka,
+    description: "linear CKA, biased HSIC (Gretton): ‖X_cᵀY_c‖²/(‖X_cᵀX_c‖‖Y_cᵀY_c‖)",
+    rewards: "matching X's top principal components: each PC counts by its variance squared, so the first one or two dominate",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: KORNBLITH,
+    score_only: None,
+    build: |c| built(Cka::new(c.target())),
+    flops: kernel_flops,
+    theory: Some(cka_theory),
+    lists: &[
+        (Watch, 1),
+        (Calibrate, 1),
+        (CalibrateTicked, 1),
+        (Bench, 1),
+        (Perturb, 1),
+        (PerturbCli, 1),
+        (Compare, 1),
+    ],
+};
+
+pub const CKA_ANGULAR: Def = Def {
+    id: "cka-angular-score",
+    aliases: &["cka-angular_score", "cka-kernel=linear-hsic=gretton-angular_score"],
+    alias_warnings: &[],
+    name: "angular CKA",
+    group: Group::Cka,
+    description: "angular CKA score 1 − (2/π)·arccos(CKA)",
+    rewards: "the same as linear CKA (top PCs by variance squared), on an angular scale that spreads out the values near 1",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: KORNBLITH,
+    score_only: None,
+    build: |c| built(Angular(Cka::new(c.target()))),
+    flops: kernel_flops,
+    theory: Some(|t| angular(cka_theory(t))),
+    lists: &[(Bench, 2), (Compare, 2)],
+};
+
+pub const ENSD: Def = Def {
+    id: "ensd",
+    aliases: &["effective-number-of-shared-dimensions"],
+    alias_warnings: &[],
+    name: "ENSD",
+    group: Group::Other,
+    description: "effective number of shared dimensions CKA·√(PR_x PR_y) (not a [0,1] score)",
+    rewards: "sharing many dimensions of comparable variance with X: it counts shared dimensions rather than scoring in [0, 1]",
+    range: [Some(0.0), None],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: "Giaffar, Rojas Buján, Rodgers, Sompolinsky, Zylberberg (2023) The effective number of shared dimensions, bioRxiv",
+    score_only: None,
+    build: |c| built(Ensd::new(c.target())),
+    flops: kernel_flops,
+    theory: Some(|t| {
+        if t.yy2 > 0.0 {
+            cka_theory(t) * ((t.s1 * t.s1 / t.s2) * (t.yy * t.yy / t.yy2)).sqrt()
+        } else {
+            0.0
+        }
+    }),
+    lists: &[(Bench, 8)],
+};
+
+/// One step of CKA or ENSD: X_sᵀY_c and X_s B (4nrq) and the smaller Gram of Y_c with its
+/// product (3n·min(n, q)·q).
+fn kernel_flops(d: Dims) -> f64 {
+    let Dims { n, r, q } = d;
+    4.0 * n * r * q + 3.0 * n * q.min(n) * q.max(n).min(q)
+}
+
+/// CKA of a PC perturbation: Σa²λ²c² / √(S₂ Σa⁴λ²) (spec §6.1).
+pub(crate) fn cka_theory(t: &PcSums) -> f64 {
+    if t.yy2 > 0.0 {
+        t.cross2 / (t.s2 * t.yy2).sqrt()
+    } else {
+        0.0
+    }
+}
 
 /// Linear CKA against a prepared target.
 pub struct Cka {

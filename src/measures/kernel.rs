@@ -6,9 +6,65 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::{degenerate, Measure, DEGENERATE_NORM2};
+use super::def::{built, Def, Dims, Group, List::*, OIST};
+use super::{degenerate, Direction, Measure, DEGENERATE_NORM2};
 use crate::linalg::{center_columns, center_columns_mut, dot, frob2, gemm, gram, Op};
 use crate::target::Target;
+
+pub const CKA_SONG: Def = Def {
+    id: "cka-hsic_song",
+    aliases: &["cka-kernel=linear-hsic=song-score", "cka-unbiased"],
+    alias_warnings: &[],
+    name: "CKA, unbiased HSIC",
+    group: Group::Cka,
+    description: "linear CKA with the unbiased HSIC estimator of Song et al. (needs n ≥ 4)",
+    rewards: "the same as linear CKA (top PCs by variance squared), without the biased estimator's pull towards 1 for few samples",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: "Song, Smola, Gretton, Bedo, Borgwardt (2012) Feature selection via dependence maximization, JMLR; Kornblith et al. (2019)",
+    score_only: None,
+    build: |c| {
+        if c.n() < 4 {
+            return Err(c.unsupported(format!(
+                "the unbiased HSIC needs n ≥ 4 samples, got {}",
+                c.n()
+            )));
+        }
+        built(CkaSong::new(c.target()))
+    },
+    flops: gram_flops,
+    theory: None,
+    lists: &[(Compare, 8)],
+};
+
+pub const CKA_LANGE: Def = Def {
+    id: "cka-lange",
+    aliases: &[
+        "cka-kernel=linear-hsic=lange-score",
+        "kernel=linear-similarity=(centered-zero_diagonal-cosine)-score",
+    ],
+    alias_warnings: &[],
+    name: "CKA, zero-diagonal Grams (Lange)",
+    group: Group::Cka,
+    description: "CKA of double-centred linear Grams with zeroed diagonals (Lange)",
+    rewards: "the same as linear CKA, with each sample's similarity to itself (the Gram diagonal) left out",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: OIST,
+    citation: "Lange, Kwok, Matelsky, Wang, Rolnick, Kording (2022) Neural networks as paths through the space of representations, arXiv:2206.10999; similarity-repository",
+    score_only: None,
+    build: |c| built(CkaLange::new(c.target())),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
+/// One step of a measure on n × n Grams or RDMs of Y: the Gram (n²q) and Γ·Y_c (2n²q).
+pub(crate) fn gram_flops(d: Dims) -> f64 {
+    let Dims { n, q, .. } = d;
+    n * n * q + 2.0 * n * n * q
+}
 
 /// U-centring 𝒰(K) in place (spec §2.4): zero the diagonal, then subtract row and column
 /// means scaled by 1/(n−2) and add the grand sum over (n−1)(n−2); the diagonal stays 0.

@@ -1,6 +1,7 @@
 //! Similarity measures between the prepared target X and a candidate Y, each with its
-//! closed-form gradient with respect to Y (spec §2). One file per measure family; the
-//! [`registry`] maps ids and aliases to them.
+//! closed-form gradient with respect to Y (spec §2). One file per measure family, in which
+//! each measure is one declaration ([`def::Def`]: id, aliases, metadata, constructor, cost
+//! model, perturbation theory, default lists); the [`registry`] collects them in one list.
 //!
 //! Conventions shared by every measure:
 //! * `y` is the flattened n × q candidate (row = t·C + c); q may differ from X's width p.
@@ -14,7 +15,7 @@
 pub mod bures;
 pub mod cca;
 pub mod cka;
-pub mod cost;
+pub mod def;
 pub mod kernel;
 pub mod registry;
 pub mod regression;

@@ -1,421 +1,182 @@
-//! The measure registry: canonical ids, aliases, metadata and construction.
+//! The measure registry: the one list of every measure declaration ([`MEASURES`]) and the
+//! lookups every face uses (resolve an id, build a measure, list the defaults, suggest a fix
+//! for a typo).
 //!
 //! Canonical ids are the authors' hyphenated ids plus `cka-lange` and
 //! `rsa-correlation-pearson`. The ridge family is open: `ridge-lambda{λ}-r2#{k}folds_cv` and
 //! `ridge-lambda{λ}-r2#no_cv` for any λ ≥ 0 and k ≥ 2, λ written as the shortest decimal
 //! (`100`, `0.5`); λ = 0 resolves to `linreg-r2#{k}folds_cv` (CV) or `linreg` (in-sample).
+//!
+//! To add a measure: declare its [`Def`] in its family file and add one line here
+//! (docs/DESIGN.md, "How to add a measure").
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
-use super::bures::{Nbs, ProcrustesEuclidean};
-use super::cca::CcaMean;
-use super::cka::{Cka, Ensd};
-use super::kernel::{CkaLange, CkaSong};
-use super::regression::Regression;
-use super::rsa::{Compare, Rdm, Rsa};
-use super::{Angular, Direction, Measure, MeasureError};
+use super::def::{Ctx, Def, Dims, Family, PcSums, Spec};
+pub use super::def::{Entry, Group, List};
+pub use super::regression::{format_lambda, RIDGE_LAMBDAS};
+use super::{bures, cca, cka, kernel, regression, rsa, Measure, MeasureError};
 use crate::target::Target;
 
-/// One registry entry, as `simscope measures --json` prints it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Entry {
-    pub id: String,
-    pub aliases: Vec<String>,
-    pub description: String,
-    /// [lo, hi]; an unbounded end is `null` in JSON (None here).
-    pub range: [Option<f64>; 2],
-    pub direction: Direction,
-    /// Transformations of Y that leave the score unchanged (X fixed): "orthogonal",
-    /// "isotropic-scaling", "translation", "invertible-linear", "permutation",
-    /// "row-shift", "row-positive-scaling".
-    pub invariances: Vec<String>,
-    pub differentiable: bool,
-    pub citation: String,
+/// One declaration: a measure with a fixed id, or a family of ids with parameters.
+pub enum Decl {
+    One(&'static Def),
+    Family(&'static Family),
 }
 
-/// λ values of the ridge family listed by `simscope measures` and run by `--measure all`.
-pub const RIDGE_LAMBDAS: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+use Decl::{Family as Open, One};
 
-struct Fixed {
-    id: &'static str,
-    aliases: &'static [&'static str],
-    description: &'static str,
-    range: [Option<f64>; 2],
-    direction: Direction,
-    invariances: &'static [&'static str],
-    citation: &'static str,
-}
-
-const OIST: &[&str] = &["orthogonal", "isotropic-scaling", "translation"];
-const KORNBLITH: &str = "Kornblith, Norouzi, Lee, Hinton (2019) Similarity of neural network representations revisited, ICML";
-const WILLIAMS: &str = "Williams, Kunz, Kornblith, Linderman (2021) Generalized shape metrics on neural representations, NeurIPS";
-const NBS_CITE: &str = "Tang, Maddox, Dickens, Diethe, Damianou (2020) Similarity of neural networks with gradients, arXiv:2003.11498; Williams et al. (2021)";
-const RSA_CITE: &str = "Kriegeskorte, Mur, Bandettini (2008) Representational similarity analysis, Front. Syst. Neurosci.; rsatoolbox";
-const REG_CITE: &str = "Yamins et al. (2014) PNAS; Schrimpf et al. (2018) Brain-Score; fold scheme of Cloos et al. (2024) arXiv:2407.07059";
-
-const FIXED: &[Fixed] = &[
-    Fixed {
-        id: "cka",
-        aliases: &[
-            "rsa-correlation-corr",
-            "rsa-euclidean-centered-cosine",
-            "cka-kernel=linear-hsic=gretton-score",
-            "kernel=linear-similarity=(centered-cosine)-score",
-            "linear-cka",
-        ],
-        description: "linear CKA, biased HSIC (Gretton): ‖X_cᵀY_c‖²/(‖X_cᵀX_c‖‖Y_cᵀY_c‖)",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: KORNBLITH,
-    },
-    Fixed {
-        id: "cka-angular-score",
-        aliases: &["cka-angular_score", "cka-kernel=linear-hsic=gretton-angular_score"],
-        description: "angular CKA score 1 − (2/π)·arccos(CKA)",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: KORNBLITH,
-    },
-    Fixed {
-        id: "cka-hsic_song",
-        aliases: &["cka-kernel=linear-hsic=song-score", "cka-unbiased"],
-        description: "linear CKA with the unbiased HSIC estimator of Song et al. (needs n ≥ 4)",
-        range: [Some(-1.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: "Song, Smola, Gretton, Bedo, Borgwardt (2012) Feature selection via dependence maximization, JMLR; Kornblith et al. (2019)",
-    },
-    Fixed {
-        id: "cka-lange",
-        aliases: &[
-            "cka-kernel=linear-hsic=lange-score",
-            "kernel=linear-similarity=(centered-zero_diagonal-cosine)-score",
-        ],
-        description: "CKA of double-centred linear Grams with zeroed diagonals (Lange)",
-        range: [Some(-1.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: "Lange, Kwok, Matelsky, Wang, Rolnick, Kording (2022) Neural networks as paths through the space of representations, arXiv:2206.10999; similarity-repository",
-    },
-    Fixed {
-        id: "nbs",
-        aliases: &["kernel=linear-similarity=(centered-bures)-score", "nbs-score"],
-        description: "normalised Bures similarity ‖X_cᵀY_c‖_*/(‖X_c‖‖Y_c‖)",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: NBS_CITE,
-    },
-    Fixed {
-        id: "procrustes-angular-score",
-        aliases: &[
-            "nbs-angular-score",
-            "procrustes-angular_score",
-            "nbs-angular_score",
-            "kernel=linear-similarity=(centered-bures)-angular_score",
-        ],
-        description: "angular Procrustes score 1 − (2/π)·arccos(NBS)",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: WILLIAMS,
-    },
-    Fixed {
-        id: "procrustes-euclidean",
-        aliases: &["bures-distance", "procrustes-euclidean-distance"],
-        description: "Procrustes / Bures distance min_Q ‖X_c − Y_cQ‖ (a distance: minimised)",
-        range: [Some(0.0), None],
-        direction: Direction::Distance,
-        invariances: &["orthogonal", "translation"],
-        citation: WILLIAMS,
-    },
-    Fixed {
-        id: "cca-angular-score",
-        aliases: &["cca-angular_score"],
-        description: "1 − (2/π)·arccos(Σρ/√(r_x r_y)), ρ the canonical correlations (trivially 1 when n − 1 < r_x + q)",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: &["invertible-linear", "orthogonal", "isotropic-scaling", "translation"],
-        citation: "Hotelling (1936) Biometrika; Raghu et al. (2017) SVCCA, NeurIPS; Williams et al. (2021)",
-    },
-    Fixed {
-        id: "linreg",
-        aliases: &["linreg-r2#no_cv", "ridge-lambda0-r2#no_cv"],
-        description: "in-sample R² of X regressed on Y (least squares; trivially 1 when q ≥ n − 1)",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: &["invertible-linear", "orthogonal", "isotropic-scaling", "translation"],
-        citation: REG_CITE,
-    },
-    Fixed {
-        id: "rsa-correlation-pearson",
-        aliases: &[
-            "rsa-rdm=correlation-similarity=upper_triangular_correlation-score",
-            "rsa-rdm=correlation-compare=corr",
-            "rsa",
-        ],
-        description: "RSA: correlation-distance RDMs, Pearson r of their upper triangles",
-        range: [Some(-1.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: &["permutation", "isotropic-scaling", "row-shift", "row-positive-scaling"],
-        citation: RSA_CITE,
-    },
-    Fixed {
-        id: "rsa-correlation-cosine",
-        aliases: &["rsa-rdm=correlation-compare=cosine"],
-        description: "RSA: correlation-distance RDMs, cosine of the matrices",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: &["permutation", "isotropic-scaling", "row-shift", "row-positive-scaling"],
-        citation: RSA_CITE,
-    },
-    Fixed {
-        id: "rsa-euclidean-corr",
-        aliases: &["rsa-rdm=squared_euclidean-compare=corr"],
-        description: "RSA: squared-Euclidean RDMs, Pearson r of their upper triangles",
-        range: [Some(-1.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: &["orthogonal", "isotropic-scaling", "translation"],
-        citation: RSA_CITE,
-    },
-    Fixed {
-        id: "rsa-euclidean-cosine",
-        aliases: &["rsa-rdm=squared_euclidean-compare=cosine"],
-        description: "RSA: squared-Euclidean RDMs, cosine of the matrices",
-        range: [Some(0.0), Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: &["orthogonal", "isotropic-scaling", "translation"],
-        citation: RSA_CITE,
-    },
-    Fixed {
-        id: "ensd",
-        aliases: &["effective-number-of-shared-dimensions"],
-        description: "effective number of shared dimensions CKA·√(PR_x PR_y) (not a [0,1] score)",
-        range: [Some(0.0), None],
-        direction: Direction::Similarity,
-        invariances: OIST,
-        citation: "Giaffar, Rojas Buján, Rodgers, Sompolinsky, Zylberberg (2023) The effective number of shared dimensions, bioRxiv",
-    },
+/// Every measure, in the order `simscope measures` lists them (fixed ids first, then each
+/// family's listed instances). Resolution tries them in this order.
+pub const MEASURES: &[Decl] = &[
+    One(&cka::CKA),
+    One(&cka::CKA_ANGULAR),
+    One(&kernel::CKA_SONG),
+    One(&kernel::CKA_LANGE),
+    One(&bures::NBS),
+    One(&bures::PROCRUSTES_ANGULAR),
+    One(&bures::PROCRUSTES_EUCLIDEAN),
+    One(&cca::CCA_ANGULAR),
+    One(&regression::LINREG),
+    One(&rsa::RSA_CORRELATION_PEARSON),
+    One(&rsa::RSA_CORRELATION_COSINE),
+    One(&rsa::RSA_EUCLIDEAN_CORR),
+    One(&rsa::RSA_EUCLIDEAN_COSINE),
+    One(&cka::ENSD),
+    Open(&regression::RIDGE),
 ];
 
-/// A resolved id: which measure and with which parameters.
-#[derive(Clone, Debug, PartialEq)]
-enum Kind {
-    Fixed(&'static str),
-    /// λ ≥ 0, folds None = in-sample (λ > 0 only: λ = 0 in-sample is `linreg`).
-    Ridge {
-        lambda: f64,
-        folds: Option<usize>,
-    },
+/// `id` without the `measure/` or `diffscore/` prefix the authors' tools write.
+fn strip(id: &str) -> &str {
+    let raw = id.trim();
+    raw.strip_prefix("measure/")
+        .or_else(|| raw.strip_prefix("diffscore/"))
+        .unwrap_or(raw)
 }
 
-/// λ as the shortest decimal that round-trips (`100`, `0.5`, `0.001`).
-pub fn format_lambda(lambda: f64) -> String {
-    let l = if lambda == 0.0 { 0.0 } else { lambda };
-    format!("{l}")
-}
-
-fn canonical(kind: &Kind) -> String {
-    match kind {
-        Kind::Fixed(id) => id.to_string(),
-        Kind::Ridge { lambda, folds } => {
-            let tail = match folds {
-                Some(k) => format!("{k}folds_cv"),
-                None => "no_cv".into(),
-            };
-            if *lambda == 0.0 {
-                match folds {
-                    Some(_) => format!("linreg-r2#{tail}"),
-                    None => "linreg".into(),
+/// The declaration `id` (canonical or alias, prefix already stripped) resolves to.
+pub fn spec(id: &str) -> Result<Box<dyn Spec>, MeasureError> {
+    let id = strip(id);
+    for decl in MEASURES {
+        match decl {
+            One(d) => {
+                if d.id == id || d.aliases.contains(&id) {
+                    return Ok(Box::new(*d));
                 }
-            } else {
-                format!("ridge-lambda{}-r2#{tail}", format_lambda(*lambda))
+            }
+            Open(f) => {
+                if let Some(r) = (f.parse)(id) {
+                    return r;
+                }
             }
         }
     }
-}
-
-fn parse_tail(id: &str, tail: &str) -> Result<Option<usize>, MeasureError> {
-    if tail == "no_cv" {
-        return Ok(None);
-    }
-    let bad = |why: String| MeasureError::BadId {
-        id: id.to_string(),
-        why,
-    };
-    let k = tail.strip_suffix("folds_cv").ok_or_else(|| {
-        bad(format!(
-            "expected `#{{k}}folds_cv` or `#no_cv` after `#`, got `#{tail}`"
-        ))
-    })?;
-    let k: usize = k
-        .parse()
-        .map_err(|_| bad(format!("the number of folds `{k}` is not a whole number")))?;
-    if k < 2 {
-        return Err(bad(format!(
-            "cross-validation needs at least 2 folds, got {k}"
-        )));
-    }
-    Ok(Some(k))
-}
-
-fn parse(id: &str) -> Result<Kind, MeasureError> {
-    let bad = |why: String| MeasureError::BadId {
-        id: id.to_string(),
-        why,
-    };
-    if let Some(f) = FIXED.iter().find(|f| f.id == id || f.aliases.contains(&id)) {
-        return Ok(Kind::Fixed(f.id));
-    }
-    if let Some(tail) = id.strip_prefix("linreg-r2#") {
-        return match parse_tail(id, tail)? {
-            None => Ok(Kind::Fixed("linreg")),
-            Some(k) => Ok(Kind::Ridge {
-                lambda: 0.0,
-                folds: Some(k),
-            }),
-        };
-    }
-    if let Some(rest) = id.strip_prefix("ridge-lambda") {
-        let (lam, tail) = rest.split_once("-r2#").ok_or_else(|| {
-            bad("expected `ridge-lambda{λ}-r2#{k}folds_cv` or `ridge-lambda{λ}-r2#no_cv`".into())
-        })?;
-        let lambda: f64 = lam
-            .parse()
-            .map_err(|_| bad(format!("λ = `{lam}` is not a number")))?;
-        if !lambda.is_finite() || lambda < 0.0 {
-            return Err(bad(format!("λ must be a finite number ≥ 0, got {lam}")));
-        }
-        let folds = parse_tail(id, tail)?;
-        if lambda == 0.0 && folds.is_none() {
-            return Ok(Kind::Fixed("linreg"));
-        }
-        return Ok(Kind::Ridge {
-            lambda: lambda.abs(),
-            folds,
-        });
-    }
-    let hint = suggestions(id);
     Err(MeasureError::Unknown {
         id: id.to_string(),
-        hint,
+        hint: hint(id),
     })
 }
 
-fn suggestions(id: &str) -> String {
-    let stem = id.split(['-', '#', '=']).next().unwrap_or("");
-    let close: Vec<&str> = FIXED
-        .iter()
-        .map(|f| f.id)
-        .filter(|c| !stem.is_empty() && c.starts_with(stem))
-        .collect();
-    if id.ends_with("-angular") {
-        return format!("; distances `…-angular` are offered as scores: try `{id}-score`");
+/// Every listed instance, in [`MEASURES`] order.
+fn listed_specs() -> Vec<Box<dyn Spec>> {
+    let mut out: Vec<Box<dyn Spec>> = Vec::new();
+    for decl in MEASURES {
+        match decl {
+            One(d) => out.push(Box::new(*d)),
+            Open(f) => out.extend((f.listed)()),
+        }
     }
-    if close.is_empty() {
-        String::new()
-    } else {
-        format!("; did you mean {}?", close.join(", "))
-    }
+    out
 }
 
 /// Resolve an id or alias to its canonical id, with warnings (alias used, misnamed ids).
 /// `measure/` and `diffscore/` prefixes are accepted.
 pub fn resolve(id: &str) -> Result<(String, Vec<String>), MeasureError> {
     let raw = id.trim();
-    let stripped = raw
-        .strip_prefix("measure/")
-        .or_else(|| raw.strip_prefix("diffscore/"))
-        .unwrap_or(raw);
-    let kind = parse(stripped)?;
-    let canon = canonical(&kind);
+    let s = spec(raw)?;
+    let canon = s.entry().id;
     let mut warnings = Vec::new();
     if canon != raw {
         warnings.push(format!(
             "measure `{raw}` resolved to canonical id `{canon}`"
         ));
     }
-    if stripped == "rsa-correlation-corr" {
-        warnings.push(
-            "`rsa-correlation-corr` is the authors' id for what is in fact linear CKA (spec §2.13, bug B1); it is computed as `cka` so their numbers reproduce. For real RSA use `rsa-correlation-pearson`".into(),
-        );
-    }
+    warnings.extend(s.alias_warnings(strip(raw)));
     Ok((canon, warnings))
 }
 
-fn fixed_entry(f: &Fixed) -> Entry {
-    Entry {
-        id: f.id.into(),
-        aliases: f.aliases.iter().map(|s| s.to_string()).collect(),
-        description: f.description.into(),
-        range: f.range,
-        direction: f.direction,
-        invariances: f.invariances.iter().map(|s| s.to_string()).collect(),
-        differentiable: true,
-        citation: f.citation.into(),
-    }
-}
-
-fn ridge_entry(lambda: f64, folds: Option<usize>) -> Entry {
-    let id = canonical(&Kind::Ridge { lambda, folds });
-    let mut aliases = Vec::new();
-    if lambda == 0.0 {
-        if let Some(k) = folds {
-            aliases.push(format!("ridge-lambda0-r2#{k}folds_cv"));
+/// Resolve a list of ids (the watch list of a run, the measures of a command) the same way on
+/// every face: canonical ids, duplicates dropped (the first kept), `exclude`'s canonical id
+/// dropped (the optimised measure, which is not watched twice), and `all` expanded to every
+/// listed id. Returns the ids and the warnings of resolving them.
+pub fn resolve_list<S: AsRef<str>>(
+    ids: &[S],
+    exclude: Option<&str>,
+) -> Result<(Vec<String>, Vec<String>), MeasureError> {
+    let skip = exclude.map(|e| resolve(e).map(|r| r.0).unwrap_or_else(|_| e.to_string()));
+    let (mut out, mut warnings) = (Vec::new(), Vec::new());
+    for id in ids {
+        let id = id.as_ref();
+        let expanded = if id.trim() == "all" {
+            all_ids()
+        } else {
+            vec![id.to_string()]
+        };
+        for id in expanded {
+            let (c, w) = resolve(&id)?;
+            for w in w {
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+            if Some(&c) != skip.as_ref() && !out.contains(&c) {
+                out.push(c);
+            }
         }
     }
-    let what = match folds {
-        Some(k) => format!("{k} contiguous folds, training-mean centring"),
-        None => "in-sample".into(),
-    };
-    let description = if lambda == 0.0 {
-        format!("R² of X regressed on Y, no penalty, {what}")
-    } else {
-        format!(
-            "ridge R² of X regressed on Y, λ = {} (absolute), {what}",
-            format_lambda(lambda)
-        )
-    };
-    Entry {
-        id,
-        aliases,
-        description,
-        range: [None, Some(1.0)],
-        direction: Direction::Similarity,
-        invariances: vec!["orthogonal".into(), "translation".into()],
-        differentiable: true,
-        citation: REG_CITE.into(),
-    }
+    Ok((out, warnings))
 }
 
 /// The metadata of any resolvable id (canonical or alias).
 pub fn entry(id: &str) -> Result<Entry, MeasureError> {
-    let (canon, _) = resolve(id)?;
-    Ok(match parse(&canon)? {
-        Kind::Fixed(f) => fixed_entry(FIXED.iter().find(|e| e.id == f).expect("fixed id")),
-        Kind::Ridge { lambda, folds } => ridge_entry(lambda, folds),
-    })
+    Ok(spec(id)?.entry())
 }
 
 /// The listed registry: every fixed id, `linreg-r2#5folds_cv`, and the ridge family at
 /// λ ∈ [`RIDGE_LAMBDAS`] with 5 folds and in-sample (any other λ ≥ 0 and k ≥ 2 also resolve).
 pub fn entries() -> Vec<Entry> {
-    let mut out: Vec<Entry> = FIXED.iter().map(fixed_entry).collect();
-    out.push(ridge_entry(0.0, Some(5)));
-    for &l in &RIDGE_LAMBDAS {
-        out.push(ridge_entry(l, Some(5)));
-        out.push(ridge_entry(l, None));
-    }
-    out
+    listed_specs().iter().map(|s| s.entry()).collect()
 }
 
 /// The canonical ids `--measure all` runs (same as [`entries`]).
 pub fn all_ids() -> Vec<String> {
     entries().into_iter().map(|e| e.id).collect()
+}
+
+/// The entries of a default list, in the list's order.
+pub fn listed(list: List) -> Vec<Entry> {
+    let mut v: Vec<(u8, Entry)> = listed_specs()
+        .iter()
+        .filter_map(|s| s.position(list).map(|k| (k, s.entry())))
+        .collect();
+    v.sort_by_key(|(k, _)| *k);
+    v.into_iter().map(|(_, e)| e).collect()
+}
+
+/// The canonical ids of a default list, in order.
+pub fn listed_ids(list: List) -> Vec<String> {
+    listed(list).into_iter().map(|e| e.id).collect()
+}
+
+/// The open spellings of the parametric families, as `simscope measures` prints them.
+pub fn patterns() -> Vec<&'static str> {
+    MEASURES
+        .iter()
+        .filter_map(|d| match d {
+            Open(f) => Some(f.pattern),
+            One(_) => None,
+        })
+        .collect()
 }
 
 /// Build the measure `id` (any alias) against a prepared target for a Y of width `q`.
@@ -426,110 +187,116 @@ pub fn prepare(
     q: usize,
 ) -> Result<(Box<dyn Measure>, Vec<String>), MeasureError> {
     let (canon, mut warnings) = resolve(id)?;
-    let kind = parse(&canon)?;
-    let (n, p, r) = (target.n, target.p, target.rank());
-    let unsupported = |why: String| MeasureError::Unsupported {
-        id: canon.clone(),
-        why,
+    let s = spec(&canon)?;
+    let ctx = Ctx {
+        id: &canon,
+        target: &target,
+        q,
     };
     if q == 0 {
-        return Err(unsupported("Y has no columns".into()));
+        return Err(ctx.unsupported("Y has no columns".into()));
     }
-    let m: Box<dyn Measure> = match kind {
-        Kind::Fixed(f) => match f {
-            "cka" => Box::new(Cka::new(target)),
-            "cka-angular-score" => Box::new(Angular(Cka::new(target))),
-            "cka-hsic_song" => {
-                if n < 4 {
-                    return Err(unsupported(format!(
-                        "the unbiased HSIC needs n ≥ 4 samples, got {n}"
-                    )));
-                }
-                Box::new(CkaSong::new(target))
-            }
-            "cka-lange" => Box::new(CkaLange::new(target)),
-            "nbs" => Box::new(Nbs::new(target)),
-            "procrustes-angular-score" => Box::new(Angular(Nbs::new(target))),
-            "procrustes-euclidean" => Box::new(ProcrustesEuclidean::new(target)),
-            "cca-angular-score" => {
-                let cca = CcaMean::new(target);
-                let rx = cca.rank_x();
-                if n < rx + q + 1 {
-                    warnings.push(format!(
-                        "cca-angular-score: n − 1 = {} < rank(X) + q = {} (p = {p}), so at least {} canonical correlations are trivially 1 and the score is not informative (spec §2.9)",
-                        n - 1,
-                        rx + q,
-                        (rx + q + 1 - n).min(rx.min(q))
-                    ));
-                }
-                Box::new(Angular(cca))
-            }
-            "linreg" => {
-                if q + 1 >= n {
-                    warnings.push(format!(
-                        "linreg: Y has q = {q} ≥ n − 1 = {} columns, so the in-sample R² is trivially 1 with zero gradient (spec §2.10)",
-                        n - 1
-                    ));
-                }
-                Box::new(Regression::new(target, 0.0, None))
-            }
-            "rsa-correlation-pearson" | "rsa-correlation-cosine" => {
-                if p < 2 || q < 2 {
-                    return Err(unsupported(format!(
-                        "correlation-distance RDMs need at least 2 neurons on each side (p = {p}, q = {q})"
-                    )));
-                }
-                if n < 3 {
-                    return Err(unsupported(format!(
-                        "an RDM comparison needs n ≥ 3 conditions, got {n}"
-                    )));
-                }
-                let cmp = if f.ends_with("pearson") {
-                    Compare::Pearson
-                } else {
-                    Compare::Cosine
-                };
-                Box::new(Rsa::new(target, Rdm::Correlation, cmp))
-            }
-            "rsa-euclidean-corr" | "rsa-euclidean-cosine" => {
-                if n < 3 {
-                    return Err(unsupported(format!(
-                        "an RDM comparison needs n ≥ 3 conditions, got {n}"
-                    )));
-                }
-                let cmp = if f.ends_with("corr") {
-                    Compare::Pearson
-                } else {
-                    Compare::Cosine
-                };
-                Box::new(Rsa::new(target, Rdm::SquaredEuclidean, cmp))
-            }
-            "ensd" => Box::new(Ensd::new(target)),
-            other => unreachable!("fixed id {other} has no constructor"),
-        },
-        Kind::Ridge { lambda, folds } => {
-            if let Some(k) = folds {
-                if n < k {
-                    return Err(unsupported(format!(
-                        "{k}-fold cross-validation needs n ≥ {k} samples, got {n}"
-                    )));
-                }
-                let min_train = n - n.div_ceil(k);
-                if lambda == 0.0 && q >= min_train {
-                    warnings.push(format!(
-                        "{canon}: q = {q} ≥ the smallest training fold ({min_train} rows), so each fold's fit is the minimum-norm interpolant (no penalty): the training fit is exact and the score reflects only generalisation (spec §2.11)"
-                    ));
-                }
-            } else if q + 1 >= n && lambda < 1e-8 * target.s1 {
-                warnings.push(format!(
-                    "{canon}: q = {q} ≥ n − 1 with a tiny λ: the in-sample R² is close to 1"
-                ));
-            }
-            let _ = r;
-            Box::new(Regression::new(target, lambda, folds))
-        }
-    };
+    let (m, w) = s.build(&ctx)?;
+    warnings.extend(w);
     Ok((m, warnings))
+}
+
+/// Dominant floating-point operations of one optimisation step of measure `id` for X n×p of
+/// rank r and Y n×q (2mnk per m×k·k×n product, n·q² per Gram, q³/3 per Cholesky, 9d³ per
+/// symmetric eigen-solve with vectors): each declaration's cost model.
+pub fn step_flops(id: &str, n: usize, r: usize, q: usize) -> Result<f64, MeasureError> {
+    Ok(spec(id)?.flops(Dims {
+        n: n as f64,
+        r: r as f64,
+        q: q as f64,
+    }))
+}
+
+/// The PC perturbation closed form of measure `id` from the perturbation's sums (spec §6.1),
+/// or None if it has none (or the id does not resolve).
+pub fn theory(id: &str, sums: &PcSums) -> Option<f64> {
+    spec(id).ok()?.theory(sums)
+}
+
+/// Every spelling a user may type, with the canonical id it stands for.
+fn spellings() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in entries() {
+        out.push((e.id.clone(), e.id.clone()));
+        for a in e.aliases {
+            out.push((a, e.id.clone()));
+        }
+    }
+    out
+}
+
+/// Edit distance with adjacent transpositions (optimal string alignment), over chars: the
+/// did-you-mean of measure ids here and of every setting in the page's state table.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, v) in d[0].iter_mut().enumerate() {
+        *v = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Canonical ids close to a mistyped `id` (did-you-mean), best first, at most 5: compared
+/// case-insensitively with every listed id and alias by edit distance (at most one edit per
+/// four characters, at least one), or completing it (`procrustes-angular` →
+/// `procrustes-angular-score`).
+pub fn suggest(id: &str) -> Vec<String> {
+    let typed = strip(id).to_lowercase();
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let limit = (typed.chars().count() / 4).max(1);
+    let mut scored: Vec<(usize, usize, String)> = Vec::new();
+    for (k, (spelling, canon)) in spellings().into_iter().enumerate() {
+        let s = spelling.to_lowercase();
+        let d = edit_distance(&typed, &s);
+        let completes = typed.chars().count() >= 3 && s.starts_with(&typed);
+        if d <= limit || completes {
+            scored.push((if completes { d.min(limit) } else { d }, k, canon));
+        }
+    }
+    scored.sort();
+    let mut out: Vec<String> = Vec::new();
+    for (_, _, c) in scored {
+        if !out.contains(&c) && out.len() < 5 {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The hint of an unknown id's error message.
+fn hint(id: &str) -> String {
+    if id.ends_with("-angular") {
+        return format!("; distances `…-angular` are offered as scores: try `{id}-score`");
+    }
+    let close = suggest(id);
+    if close.is_empty() {
+        String::new()
+    } else {
+        let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+        format!("; did you mean {}?", quoted.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -584,6 +351,7 @@ mod tests {
             resolve("cka-kernel=linear-hsic=gretton-score").unwrap().0,
             "cka"
         );
+        assert_eq!(resolve("measure/nbs").unwrap().0, "nbs");
         assert!(resolve("cka").unwrap().1.is_empty());
     }
 
@@ -598,10 +366,145 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), ids.len());
+        let mut spellings: Vec<String> = Vec::new();
         for e in entries() {
             for a in &e.aliases {
                 assert_eq!(resolve(a).unwrap().0, e.id, "alias {a}");
+                assert!(!ids.contains(a), "alias {a} is also a canonical id");
+                spellings.push(a.clone());
             }
         }
+        let n = spellings.len();
+        spellings.sort();
+        spellings.dedup();
+        assert_eq!(spellings.len(), n, "an alias is declared twice");
+    }
+
+    #[test]
+    fn default_lists_are_ordered_and_name_real_measures() {
+        for list in List::ALL {
+            let ids = listed_ids(list);
+            assert!(!ids.is_empty(), "{list:?} is empty");
+            let mut positions: Vec<u8> = listed_specs()
+                .iter()
+                .filter_map(|s| s.position(list))
+                .collect();
+            let k = positions.len();
+            positions.sort();
+            positions.dedup();
+            assert_eq!(
+                positions.len(),
+                k,
+                "two measures share a position in {list:?}"
+            );
+        }
+        let watch = [
+            "cka",
+            "nbs",
+            "procrustes-angular-score",
+            "linreg",
+            "ridge-lambda100-r2#5folds_cv",
+            "rsa-correlation-pearson",
+        ];
+        assert_eq!(listed_ids(List::Watch), watch);
+        assert_eq!(listed_ids(List::Calibrate), watch);
+        assert_eq!(listed_ids(List::CalibrateTicked), watch[..3]);
+        assert_eq!(listed_ids(List::Perturb), watch[..3]);
+        assert_eq!(
+            listed_ids(List::PerturbCli),
+            [
+                "cka",
+                "nbs",
+                "procrustes-angular-score",
+                "linreg",
+                "cca-angular-score"
+            ]
+        );
+        assert_eq!(
+            listed_ids(List::Bench),
+            [
+                "cka",
+                "cka-angular-score",
+                "nbs",
+                "procrustes-angular-score",
+                "procrustes-euclidean",
+                "linreg",
+                "ridge-lambda100-r2#5folds_cv",
+                "ensd"
+            ]
+        );
+        assert_eq!(listed_ids(List::Compare).len(), 9);
+        for e in listed(List::Watch) {
+            assert!(e.lists.contains(&List::Watch));
+        }
+    }
+
+    #[test]
+    fn resolve_list_canonicalises_deduplicates_and_excludes() {
+        let (ids, w) = resolve_list(
+            &[
+                "nbs-angular-score",
+                "cka",
+                "procrustes-angular-score",
+                "nbs",
+            ],
+            Some("cka-kernel=linear-hsic=gretton-score"),
+        )
+        .unwrap();
+        assert_eq!(ids, ["procrustes-angular-score", "nbs"]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        let (all, _) = resolve_list(&["cka", "all"], None).unwrap();
+        assert_eq!(all, all_ids());
+        assert!(resolve_list(&["cka", "nope"], None).is_err());
+        let empty: [&str; 0] = [];
+        assert_eq!(resolve_list(&empty, None).unwrap().0.len(), 0);
+    }
+
+    #[test]
+    fn typos_get_suggestions() {
+        assert_eq!(suggest("CKA")[0], "cka");
+        assert_eq!(suggest("nsb")[0], "nbs");
+        assert_eq!(suggest("procrustes-angular")[0], "procrustes-angular-score");
+        assert_eq!(
+            suggest("Procrustes-Angular-Score")[0],
+            "procrustes-angular-score"
+        );
+        assert_eq!(
+            suggest("ridge-lambda100-r2#5fold_cv")[0],
+            "ridge-lambda100-r2#5folds_cv"
+        );
+        assert!(suggest("zzzzzzzz").is_empty());
+        match resolve("nsb") {
+            Err(MeasureError::Unknown { hint, .. }) => assert!(hint.contains("`nbs`"), "{hint}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(edit_distance("nsb", "nbs"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn cost_models_and_closed_forms_come_from_the_declarations() {
+        for id in all_ids() {
+            let f = step_flops(&id, 1080, 200, 200).unwrap();
+            assert!(f.is_finite() && f > 0.0, "{id}: {f}");
+        }
+        let with_theory: Vec<String> = entries()
+            .into_iter()
+            .filter(|e| e.closed_form)
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(
+            with_theory,
+            [
+                "cka",
+                "cka-angular-score",
+                "nbs",
+                "procrustes-angular-score",
+                "procrustes-euclidean",
+                "cca-angular-score",
+                "linreg",
+                "ensd"
+            ]
+        );
     }
 }

@@ -14,12 +14,280 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::Measure;
+use super::def::{
+    list_names, Built, Ctx, Def, Dims, Entry, Family, Group, List, List::*, Parsed, PcSums, Spec,
+};
+use super::{Direction, Measure, MeasureError};
 use crate::linalg::{
     center_columns, center_columns_mut, column_means, frob2, gemm, gram, mul, scale_columns,
     sym_eigen, Llt, Op,
 };
 use crate::target::Target;
+
+const REG_CITE: &str = "Yamins et al. (2014) PNAS; Schrimpf et al. (2018) Brain-Score; fold scheme of Cloos et al. (2024) arXiv:2407.07059";
+
+pub const LINREG: Def = Def {
+    id: "linreg",
+    aliases: &["linreg-r2#no_cv", "ridge-lambda0-r2#no_cv"],
+    alias_warnings: &[],
+    name: "linear regression",
+    group: Group::Regression,
+    description: "in-sample R² of X regressed on Y (least squares; trivially 1 when q ≥ n − 1)",
+    rewards: "predicting X linearly from Y on the same samples, by variance explained: X's top PCs count by their variance",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: &["invertible-linear", "orthogonal", "isotropic-scaling", "translation"],
+    citation: REG_CITE,
+    score_only: None,
+    build: |c| {
+        let (n, q) = (c.n(), c.q);
+        let mut warnings = Vec::new();
+        if q + 1 >= n {
+            warnings.push(format!(
+                "linreg: Y has q = {q} ≥ n − 1 = {} columns, so the in-sample R² is trivially 1 with zero gradient (spec §2.10)",
+                n - 1
+            ));
+        }
+        Ok((Box::new(Regression::new(c.target(), 0.0, None)), warnings))
+    },
+    flops: |d| regression_flops(d, d.n, d.n, false, false),
+    theory: Some(|t: &PcSums| t.projected / t.s1),
+    lists: &[(Watch, 4), (Calibrate, 4), (Bench, 6), (PerturbCli, 4), (Compare, 5)],
+};
+
+/// Ridge and cross-validated regression: `ridge-lambda{λ}-r2#{k}folds_cv`,
+/// `ridge-lambda{λ}-r2#no_cv` and `linreg-r2#{k}folds_cv`, any λ ≥ 0 and k ≥ 2.
+pub const RIDGE: Family = Family {
+    pattern: "ridge-lambda{λ}-r2#{k}folds_cv and ridge-lambda{λ}-r2#no_cv for any λ ≥ 0, k ≥ 2",
+    parse: parse_ridge,
+    listed: || {
+        let mut out: Vec<Box<dyn Spec>> = vec![Box::new(Ridge::new(0.0, Some(5)))];
+        for &l in &RIDGE_LAMBDAS {
+            out.push(Box::new(Ridge::new(l, Some(5))));
+            out.push(Box::new(Ridge::new(l, None)));
+        }
+        out
+    },
+};
+
+/// λ values of the ridge family listed by `simscope measures` and run by `--measure all`.
+pub const RIDGE_LAMBDAS: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+
+/// One ridge (or cross-validated linear) regression score: λ ≥ 0, folds None = in-sample
+/// (λ > 0 only: λ = 0 in-sample is [`LINREG`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ridge {
+    pub lambda: f64,
+    pub folds: Option<usize>,
+}
+
+/// λ as the shortest decimal that round-trips (`100`, `0.5`, `0.001`).
+pub fn format_lambda(lambda: f64) -> String {
+    let l = if lambda == 0.0 { 0.0 } else { lambda };
+    format!("{l}")
+}
+
+fn parse_tail(id: &str, tail: &str) -> Result<Option<usize>, MeasureError> {
+    if tail == "no_cv" {
+        return Ok(None);
+    }
+    let bad = |why: String| MeasureError::BadId {
+        id: id.to_string(),
+        why,
+    };
+    let k = tail.strip_suffix("folds_cv").ok_or_else(|| {
+        bad(format!(
+            "expected `#{{k}}folds_cv` or `#no_cv` after `#`, got `#{tail}`"
+        ))
+    })?;
+    let k: usize = k
+        .parse()
+        .map_err(|_| bad(format!("the number of folds `{k}` is not a whole number")))?;
+    if k < 2 {
+        return Err(bad(format!(
+            "cross-validation needs at least 2 folds, got {k}"
+        )));
+    }
+    Ok(Some(k))
+}
+
+fn parse_ridge(id: &str) -> Parsed {
+    let bad = |why: String| MeasureError::BadId {
+        id: id.to_string(),
+        why,
+    };
+    let spec = |lambda: f64, folds: Option<usize>| -> Box<dyn Spec> {
+        if lambda == 0.0 && folds.is_none() {
+            Box::new(&LINREG)
+        } else {
+            Box::new(Ridge::new(lambda, folds))
+        }
+    };
+    if let Some(tail) = id.strip_prefix("linreg-r2#") {
+        return Some(parse_tail(id, tail).map(|folds| spec(0.0, folds)));
+    }
+    let rest = id.strip_prefix("ridge-lambda")?;
+    Some((|| {
+        let (lam, tail) = rest.split_once("-r2#").ok_or_else(|| {
+            bad("expected `ridge-lambda{λ}-r2#{k}folds_cv` or `ridge-lambda{λ}-r2#no_cv`".into())
+        })?;
+        let lambda: f64 = lam
+            .parse()
+            .map_err(|_| bad(format!("λ = `{lam}` is not a number")))?;
+        if !lambda.is_finite() || lambda < 0.0 {
+            return Err(bad(format!("λ must be a finite number ≥ 0, got {lam}")));
+        }
+        let folds = parse_tail(id, tail)?;
+        Ok(spec(lambda.abs(), folds))
+    })())
+}
+
+impl Ridge {
+    pub fn new(lambda: f64, folds: Option<usize>) -> Self {
+        Ridge { lambda, folds }
+    }
+
+    /// The canonical id.
+    pub fn id(&self) -> String {
+        let tail = match self.folds {
+            Some(k) => format!("{k}folds_cv"),
+            None => "no_cv".into(),
+        };
+        if self.lambda == 0.0 {
+            match self.folds {
+                Some(_) => format!("linreg-r2#{tail}"),
+                None => "linreg".into(),
+            }
+        } else {
+            format!("ridge-lambda{}-r2#{tail}", format_lambda(self.lambda))
+        }
+    }
+
+    /// The paper's main score, ridge λ = 100 with 5 folds, is in the default lists.
+    fn lists(&self) -> &'static [(List, u8)] {
+        if self.lambda == 100.0 && self.folds == Some(5) {
+            &[(Watch, 5), (Calibrate, 5), (Bench, 7), (Compare, 6)]
+        } else {
+            &[]
+        }
+    }
+}
+
+impl Spec for Ridge {
+    fn entry(&self) -> Entry {
+        let (lambda, folds) = (self.lambda, self.folds);
+        let mut aliases = Vec::new();
+        if lambda == 0.0 {
+            if let Some(k) = folds {
+                aliases.push(format!("ridge-lambda0-r2#{k}folds_cv"));
+            }
+        }
+        let what = match folds {
+            Some(k) => format!("{k} contiguous folds, training-mean centring"),
+            None => "in-sample".into(),
+        };
+        let description = if lambda == 0.0 {
+            format!("R² of X regressed on Y, no penalty, {what}")
+        } else {
+            format!(
+                "ridge R² of X regressed on Y, λ = {} (absolute), {what}",
+                format_lambda(lambda)
+            )
+        };
+        let name = match (lambda == 0.0, folds) {
+            (true, Some(k)) => format!("linear regression CV ({k} folds)"),
+            (false, Some(5)) => format!("ridge CV (λ={})", format_lambda(lambda)),
+            (false, Some(k)) => format!("ridge CV (λ={}, {k} folds)", format_lambda(lambda)),
+            (_, None) => format!("ridge in-sample (λ={})", format_lambda(lambda)),
+        };
+        let rewards = match folds {
+            Some(_) => "predicting held-out blocks of samples of X linearly from Y, by variance explained: generalisation, not just fit",
+            None => "predicting X linearly from Y on the same samples with a penalty on large weights, by variance explained",
+        };
+        Entry {
+            id: self.id(),
+            aliases,
+            description,
+            range: [None, Some(1.0)],
+            direction: Direction::Similarity,
+            invariances: vec!["orthogonal".into(), "translation".into()],
+            differentiable: true,
+            citation: REG_CITE.into(),
+            name,
+            group: Group::Regression,
+            rewards: rewards.into(),
+            score_only: None,
+            closed_form: false,
+            lists: list_names(self.lists()),
+        }
+    }
+
+    fn build(&self, c: &Ctx) -> Built {
+        let (n, q, lambda) = (c.n(), c.q, self.lambda);
+        let mut warnings = Vec::new();
+        if let Some(k) = self.folds {
+            if n < k {
+                return Err(c.unsupported(format!(
+                    "{k}-fold cross-validation needs n ≥ {k} samples, got {n}"
+                )));
+            }
+            let min_train = n - n.div_ceil(k);
+            if lambda == 0.0 && q >= min_train {
+                warnings.push(format!(
+                    "{}: q = {q} ≥ the smallest training fold ({min_train} rows), so each fold's fit is the minimum-norm interpolant (no penalty): the training fit is exact and the score reflects only generalisation (spec §2.11)",
+                    c.id
+                ));
+            }
+        } else if q + 1 >= n && lambda < 1e-8 * c.target.s1 {
+            warnings.push(format!(
+                "{}: q = {q} ≥ n − 1 with a tiny λ: the in-sample R² is close to 1",
+                c.id
+            ));
+        }
+        Ok((
+            Box::new(Regression::new(c.target(), lambda, self.folds)),
+            warnings,
+        ))
+    }
+
+    fn flops(&self, d: Dims) -> f64 {
+        let Dims { n, r, q } = d;
+        let lambda = self.lambda != 0.0;
+        match self.folds {
+            None => regression_flops(d, n, n, lambda, false),
+            Some(k) => {
+                let k = k as f64;
+                if q <= n * (k - 1.0) / k - 1.0 {
+                    // global-sums path (`Regression::cv_fast`)
+                    4.0 * n * q * q + 12.0 * n * q * r + k * (q.powi(3) / 3.0 + 6.0 * q * q * r)
+                } else {
+                    k * regression_flops(d, n * (k - 1.0) / k, n / k, lambda, true)
+                }
+            }
+        }
+    }
+
+    fn theory(&self, _: &PcSums) -> Option<f64> {
+        None
+    }
+
+    fn position(&self, list: List) -> Option<u8> {
+        self.lists().iter().find(|l| l.0 == list).map(|l| l.1)
+    }
+}
+
+/// One fit on nt training and ns test rows: Gram, YᵀX, Cholesky, B, the residual and, with a
+/// penalty or folds, the extra solve of the gradient.
+fn regression_flops(d: Dims, nt: f64, ns: f64, lambda: bool, cv: bool) -> f64 {
+    let Dims { r, q, .. } = d;
+    let mut f = nt * q * q + 2.0 * nt * q * r + q.powi(3) / 3.0 + 2.0 * q * q * r; // Gram, YᵀX, Cholesky, B
+    f += 2.0 * ns * q * r + 2.0 * ns * r * q; // E, E Bᵀ
+    if cv || lambda {
+        f += if cv { 2.0 * ns * q * r } else { 0.0 } + 2.0 * q * q * r; // W
+        f += 4.0 * nt * q * r + 2.0 * q * q * r + 2.0 * nt * q * q; // R_T Wᵀ − Y_T W Bᵀ
+    }
+    f
+}
 
 /// A Cholesky pivot below this fraction of the largest diagonal entry means "singular".
 const CHOL_RTOL: f64 = 1e-12;

@@ -10,24 +10,182 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::{degenerate, Measure};
+use super::def::{built, Built, Ctx, Def, Group, List::*};
+use super::kernel::gram_flops;
+use super::{degenerate, Direction, Measure};
 use crate::linalg::{center_columns, center_columns_mut, dot, gemm, gram, Op};
 use crate::target::Target;
 
-/// How two RDMs are compared.
+const RSA_CITE: &str = "Kriegeskorte, Mur, Bandettini (2008) Representational similarity analysis, Front. Syst. Neurosci.; rsatoolbox";
+/// Correlation-distance RDMs ignore each condition pattern's mean and scale.
+const ROW_INVARIANT: &[&str] = &[
+    "permutation",
+    "isotropic-scaling",
+    "row-shift",
+    "row-positive-scaling",
+];
+/// Squared-Euclidean RDMs are distances between condition patterns: rigid motions and
+/// isotropic scaling of Y keep their ranks and correlations.
+const EUCLID_INVARIANT: &[&str] = &["orthogonal", "isotropic-scaling", "translation"];
+
+pub const RSA_CORRELATION_PEARSON: Def = Def {
+    id: "rsa-correlation-pearson",
+    aliases: &[
+        "rsa-rdm=correlation-similarity=upper_triangular_correlation-score",
+        "rsa-rdm=correlation-compare=corr",
+        "rsa",
+    ],
+    alias_warnings: &[],
+    name: "RSA (correlation RDMs, Pearson)",
+    group: Group::Rsa,
+    description: "RSA: correlation-distance RDMs, Pearson r of their upper triangles",
+    rewards: "the same pattern of which conditions are alike (correlation distance between condition patterns), up to a linear relation",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: ROW_INVARIANT,
+    citation: RSA_CITE,
+    score_only: None,
+    build: |c| build(c, Rdm::Correlation, Compare::Pearson),
+    flops: gram_flops,
+    theory: None,
+    lists: &[(Watch, 6), (Calibrate, 6), (Compare, 7)],
+};
+
+pub const RSA_CORRELATION_COSINE: Def = Def {
+    id: "rsa-correlation-cosine",
+    aliases: &["rsa-rdm=correlation-compare=cosine"],
+    alias_warnings: &[],
+    name: "RSA (correlation RDMs, cosine)",
+    group: Group::Rsa,
+    description: "RSA: correlation-distance RDMs, cosine of the matrices",
+    rewards: "the same correlation distances between condition patterns, proportionally (the cosine does not subtract the mean distance)",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: ROW_INVARIANT,
+    citation: RSA_CITE,
+    score_only: None,
+    build: |c| build(c, Rdm::Correlation, Compare::Cosine),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
+pub const RSA_EUCLIDEAN_CORR: Def = Def {
+    id: "rsa-euclidean-corr",
+    aliases: &["rsa-rdm=squared_euclidean-compare=corr"],
+    alias_warnings: &[],
+    name: "RSA (squared-Euclidean RDMs, Pearson)",
+    group: Group::Rsa,
+    description: "RSA: squared-Euclidean RDMs, Pearson r of their upper triangles",
+    rewards: "the same squared distances between condition patterns, up to a linear relation: dominated by the high-variance PCs",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: EUCLID_INVARIANT,
+    citation: RSA_CITE,
+    score_only: None,
+    build: |c| build(c, Rdm::SquaredEuclidean, Compare::Pearson),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
+pub const RSA_EUCLIDEAN_COSINE: Def = Def {
+    id: "rsa-euclidean-cosine",
+    aliases: &["rsa-rdm=squared_euclidean-compare=cosine"],
+    alias_warnings: &[],
+    name: "RSA (squared-Euclidean RDMs, cosine)",
+    group: Group::Rsa,
+    description: "RSA: squared-Euclidean RDMs, cosine of the matrices",
+    rewards: "the same squared distances between condition patterns, proportionally",
+    range: [Some(0.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: EUCLID_INVARIANT,
+    citation: RSA_CITE,
+    score_only: None,
+    build: |c| build(c, Rdm::SquaredEuclidean, Compare::Cosine),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
+/// The shape checks every RSA score shares, then the measure.
+fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
+    let (n, p, q) = (c.n(), c.p(), c.q);
+    if rdm == Rdm::Correlation && (p < 2 || q < 2) {
+        return Err(c.unsupported(format!(
+            "correlation-distance RDMs need at least 2 neurons on each side (p = {p}, q = {q})"
+        )));
+    }
+    if n < 3 {
+        return Err(c.unsupported(format!("an RDM comparison needs n ≥ 3 conditions, got {n}")));
+    }
+    built(Rsa::new(c.target(), rdm, cmp))
+}
+
+/// How two RDMs are compared (the vocabulary RSA and feature pruning share).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compare {
     /// Pearson r of the upper-triangle vectors (rsatoolbox `compare=corr`).
     Pearson,
     /// Cosine of the full matrices (= of the upper triangles, zero diagonals).
     Cosine,
+    /// Pearson r of the upper triangles' ranks, ties averaged ([`ranks`]); rank-based, so
+    /// its gradient is zero almost everywhere.
+    Spearman,
 }
 
-/// Which RDM is built.
+/// Which RDM is built over the n rows (conditions or stimuli).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rdm {
+    /// 1 − Pearson r between two rows (each centred across its columns).
     Correlation,
+    /// Σ_j (y_aj − y_bj)².
     SquaredEuclidean,
+}
+
+/// Ranks 1..n with ties averaged. Values within 1e-12 × max |v| of their sorted neighbour count
+/// as tied, so rounding differences (e.g. correlation distances of exactly 0 or 2 computed two
+/// ways) do not reorder ranks.
+pub fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let tol = 1e-12 * v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let mut r = vec![0.0; v.len()];
+    let mut k = 0;
+    while k < idx.len() {
+        let mut e = k + 1;
+        while e < idx.len() && v[idx[e]] - v[idx[e - 1]] <= tol {
+            e += 1;
+        }
+        let avg = (k + e + 1) as f64 / 2.0;
+        for &i in &idx[k..e] {
+            r[i] = avg;
+        }
+        k = e;
+    }
+    r
+}
+
+/// Pearson r; 0 when either vector is constant (no fit).
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    if a.len() < 2 {
+        return 0.0;
+    }
+    let ma = a.iter().sum::<f64>() / n;
+    let mb = b.iter().sum::<f64>() / n;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - ma, y - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa <= 0.0 || sbb <= 0.0 {
+        0.0
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
 }
 
 /// Row norms ‖ỹ_i‖ at or below this count as constant rows (correlation undefined).
@@ -105,10 +263,26 @@ enum Aux {
 }
 
 /// Prepare an RDM for the comparison: Pearson → off-diagonal entries minus their mean, diagonal
-/// zero; cosine → as is. Returns the norm before normalising.
+/// zero; Spearman → the same on the entries' ranks; cosine → as is. Returns the norm before normalising.
 fn transform(cmp: Compare, m: &mut DMatrix<f64>) -> f64 {
     let n = m.nrows();
-    if cmp == Compare::Pearson {
+    if cmp == Compare::Spearman {
+        // Ranks of the upper triangle, mirrored: their Pearson r is the Spearman ρ.
+        let upper: Vec<f64> = (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .map(|(i, j)| m[(i, j)])
+            .collect();
+        let r = ranks(&upper);
+        let mut k = 0;
+        for i in 0..n {
+            for j in i + 1..n {
+                m[(i, j)] = r[k];
+                m[(j, i)] = r[k];
+                k += 1;
+            }
+        }
+    }
+    if cmp != Compare::Cosine {
         let cnt = (n * n.saturating_sub(1)) as f64;
         let mean = (m.sum() - m.diagonal().sum()) / cnt.max(1.0);
         for j in 0..n {
@@ -147,6 +321,10 @@ impl Rsa {
         }
         let s = dot(&self.a, &c) / nc;
         let Some(g) = grad else { return s };
+        if self.cmp == Compare::Spearman {
+            // Ranks are piecewise constant in Y.
+            return degenerate(y, g, s);
+        }
         // Γ = ∂s/∂RDM (symmetric): A/‖C‖ − s·C/‖C‖² (G3; for Pearson on the centred
         // off-diagonal matrices, whose centring projection is self-adjoint).
         c *= -s / (nc * nc);

@@ -2,23 +2,10 @@
 //! milliseconds per optimisation step (score + gradient + Adam update) on random X, Y.
 
 use lexopt::prelude::*;
-use simscope::measures::cost::{authors_baseline_ms, dgemm_gflops, step_flops, time_steps};
-use simscope::measures::registry;
+use simscope::bench::{authors_baseline_ms, dgemm_gflops, step_flops, time_steps};
+use simscope::measures::registry::{self, List};
 
 use crate::common::CliError;
-
-/// The measures timed by default: the authors' baseline set, the paper's ridge and the rest of
-/// the differentiable kernel family.
-pub const DEFAULT_MEASURES: &[&str] = &[
-    "cka",
-    "cka-angular-score",
-    "nbs",
-    "procrustes-angular-score",
-    "procrustes-euclidean",
-    "linreg",
-    "ridge-lambda100-r2#5folds_cv",
-    "ensd",
-];
 
 pub const DEFAULT_SIZES: &[(usize, usize)] = &[(100, 20), (500, 100), (1080, 200), (2000, 500)];
 
@@ -57,22 +44,10 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         )));
     }
     if ids.is_empty() {
-        ids = DEFAULT_MEASURES.iter().map(|s| s.to_string()).collect();
+        // The authors' baseline set, the paper's ridge and the rest of the kernel family.
+        ids = registry::listed_ids(List::Bench);
     }
-    let mut canon = Vec::new();
-    for id in &ids {
-        let list = if id == "all" {
-            registry::all_ids()
-        } else {
-            vec![id.clone()]
-        };
-        for id in list {
-            let (c, _) = registry::resolve(&id)?;
-            if !canon.contains(&c) {
-                canon.push(c);
-            }
-        }
-    }
+    let (canon, _) = registry::resolve_list(&ids, None)?;
     if sizes.is_empty() {
         sizes = DEFAULT_SIZES.to_vec();
     }
@@ -98,7 +73,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         for id in &canon {
             let row = time_steps(id, n, p, 2, 5, 200, budget).map_err(CliError)?;
             if !as_json {
-                let flops = step_flops(id, n, p.min(n - 1), p);
+                let flops = step_flops(id, n, p.min(n - 1), p)?;
                 let rate = flops / (row.median_ms * 1e-3) / 1e9;
                 let base = authors_baseline_ms(id, n, p);
                 println!(

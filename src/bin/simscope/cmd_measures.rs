@@ -34,6 +34,6 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         }
         println!("{:<30} invariant to: {}", "", e.invariances.join(", "));
     }
-    println!("\nAlso: ridge-lambda{{λ}}-r2#{{k}}folds_cv and ridge-lambda{{λ}}-r2#no_cv for any λ ≥ 0, k ≥ 2.");
+    println!("\nAlso: {}.", registry::patterns().join("; "));
     Ok(())
 }

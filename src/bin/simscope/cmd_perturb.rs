@@ -4,19 +4,10 @@
 use lexopt::prelude::*;
 use serde_json::{json, Map, Value as Json};
 use simscope::analysis::perturb::{perturb, sweep, theory, Perturbation};
-use simscope::measures::registry;
+use simscope::measures::registry::{self, List};
 
 use crate::common::CliError;
 use crate::common::{field, measure, num, out_dir, target, write_csv, Progress};
-
-/// Measures scored when none is given: the three of Fig 6 plus the two other closed forms.
-const DEFAULT: &[&str] = &[
-    "cka",
-    "nbs",
-    "procrustes-angular-score",
-    "linreg",
-    "cca-angular-score",
-];
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut pc, mut angle, mut scale, mut seed) = (None, None, 90.0f64, 1.0f64, 0u64);
@@ -44,7 +35,8 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         CliError("perturb needs a DATA argument (a file or a built-in dataset name)".into())
     })?;
     if ids.is_empty() {
-        ids = DEFAULT.iter().map(|s| s.to_string()).collect();
+        // The three of Fig 6 plus the two other closed forms.
+        ids = registry::listed_ids(List::PerturbCli);
     }
     let rec = crate::common::recording(&data)?;
     let t = target(&rec)?;
@@ -67,14 +59,15 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             "--angle must be finite and --scale finite and ≥ 0 (got {angle}, {scale})"
         )));
     }
+    // Canonical ids, each once (aliases resolved with a warning), as on every face.
+    let (ids, warnings) = registry::resolve_list(&ids, None)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
     let measures = ids
         .iter()
         .map(|id| measure(id, &t, p))
         .collect::<Result<Vec<_>, _>>()?;
-    let canon: Vec<String> = ids
-        .iter()
-        .map(|id| registry::resolve(id).map(|c| c.0))
-        .collect::<Result<_, _>>()?;
     if do_sweep {
         let out = out.ok_or_else(|| CliError("perturb --sweep needs --out FILE.csv".into()))?;
         if let Some(parent) = std::path::Path::new(&out)
@@ -84,7 +77,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             out_dir(&parent.to_string_lossy())?;
         }
         let mut progress = Progress::new();
-        let rows = sweep(&t, &canon, &measures, max_pcs, seed, |i, m| {
+        let rows = sweep(&t, &ids, &measures, max_pcs, seed, |i, m| {
             progress.say(i == m, || format!("perturb sweep: PC {i}/{m}"))
         });
         if rows.iter().any(|r| !r.exact) {
@@ -123,11 +116,11 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         eprintln!("warning: X has rank {r} with n = {}: no centred direction is orthogonal to every PC, so the theory is approximate", t.n);
     }
     let (mut measured, mut th) = (Map::new(), Map::new());
-    for ((id, c), m) in ids.iter().zip(&canon).zip(&measures) {
+    for (id, m) in ids.iter().zip(&measures) {
         measured.insert(id.clone(), json!(m.score(&py.y)));
         th.insert(
             id.clone(),
-            theory(&t, &pert, c).map_or(Json::Null, |v| json!(v)),
+            theory(&t, &pert, id).map_or(Json::Null, |v| json!(v)),
         );
     }
     println!("{}", json!({"measured": measured, "theory": th}));

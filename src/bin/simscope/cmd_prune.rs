@@ -4,9 +4,10 @@
 use lexopt::prelude::*;
 use nalgebra::DMatrix;
 use serde_json::json;
+use simscope::analysis::job::run_to_end;
 use simscope::analysis::prune::{
-    builtin_features, builtin_target_rdm, curve_csv, evaluate, evaluate_measure, rdm, summary_json,
-    Comparison, Distance, MeasureFit, Method, Options, PruneError, DEMO_FEATURES,
+    builtin_features, builtin_target_rdm, curve_csv, rdm, summary_json, Compare, EvaluationRun,
+    MeasureFit, Method, Options, PruneError, Rdm, DEMO_FEATURES,
 };
 use simscope::data::npy::read_npy;
 
@@ -73,8 +74,8 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             }
             Long("distance") => {
                 opts.distance = match parser.value()?.string()?.as_str() {
-                    "correlation" => Distance::Correlation,
-                    "sqeuclidean" => Distance::SqEuclidean,
+                    "correlation" => Rdm::Correlation,
+                    "sqeuclidean" => Rdm::SquaredEuclidean,
                     o => {
                         return Err(CliError(format!(
                             "--distance must be correlation or sqeuclidean, got `{o}`"
@@ -84,8 +85,8 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             }
             Long("compare") => {
                 opts.compare = match parser.value()?.string()?.as_str() {
-                    "pearson" => Comparison::Pearson,
-                    "spearman" => Comparison::Spearman,
+                    "pearson" => Compare::Pearson,
+                    "spearman" => Compare::Spearman,
                     o => {
                         return Err(CliError(format!(
                             "--compare must be pearson or spearman, got `{o}`"
@@ -120,7 +121,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         (Some(r), None) => target_rdm(&r)?,
         (None, Some(x)) => {
             let rec = crate::common::recording(&x)?;
-            if rec.data.ncols() < 2 && opts.distance == Distance::Correlation {
+            if rec.data.ncols() < 2 && opts.distance == Rdm::Correlation {
                 return Err(CliError(format!(
                     "{x}: a correlation-distance RDM needs at least 2 units"
                 )));
@@ -134,24 +135,18 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         }
     };
     let dir = out_dir(&out)?;
-    let mut progress = Progress::new();
-    let mut first = true;
-    let mut tick = |p: simscope::analysis::prune::Progress| {
-        progress.say(std::mem::take(&mut first), || {
-            let what = if p.stage + 1 == p.stages {
-                "final selection on all stimuli".to_string()
-            } else {
-                format!("fold {}/{}", p.stage + 1, p.stages - 1)
-            };
-            format!("prune: {what}, step {}/{}", p.step, p.steps)
-        });
-        true
-    };
-    let ev = match &measure {
-        Some(m) => evaluate_measure(&f, m, &opts, &mut tick),
-        None => evaluate(&f, &target, &opts, &mut tick),
+    // The same resumable job the page's worker slices, looped to the end.
+    let run = match measure {
+        Some(m) => EvaluationRun::with_measure(f.clone(), m, &opts),
+        None => EvaluationRun::new(f.clone(), target, &opts),
     }
     .map_err(|e| CliError(e.to_string()))?;
+    let mut progress = Progress::new();
+    let mut first = true;
+    let ev = run_to_end(run, |p| {
+        progress.say(std::mem::take(&mut first), || format!("prune: {}", p.what))
+    })
+    .map_err(CliError)?;
     let curve = dir.join("curve.csv");
     std::fs::write(&curve, curve_csv(&ev))
         .map_err(|e| CliError(format!("cannot write {}: {e}", curve.display())))?;

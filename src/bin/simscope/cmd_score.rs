@@ -60,23 +60,8 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         )));
     }
     let target = Arc::new(Target::new(xm)?);
-    let mut warnings: Vec<String> = Vec::new();
     // Expand `all`, resolve aliases, drop duplicates (keeping the first).
-    let mut canon: Vec<String> = Vec::new();
-    for id in &ids {
-        let list = if id == "all" {
-            registry::all_ids()
-        } else {
-            vec![id.clone()]
-        };
-        for id in list {
-            let (c, w) = registry::resolve(&id)?;
-            warnings.extend(w);
-            if !canon.contains(&c) {
-                canon.push(c);
-            }
-        }
-    }
+    let (canon, mut warnings) = registry::resolve_list(&ids, None)?;
     let yc_norm2: f64 = simscope::linalg::frob2(&simscope::linalg::center_columns(ym));
     if yc_norm2 < simscope::measures::DEGENERATE_NORM2 {
         warnings.push("Y is constant (every column has zero variance): normalised scores are undefined and reported as 0 with zero gradients".into());

@@ -129,7 +129,7 @@ pub fn read_file(arg: &str) -> Result<Vec<u8>, CliError> {
         if e.kind() == std::io::ErrorKind::NotFound {
             CliError(format!(
                 "`{arg}` is neither a file nor a built-in dataset (built-ins: {})",
-                datasets::BUILTIN.join(", ")
+                datasets::names().join(", ")
             ))
         } else {
             CliError(format!("cannot read {arg}: {e}"))

@@ -8,19 +8,10 @@ use web_sys::{Document, KeyboardEvent};
 
 use super::{with_page, Ctx};
 use crate::data::datasets;
+use crate::measures::def::List;
 use crate::measures::{registry, Direction};
 use crate::state::{Control, UiState, FIELDS, PANELS};
 use crate::web::dom;
-
-/// The measures offered as checkboxes (watch list, calibration), with their labels.
-const CHECKLIST_MEASURES: &[(&str, &str)] = &[
-    ("cka", "CKA"),
-    ("nbs", "NBS"),
-    ("procrustes-angular-score", "angular Procrustes"),
-    ("linreg", "linear regression"),
-    ("ridge-lambda100-r2#5folds_cv", "ridge CV (λ=100)"),
-    ("rsa-correlation-pearson", "RSA"),
-];
 
 /// Fill every control from the table: fixed choices, the dataset and measure menus, the
 /// checklists, and the limits of number inputs (the HTML holds none of these).
@@ -86,10 +77,20 @@ pub(super) fn fill_controls(doc: &Document) {
     }
 }
 
-/// A checkbox per measure in the fieldset `id`, each marked `data-{key}="{measure id}"`.
+/// The registry's list of measures a checklist offers.
+fn checklist(key: &str) -> List {
+    match key {
+        "cal" => List::Calibrate,
+        _ => List::Watch,
+    }
+}
+
+/// A checkbox per measure of the registry's list in the fieldset `id`, each marked
+/// `data-{key}="{measure id}"` and labelled with the measure's name.
 fn fill_checklist(doc: &Document, id: &str, key: &str) {
     let Some(set) = dom::el(doc, id) else { return };
-    for (measure, label) in CHECKLIST_MEASURES {
+    for e in registry::listed(checklist(key)) {
+        let (measure, label) = (&e.id, &e.name);
         let (Ok(l), Ok(b)) = (doc.create_element("label"), doc.create_element("input")) else {
             continue;
         };

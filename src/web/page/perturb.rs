@@ -8,13 +8,13 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, KeyboardEvent};
 
 use super::{with_page, Ctx, View};
+use crate::measures::def::List;
+use crate::measures::registry;
 use crate::plot::{self, BarLayout, Style};
 use crate::state::{format_pert, parse_pert, PertEntry, UiState, PERT_MAX_SCALE};
 use crate::web::dom::{self, js_number_string};
 use crate::web::protocol::{PerturbRequest, PerturbResponse, PerturbSettings, Request};
 
-/// Measures the Perturb panel always scores (the paper's Fig 6), before the chosen one.
-const PERTURB_IDS: &[&str] = &["cka", "nbs", "procrustes-angular-score"];
 /// At most this many PC bars are drawn (and draggable).
 const PERTURB_BARS: usize = 20;
 
@@ -141,9 +141,10 @@ fn pert_of(ctx: &Ctx, k: usize) -> (f64, f64) {
         .map_or((1.0, 0.0), |e| (e.scale, e.angle))
 }
 
-/// The measures scored: the paper's Fig 6 ones (from the registry's list) and the optimised.
+/// The measures scored: the paper's Fig 6 ones (the registry's Perturb list) and the
+/// optimised one.
 fn measures(ctx: &Ctx) -> Vec<String> {
-    let mut m: Vec<String> = PERTURB_IDS.iter().map(|s| s.to_string()).collect();
+    let mut m = registry::listed_ids(List::Perturb);
     m.push(ctx.state.measure.clone());
     m
 }

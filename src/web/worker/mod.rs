@@ -194,16 +194,7 @@ fn bench(req: BenchRequest) -> Result<BenchResponse, String> {
     {
         return Err("bench wants 10 ≤ n ≤ 4000, 1 ≤ p ≤ 1000, budget > 0".into());
     }
-    let row = crate::measures::cost::time_steps_with(
-        &measure,
-        n,
-        p,
-        2,
-        5,
-        200,
-        budget_s.min(30.0),
-        now_ms,
-    )?;
+    let row = crate::bench::time_steps_with(&measure, n, p, 2, 5, 200, budget_s.min(30.0), now_ms)?;
     Ok(BenchResponse::Steps {
         measure: row.measure,
         n: row.n,

@@ -1,14 +1,15 @@
 //! The Prune panel's worker side: holds the model features F and the target, and runs
-//! `analysis::prune::EvaluationRun` in slices of about `SLICE_MS` so a Cancel (or any other
+//! `analysis::prune::EvaluationRun` (the job `simscope prune` loops) in slices, so a Cancel (or any other
 //! panel's request) waits at most one slice. Failures are `PruneResponse::Failed`, which
 //! leaves the inputs as they were.
 
 use nalgebra::DMatrix;
 
-use super::{now_ms, Loaded, SLICE_MS};
+use super::{slice, Loaded};
+use crate::analysis::job::Job;
 use crate::analysis::prune::{
-    self, builtin_demo, curve_csv, rdm, summary_json, Comparison, Distance, EvaluationRun,
-    MeasureFit, Method, Options, PruneError,
+    self, builtin_demo, curve_csv, rdm, summary_json, Compare, EvaluationRun, MeasureFit, Method,
+    Options, PruneError, Rdm,
 };
 use crate::data::{self, npy::read_npy, Recording};
 use crate::web::protocol::{PruneInputs, PruneRequest, PruneResponse, PruneResult, PruneSettings};
@@ -26,7 +27,7 @@ struct Running {
     run: EvaluationRun,
     features: DMatrix<f64>,
     target_rdm: DMatrix<f64>,
-    distance: Distance,
+    distance: Rdm,
 }
 
 /// The Prune panel's inputs and job.
@@ -198,7 +199,7 @@ impl PrunePanel {
         let target_rdm = match t {
             Target::Rdm(r) => r.clone(),
             Target::Recording(x) => {
-                if x.ncols() < 2 && opts.distance == Distance::Correlation {
+                if x.ncols() < 2 && opts.distance == Rdm::Correlation {
                     return Err(format!(
                         "{tname}: a correlation-distance RDM needs at least 2 units"
                     ));
@@ -223,30 +224,30 @@ impl PrunePanel {
         let Some(job) = self.job.as_mut() else {
             return PruneResponse::Cancelled;
         };
-        let start = now_ms();
-        loop {
-            match job.run.advance() {
-                Ok(Some(ev)) => {
-                    let result = result(job, &ev);
-                    self.job = None;
-                    return PruneResponse::Done(Box::new(result));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    self.job = None;
-                    return failed(e.to_string());
-                }
-            }
-            if now_ms() - start > SLICE_MS {
-                break;
-            }
+        if let Err(e) = job.run.advance(&mut slice()) {
+            self.job = None;
+            return failed(e);
         }
-        let p = job.run.progress();
-        PruneResponse::Progress {
-            stage: p.stage,
-            stages: p.stages,
-            step: p.step,
-            steps: p.steps,
+        if !job.run.is_done() {
+            let p = job.run.stage_progress();
+            return PruneResponse::Progress {
+                stage: p.stage,
+                stages: p.stages,
+                step: p.step,
+                steps: p.steps,
+            };
+        }
+        let Running {
+            run,
+            features,
+            target_rdm,
+            distance,
+        } = self.job.take().expect("checked above");
+        match run.result() {
+            Some(ev) => {
+                PruneResponse::Done(Box::new(result(&features, &target_rdm, distance, &ev)))
+            }
+            None => failed("the pruning ended without a result".into()),
         }
     }
 
@@ -264,8 +265,8 @@ fn options(s: &PruneSettings) -> Result<Options, String> {
         o => return Err(format!("method must be backward or forward, got `{o}`")),
     };
     let distance = match s.distance.as_str() {
-        "correlation" => Distance::Correlation,
-        "sqeuclidean" => Distance::SqEuclidean,
+        "correlation" => Rdm::Correlation,
+        "sqeuclidean" => Rdm::SquaredEuclidean,
         o => {
             return Err(format!(
                 "distance must be correlation or sqeuclidean, got `{o}`"
@@ -273,8 +274,8 @@ fn options(s: &PruneSettings) -> Result<Options, String> {
         }
     };
     let compare = match s.compare.as_str() {
-        "pearson" => Comparison::Pearson,
-        "spearman" => Comparison::Spearman,
+        "pearson" => Compare::Pearson,
+        "spearman" => Compare::Spearman,
         o => return Err(format!("compare must be pearson or spearman, got `{o}`")),
     };
     Ok(Options {
@@ -309,11 +310,15 @@ fn rank_image(r: &DMatrix<f64>) -> String {
     out.into_iter().map(char::from).collect()
 }
 
-fn result(job: &Running, ev: &prune::Evaluation) -> PruneResult {
-    let f = &job.features;
+fn result(
+    f: &DMatrix<f64>,
+    target_rdm: &DMatrix<f64>,
+    distance: Rdm,
+    ev: &prune::Evaluation,
+) -> PruneResult {
     let kept = ev.final_selection.kept.clone();
-    let full = rdm(f, job.distance);
-    let pruned = rdm(&f.select_columns(&kept), job.distance);
+    let full = rdm(f, distance);
+    let pruned = rdm(&f.select_columns(&kept), distance);
     PruneResult {
         n_features: f.ncols(),
         n_stimuli: f.nrows(),
@@ -329,7 +334,7 @@ fn result(job: &Running, ev: &prune::Evaluation) -> PruneResult {
         summary_json: summary_json(ev),
         curve_csv: curve_csv(ev),
         rdms: [
-            rank_image(&job.target_rdm),
+            rank_image(target_rdm),
             rank_image(&full),
             rank_image(&pruned),
         ],

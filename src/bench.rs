@@ -1,69 +1,15 @@
-//! Cost model and timing of one optimisation step (score + gradient + Adam update), shared by
-//! `simscope bench` and `cargo bench`.
-//!
-//! [`step_flops`] counts the dominant floating-point operations of our implementation (2mnk
-//! per m×k·k×n product, n·q² per Gram, q³/3 per Cholesky, 9r³ per symmetric eigen-solve with
-//! vectors), so the achieved GFLOP/s can be set against the machine's dgemm rate.
+//! Timing of one optimisation step (score + gradient + Adam update), shared by `simscope
+//! bench`, `cargo bench` and the page's Bench request. It sits above `optim` (it runs Adam);
+//! the cost model of each measure (`registry::step_flops`) is in the measure's declaration,
+//! so the achieved GFLOP/s can be set against the machine's dgemm rate.
 
 use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::registry;
+use crate::measures::registry;
+pub use crate::measures::registry::step_flops;
 use crate::target::Target;
-
-/// Dominant FLOPs of one step of measure `id` (canonical) for X n×p of rank r and Y n×q.
-pub fn step_flops(id: &str, n: usize, r: usize, q: usize) -> f64 {
-    let (n, r, q) = (n as f64, r as f64, q as f64);
-    let eig = |d: f64| 9.0 * d * d * d;
-    let kernel = 4.0 * n * r * q + 3.0 * n * q.min(n) * q.max(n).min(q);
-    let bures =
-        4.0 * n * r * q + r.min(q).powi(2) * r.max(q) + 4.0 * r.min(q) * r * q + eig(r.min(q));
-    let regression = |nt: f64, ns: f64, lambda: bool, cv: bool| {
-        let mut f = nt * q * q + 2.0 * nt * q * r + q.powi(3) / 3.0 + 2.0 * q * q * r; // Gram, YᵀX, Cholesky, B
-        f += 2.0 * ns * q * r + 2.0 * ns * r * q; // E, E Bᵀ
-        if cv || lambda {
-            f += if cv { 2.0 * ns * q * r } else { 0.0 } + 2.0 * q * q * r; // W
-            f += 4.0 * nt * q * r + 2.0 * q * q * r + 2.0 * nt * q * q; // R_T Wᵀ − Y_T W Bᵀ
-        }
-        f
-    };
-    match id {
-        "cka" | "cka-angular-score" | "ensd" => kernel,
-        "nbs" | "procrustes-angular-score" => bures,
-        "procrustes-euclidean" => bures + 4.0 * n * r * q + 2.0 * q * q * r,
-        "cca-angular-score" => {
-            n * q * q
-                + eig(q)
-                + 2.0 * n * q * r
-                + 2.0 * n * r * q
-                + 20.0 * r.min(q).powi(3)
-                + 4.0 * n * r * q
-        }
-        "cka-hsic_song" | "cka-lange" | "rsa-euclidean-corr" | "rsa-euclidean-cosine" => {
-            n * n * q + 2.0 * n * n * q
-        }
-        "rsa-correlation-pearson" | "rsa-correlation-cosine" => n * n * q + 2.0 * n * n * q,
-        "linreg" => regression(n, n, false, false),
-        other => {
-            // ridge / linreg CV ids
-            let lambda = !other.starts_with("linreg");
-            match other.rsplit_once('#').map(|(_, t)| t) {
-                Some("no_cv") => regression(n, n, lambda, false),
-                Some(t) => {
-                    let k: f64 = t.trim_end_matches("folds_cv").parse().unwrap_or(5.0);
-                    if q <= n * (k - 1.0) / k - 1.0 {
-                        // global-sums path (regression.rs `cv_fast`)
-                        4.0 * n * q * q + 12.0 * n * q * r + k * (q.powi(3) / 3.0 + 6.0 * q * q * r)
-                    } else {
-                        k * regression(n * (k - 1.0) / k, n / k, lambda, true)
-                    }
-                }
-                None => f64::NAN,
-            }
-        }
-    }
-}
 
 /// One benchmark row.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -115,8 +61,8 @@ pub fn time_steps_with(
     let (measure, _) = registry::prepare(id, target, p).map_err(|e| e.to_string())?;
     let (canon, _) = registry::resolve(id).map_err(|e| e.to_string())?;
     let sign = match measure.direction() {
-        super::Direction::Similarity => -1.0,
-        super::Direction::Distance => 1.0,
+        crate::measures::Direction::Similarity => -1.0,
+        crate::measures::Direction::Distance => 1.0,
     };
     let mut y = initial_y(n, p, 2);
     let mut grad = DMatrix::zeros(n, p);
