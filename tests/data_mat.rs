@@ -51,7 +51,11 @@ fn every_fixture_reads_as_scipy_reads_it_or_is_refused_with_its_kind() {
                 }
                 let want = floats(&e["values"]);
                 let got = rec.c_order_values();
-                if got.iter().zip(&want).any(|(g, w)| g.to_bits() != w.to_bits()) {
+                if got
+                    .iter()
+                    .zip(&want)
+                    .any(|(g, w)| g.to_bits() != w.to_bits())
+                {
                     failures.push(format!("{file}: values differ from scipy's"));
                 }
             }
@@ -75,7 +79,10 @@ fn messages_say_what_was_found_and_what_to_do() {
     let v73 = msg("v73.mat");
     assert!(v73.contains("save('v73.mat', 'X', '-v7')"), "{v73}");
     let several = msg("several.mat");
-    assert!(several.contains("A 6×4 double") && several.contains("B 6×3 double"), "{several}");
+    assert!(
+        several.contains("A 6×4 double") && several.contains("B 6×3 double"),
+        "{several}"
+    );
     assert!(several.contains("several.mat:A"), "{several}");
     assert!(msg("cell.mat").contains("cell2mat"));
     assert!(msg("struct.mat").contains("X.data"));
@@ -84,7 +91,11 @@ fn messages_say_what_was_found_and_what_to_do() {
     assert!(msg("v4.mat").contains("-v7"));
     assert!(msg("ragged.csv").contains("line 2 has 2 fields but line 1 has 3"));
     assert!(msg("text_cell.csv").starts_with("line 3, column 2 (`b`): `oops` is not a number"));
-    assert!(msg("row_names.csv").contains("delete the column"), "{}", msg("row_names.csv"));
+    assert!(
+        msg("row_names.csv").contains("delete the column"),
+        "{}",
+        msg("row_names.csv")
+    );
     assert!(msg("missing.csv").contains("line 2, column 2"));
     // JSON is labels, never a recording.
     let e = read_recording("l.json", br#"{"a": [1, 2]}"#).unwrap_err();
@@ -102,7 +113,11 @@ fn several_arrays_are_listed_and_one_can_be_chosen() {
     // X beside another matrix: X is used and the other one is named in a warning.
     let (rec, w) = read_recording("x_and_other.mat", &read("x_and_other.mat")).unwrap();
     assert_eq!(rec.dims, vec![6, 4]);
-    assert!(w.iter().any(|w| w.contains("`W`") && w.contains("x_and_other.mat:W")), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("`W`") && w.contains("x_and_other.mat:W")),
+        "{w:?}"
+    );
     // A refused variable beside X is a warning, not an error.
     let (_, w) = read_recording("x_and_cell.mat", &read("x_and_cell.mat")).unwrap();
     assert!(w.iter().any(|w| w.contains("cell array")), "{w:?}");
@@ -113,7 +128,10 @@ fn several_arrays_are_listed_and_one_can_be_chosen() {
     assert_eq!(rec.labels[0].classes, vec!["0", "45", "90"]);
     // A header row of names is reported.
     let (_, w) = read_recording("header.csv", &read("header.csv")).unwrap();
-    assert!(w[0].contains("header of 4 column names (n1, n2, n3, n4)"), "{w:?}");
+    assert!(
+        w[0].contains("header of 4 column names (n1, n2, n3, n4)"),
+        "{w:?}"
+    );
     // .mat vectors can be labels files too.
     let (vars, _) = read_labels("only_matrix.mat", &read("only_matrix.mat"), 6).unwrap();
     assert!(vars.iter().any(|v| v.name == "direction"));

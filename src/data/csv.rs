@@ -19,7 +19,9 @@ use super::npy::{file_too_large, NpyError, MAX_FILE_BYTES, MAX_VALUES};
 pub enum CsvError {
     #[error("the file is not UTF-8 text; save it as a plain CSV (UTF-8) or as .npy/.mat")]
     NotText,
-    #[error("the file holds no numbers; a recording is one row per condition and one column per neuron")]
+    #[error(
+        "the file holds no numbers; a recording is one row per condition and one column per neuron"
+    )]
     Empty,
     #[error("line {line} has {got} fields but line {first} has {expected}: every row needs one value per neuron (ragged rows, or a stray delimiter?)")]
     Ragged {
@@ -117,9 +119,7 @@ pub fn read_table(file_name: &str, bytes: &[u8]) -> Result<Table, CsvError> {
     };
     let first_cells = split(first, delim);
     let is_number = |c: &str| c.parse::<f64>().is_ok();
-    let has_header = first_cells
-        .iter()
-        .any(|c| !c.is_empty() && !is_number(c));
+    let has_header = first_cells.iter().any(|c| !c.is_empty() && !is_number(c));
     let header: Vec<String> = if has_header {
         first_cells.clone()
     } else {
@@ -229,12 +229,21 @@ mod tests {
         assert_eq!(e.kind(), "csv_ragged");
         assert!(e.to_string().contains("line 2 has 1 fields"), "{e}");
         let e = read_table("a.csv", b"a,b\n1,2\n3,x\n").unwrap_err();
-        assert!(e.to_string().starts_with("line 3, column 2 (`b`): `x`"), "{e}");
+        assert!(
+            e.to_string().starts_with("line 3, column 2 (`b`): `x`"),
+            "{e}"
+        );
         let e = read_table("a.csv", b"1,2\n3,NaN\n").unwrap_err();
         assert_eq!(e.kind(), "csv_non_finite");
         let e = read_table("a.csv", b"1,,2\n").unwrap_err();
         assert_eq!(e.kind(), "csv_empty_cell");
-        assert_eq!(read_table("a.csv", b"\n\n").unwrap_err().kind(), "csv_empty");
-        assert_eq!(read_table("a.csv", b"x,y\n").unwrap_err().kind(), "csv_empty");
+        assert_eq!(
+            read_table("a.csv", b"\n\n").unwrap_err().kind(),
+            "csv_empty"
+        );
+        assert_eq!(
+            read_table("a.csv", b"x,y\n").unwrap_err().kind(),
+            "csv_empty"
+        );
     }
 }

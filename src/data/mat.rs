@@ -193,8 +193,7 @@ pub fn read_mat(file_name: &str, bytes: &[u8]) -> Result<MatFile, MatError> {
         return Err(MatError::V73 { file });
     }
     if !bytes.starts_with(b"MATLAB 5.0") {
-        if bytes.starts_with(b"MATLAB") || (bytes.len() < 10 && b"MATLAB 5.0".starts_with(bytes))
-        {
+        if bytes.starts_with(b"MATLAB") || (bytes.len() < 10 && b"MATLAB 5.0".starts_with(bytes)) {
             return Err(MatError::Corrupt(
                 "the header text is not 'MATLAB 5.0 MAT-file'".into(),
             ));
@@ -295,7 +294,12 @@ pub fn read_mat(file_name: &str, bytes: &[u8]) -> Result<MatFile, MatError> {
 }
 
 /// Sub-element `k` of a matrix, required to exist.
-fn sub<'a>(r: &Reader<'a>, data: &'a [u8], pos: usize, what: &str) -> Result<Element<'a>, MatError> {
+fn sub<'a>(
+    r: &Reader<'a>,
+    data: &'a [u8],
+    pos: usize,
+    what: &str,
+) -> Result<Element<'a>, MatError> {
     let inner = Reader {
         b: data,
         big_endian: r.big_endian,
@@ -313,7 +317,9 @@ fn matrix(
     values: &mut usize,
 ) -> Result<Result<NpzArray, (String, MatError)>, MatError> {
     if data.is_empty() {
-        return Err(MatError::Corrupt(format!("{what} is an empty matrix element")));
+        return Err(MatError::Corrupt(format!(
+            "{what} is an empty matrix element"
+        )));
     }
     let flags_el = sub(r, data, 0, &format!("{what}'s array flags"))?;
     let word = |d: &[u8], i: usize| -> Option<u32> {
@@ -338,7 +344,9 @@ fn matrix(
     for i in 0..dims_el.data.len() / 4 {
         let d = word(dims_el.data, i).unwrap_or(0) as i32;
         if d < 0 {
-            return Err(MatError::Corrupt(format!("{what} has a negative dimension {d}")));
+            return Err(MatError::Corrupt(format!(
+                "{what} has a negative dimension {d}"
+            )));
         }
         dims.push(d as usize);
     }
@@ -405,9 +413,21 @@ fn matrix(
             limit: format!("{MAX_VALUES} values"),
         }));
     }
-    let real = sub(r, data, name_el.next, &format!("variable `{name}`'s values"))?;
+    let real = sub(
+        r,
+        data,
+        name_el.next,
+        &format!("variable `{name}`'s values"),
+    )?;
     let mut warnings = Vec::new();
-    let column_major = decode(real.typ, real.data, r.big_endian, count, &name, &mut warnings)?;
+    let column_major = decode(
+        real.typ,
+        real.data,
+        r.big_endian,
+        count,
+        &name,
+        &mut warnings,
+    )?;
     let values_c = if dims.len() > 1 && count > 1 {
         let perm = fortran_positions(&dims);
         perm.iter().map(|&p| column_major[p]).collect()
@@ -557,7 +577,12 @@ mod tests {
         let e = read_mat("/d/rec.mat", &v73).unwrap_err();
         assert_eq!(e.kind(), "mat_v73");
         assert!(e.to_string().contains("save('rec.mat', 'X', '-v7')"), "{e}");
-        assert_eq!(read_mat("a.mat", b"hello world, not matlab").unwrap_err().kind(), "not_mat");
+        assert_eq!(
+            read_mat("a.mat", b"hello world, not matlab")
+                .unwrap_err()
+                .kind(),
+            "not_mat"
+        );
         let b = tiny_mat("X", 2, 3, &[1.0; 6]);
         for cut in 0..b.len() {
             let _ = read_mat("t.mat", &b[..cut]);

@@ -24,10 +24,10 @@ pub mod write;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-pub use labels::{read_labels, task_variable_from_array, MAX_FLOAT_CLASSES};
-pub use npy::{NpyArray, NpyError, MAX_FILE_BYTES, MAX_VALUES};
 pub use csv::CsvError;
+pub use labels::{read_labels, task_variable_from_array, MAX_FLOAT_CLASSES};
 pub use mat::MatError;
+pub use npy::{NpyArray, NpyError, MAX_FILE_BYTES, MAX_VALUES};
 pub use npz::{NpzArray, NpzError};
 
 /// A categorical task variable with one value per condition (e.g. reach direction).
@@ -422,14 +422,16 @@ fn recording_from_arrays(
     file: &str,
 ) -> Result<(Recording, Vec<String>), DataError> {
     let xi = match choice {
-        Some(c) => arrays
-            .iter()
-            .position(|a| a.name == c)
-            .ok_or_else(|| DataError::NoSuchArray {
-                file: base_name(file).into(),
-                name: c.into(),
-                arrays: array_list(arrays),
-            })?,
+        Some(c) => {
+            arrays
+                .iter()
+                .position(|a| a.name == c)
+                .ok_or_else(|| DataError::NoSuchArray {
+                    file: base_name(file).into(),
+                    name: c.into(),
+                    arrays: array_list(arrays),
+                })?
+        }
         None => npz_recording_index_in(arrays, file)?,
     };
     let mut rec = recording_from_array(name, &arrays[xi].array)?;
@@ -581,7 +583,14 @@ fn recording_from_mat(
                         format: ".mat file".into(),
                         arrays: many
                             .iter()
-                            .map(|a| format!("{} {} {}", a.name, mat::dims_text(&a.array.shape), matlab_class(&a.array.descr)))
+                            .map(|a| {
+                                format!(
+                                    "{} {} {}",
+                                    a.name,
+                                    mat::dims_text(&a.array.shape),
+                                    matlab_class(&a.array.descr)
+                                )
+                            })
                             .collect::<Vec<_>>()
                             .join(", "),
                         save: "in MATLAB: X = yourVariable; save(file, 'X', '-v7')".into(),

@@ -172,7 +172,10 @@ pub struct CompareReport {
 }
 
 /// Serialise `[(key, value)]` as a JSON object in the given order.
-pub(crate) fn ordered<S: Serializer, V: Serialize>(v: &[(String, V)], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ordered<S: Serializer, V: Serialize>(
+    v: &[(String, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(v.len()))?;
     for (k, x) in v {
         m.serialize_entry(k, x)?;
@@ -192,7 +195,10 @@ pub fn check_model(x_dims: &[usize], x_rows: usize, model: &Model) -> Result<Vec
             x_dims, x_dims[0], x_dims[1]
         )
     } else {
-        format!("rows are conditions (X is {:?}: {n} conditions × {p} neurons)", x_dims)
+        format!(
+            "rows are conditions (X is {:?}: {n} conditions × {p} neurons)",
+            x_dims
+        )
     };
     if yr != n {
         if yr == p && yq == n {
@@ -384,7 +390,12 @@ impl Compare {
             warnings.push("bootstrap of a cross-validated measure: a resampled condition's copies sit next to each other, so contiguous folds keep most of them together, but copies on either side of a fold boundary make its interval slightly optimistic".into());
         }
         let evr: Vec<f64> = target.explained_variance_ratio().iter().cloned().collect();
-        let k_pcs = evr.iter().filter(|&&v| v >= 0.01).count().clamp(1, 100).min(evr.len());
+        let k_pcs = evr
+            .iter()
+            .filter(|&&v| v >= 0.01)
+            .count()
+            .clamp(1, 100)
+            .min(evr.len());
         let n_models = models.len();
         let n_ids = ids.len();
         Ok(Compare {
@@ -487,18 +498,16 @@ impl Compare {
                     return Ok(());
                 }
                 let end = (self.next_sample + self.batch()).min(total);
-                if self.prepared.is_none() && self.opts.threads <= 1 {
+                if self.prepared.is_none() {
                     self.prepared = Some(self.engine.prepare());
                 }
-                let empty = Vec::new();
-                let local = self.prepared.as_ref().unwrap_or(&empty);
                 let out = evaluate(
                     &self.engine,
                     kind,
                     self.opts.seed,
                     self.next_sample..end,
                     self.opts.threads,
-                    local,
+                    self.prepared.as_ref().expect("just set"),
                 );
                 let store = if kind == Kind::Permutation {
                     &mut self.perm
@@ -721,7 +730,12 @@ impl Compare {
             .take(self.k_pcs)
             .cloned()
             .collect();
-        let full_evr: Vec<f64> = self.target.explained_variance_ratio().iter().cloned().collect();
+        let full_evr: Vec<f64> = self
+            .target
+            .explained_variance_ratio()
+            .iter()
+            .cloned()
+            .collect();
         let models = self
             .models
             .iter()
@@ -756,7 +770,9 @@ impl Compare {
                             .get(k)
                             .and_then(|r| r.as_ref())
                             .and_then(|r| r.trajectories.first())
-                            .map(|t| place(id, value, t, &full_evr, &self.references, &self.x_above));
+                            .map(|t| {
+                                place(id, value, t, &full_evr, &self.references, &self.x_above)
+                            });
                         let r = ScoreReport {
                             value,
                             ci_low: quantile(&boot, 0.025),
@@ -858,9 +874,15 @@ impl Job for Compare {
             ),
             Phase::Done => "done".into(),
         };
-        let total = self.total_units().max(self.units_done + usize::from(!self.is_done()));
+        let total = self
+            .total_units()
+            .max(self.units_done + usize::from(!self.is_done()));
         Progress {
-            done: if self.is_done() { total } else { self.units_done },
+            done: if self.is_done() {
+                total
+            } else {
+                self.units_done
+            },
             total,
             what,
         }

@@ -100,7 +100,10 @@ pub fn place(
             pcs.push(i + 1);
         }
     }
-    let variance: f64 = pcs.iter().map(|&i| evr.get(i - 1).copied().unwrap_or(0.0)).sum();
+    let variance: f64 = pcs
+        .iter()
+        .map(|&i| evr.get(i - 1).copied().unwrap_or(0.0))
+        .sum();
     let mut decodable = Vec::new();
     let mut decodable_at = Vec::new();
     let mut x_decodes = Vec::new();
@@ -121,10 +124,7 @@ pub fn place(
         let acc = &traj.accuracies[j];
         let (at, yes) = if dist {
             match acc.iter().position(|&a| a >= r.threshold) {
-                Some(kk) => (
-                    Some(traj.decode_scores[kk]),
-                    traj.decode_steps[kk] <= by,
-                ),
+                Some(kk) => (Some(traj.decode_scores[kk]), traj.decode_steps[kk] <= by),
                 None => (None, false),
             }
         } else {
@@ -206,7 +206,12 @@ mod tests {
             distance: false,
             scores: vec![0.1, 0.5, 0.8, 0.95],
             // PC1 crosses half (0.5 from 0) between steps 0 and 1, PC2 at step 3.
-            r2: vec![vec![0.0, 0.0], vec![0.6, 0.1], vec![0.9, 0.2], vec![0.95, 0.7]],
+            r2: vec![
+                vec![0.0, 0.0],
+                vec![0.6, 0.1],
+                vec![0.9, 0.2],
+                vec![0.95, 0.7],
+            ],
             decode_steps: vec![0, 2, 3],
             decode_scores: vec![0.1, 0.8, 0.95],
             accuracies: vec![vec![0.1, 0.3, 0.9]],

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use crate::linalg::{center_columns, frob2, gram, mul, Op};
+use crate::linalg::{center_columns, frob2, gemm, gram, mul, Llt, Op};
 use crate::measures::bures::polar;
 use crate::measures::rsa::{rdm_matrix, Compare as RdmCompare, Rdm};
 use crate::measures::{angular, registry, Measure, DEGENERATE_NORM2};
@@ -46,6 +46,9 @@ pub enum Family {
     Nbs { angular: bool },
     /// An RDM comparison.
     Rsa { rdm: Rdm, cmp: RdmCompare },
+    /// In-sample linear regression R² of X on Y: under a permutation Y_cᵀY_c is unchanged,
+    /// so its Cholesky factor is reused (the bootstrap evaluates it in full).
+    LinReg,
     /// Any other measure: evaluated in full on every sample.
     Generic,
 }
@@ -57,6 +60,7 @@ impl Family {
             "cka-angular-score" => Family::Cka { angular: true },
             "nbs" => Family::Nbs { angular: false },
             "procrustes-angular-score" => Family::Nbs { angular: true },
+            "linreg" => Family::LinReg,
             "rsa-correlation-pearson" => Family::Rsa {
                 rdm: Rdm::Correlation,
                 cmp: RdmCompare::Pearson,
@@ -99,6 +103,9 @@ struct Side {
     yy: f64,
     rdm_corr: Option<DMatrix<f64>>,
     rdm_euclid: Option<DMatrix<f64>>,
+    /// Cholesky factor of Y_cᵀY_c for linreg (None: not needed, or Y_c rank-deficient or too
+    /// wide, where the registry's measure takes its own path).
+    chol: Option<Llt>,
 }
 
 fn small_gram_norm(yc: &DMatrix<f64>) -> f64 {
@@ -124,8 +131,8 @@ pub struct Engine {
 }
 
 /// Measures prepared against the full target for the permutation null of the generic family
-/// (`None` where a family has its own path), per model then per measure. Not shared between
-/// threads: each thread prepares its own ([`Engine::prepare`]).
+/// (`None` where a family has its own path), per model then per measure, shared by the
+/// threads.
 pub type Prepared = Vec<Vec<Option<Box<dyn Measure>>>>;
 
 impl Engine {
@@ -144,6 +151,7 @@ impl Engine {
                 .any(|f| matches!(f, Family::Rsa { rdm, .. } if *rdm == r))
         };
         let (corr, euclid) = (needs(Rdm::Correlation), needs(Rdm::SquaredEuclidean));
+        let linreg = families.contains(&Family::LinReg);
         // The same inputs as `Rsa::new` (raw rows for correlation, PC scores for Euclidean).
         let x_rdm_corr = corr.then(|| rdm_matrix(Rdm::Correlation, &target.raw()));
         let x_rdm_euclid = euclid.then(|| rdm_matrix(Rdm::SquaredEuclidean, &target.xs));
@@ -151,7 +159,13 @@ impl Engine {
             .iter()
             .map(|y| {
                 let yc = center_columns(y);
+                let (n, q) = yc.shape();
+                // As `Regression::solve` (λ = 0): the primal Cholesky when it factorises.
+                let chol = (linreg && q + 1 < n)
+                    .then(|| Llt::new(&gram(&yc, Op::T), 1e-12))
+                    .flatten();
                 Side {
+                    chol,
                     yc2: frob2(&yc),
                     yy: small_gram_norm(&yc),
                     rdm_corr: corr.then(|| rdm_matrix(Rdm::Correlation, y)),
@@ -187,7 +201,7 @@ impl Engine {
                     .iter()
                     .zip(&self.families)
                     .map(|(id, f)| {
-                        (*f == Family::Generic)
+                        (*f == Family::Generic || (*f == Family::LinReg && m.chol.is_none()))
                             .then(|| {
                                 registry::prepare(id, self.target.clone(), m.data.ncols())
                                     .ok()
@@ -221,7 +235,13 @@ impl Engine {
     }
 
     /// Scores of sample `index`, `[model][measure]` (NaN where undefined on the sample).
-    pub fn sample(&self, kind: Kind, seed: u64, index: usize, prepared: &Prepared) -> Vec<Vec<f64>> {
+    pub fn sample(
+        &self,
+        kind: Kind,
+        seed: u64,
+        index: usize,
+        prepared: &Prepared,
+    ) -> Vec<Vec<f64>> {
         let rows = self.rows(kind, seed, index);
         match kind {
             Kind::Permutation => self.permuted(&rows, prepared),
@@ -264,7 +284,24 @@ impl Engine {
                             let my = side_rdm(m, *rdm);
                             rdm_compare(self.rdm_x(*rdm), my, &identity, rows, *cmp)
                         }
-                        Family::Generic => match &prepared[mi][k] {
+                        Family::LinReg if m.chol.is_some() => {
+                            // B = (Y_cᵀY_c)⁻¹(ΠY_c)ᵀX_s, R² = 1 − ‖X_s − ΠY_c B‖²/‖X_s‖².
+                            let yp = m.yc.select_rows(rows);
+                            let b = m
+                                .chol
+                                .as_ref()
+                                .unwrap()
+                                .solve(&mul(&yp, Op::T, &t.xs, Op::N));
+                            let mut e = t.xs.clone();
+                            gemm(-1.0, &yp, Op::N, &b, Op::N, 1.0, &mut e);
+                            let xs2 = frob2(&t.xs);
+                            if xs2 > 0.0 {
+                                1.0 - frob2(&e) / xs2
+                            } else {
+                                f64::NAN
+                            }
+                        }
+                        Family::Generic | Family::LinReg => match &prepared[mi][k] {
                             Some(measure) => measure.score(&m.data.select_rows(rows)),
                             None => f64::NAN,
                         },
@@ -285,20 +322,22 @@ impl Engine {
             .as_ref()
             .map_or((0.0, 0.0), |z| (gram(z, Op::T).norm(), frob2(z)));
         // A new target only if a generic measure needs one (an SVD per sample).
-        let generic = self.families.contains(&Family::Generic);
+        let generic = self
+            .families
+            .iter()
+            .any(|f| matches!(f, Family::Generic | Family::LinReg));
         let target_b = generic.then(|| Target::new(&self.x.select_rows(rows)).ok().map(Arc::new));
         self.models
             .iter()
             .map(|m| {
                 let yb = m.data.select_rows(rows);
-                let (ybc, yb2, ybyy, b) = if kernel {
+                let (yb2, ybyy, b) = if kernel {
                     let c = center_columns(&yb);
                     let b = mul(z.as_ref().unwrap(), Op::T, &c, Op::N);
-                    (Some(frob2(&c)), frob2(&c), small_gram_norm(&c), Some(b))
+                    (frob2(&c), small_gram_norm(&c), Some(b))
                 } else {
-                    (None, 0.0, 0.0, None)
+                    (0.0, 0.0, None)
                 };
-                let _ = ybc;
                 self.ids
                     .iter()
                     .zip(&self.families)
@@ -317,12 +356,14 @@ impl Engine {
                         Family::Rsa { rdm, cmp } => {
                             rdm_compare(self.rdm_x(*rdm), side_rdm(m, *rdm), rows, rows, *cmp)
                         }
-                        Family::Generic => match target_b.as_ref().and_then(|t| t.as_ref()) {
-                            Some(tb) => registry::prepare(id, tb.clone(), yb.ncols())
-                                .map(|(measure, _)| measure.score(&yb))
-                                .unwrap_or(f64::NAN),
-                            None => f64::NAN,
-                        },
+                        Family::Generic | Family::LinReg => {
+                            match target_b.as_ref().and_then(|t| t.as_ref()) {
+                                Some(tb) => registry::prepare(id, tb.clone(), yb.ncols())
+                                    .map(|(measure, _)| measure.score(&yb))
+                                    .unwrap_or(f64::NAN),
+                                None => f64::NAN,
+                            }
+                        }
                     })
                     .collect()
             })
@@ -379,21 +420,27 @@ pub fn rdm_compare(
     cmp: RdmCompare,
 ) -> f64 {
     let n = xi.len();
-    let pairs = || {
-        (0..n).flat_map(move |l| {
-            (0..l)
-                .filter(move |&k| xi[k] != xi[l])
-                .map(move |k| (a[(xi[k], xi[l])], b[(yi[k], yi[l])]))
-        })
+    let (na, nb) = (a.nrows(), b.nrows());
+    let (sa_, sb_) = (a.as_slice(), b.as_slice());
+    // Column-major storage: entry (i, j) at i + j·rows; the inner loop walks one column.
+    let visit = |f: &mut dyn FnMut(f64, f64)| {
+        for l in 0..n {
+            let (ca, cb) = (&sa_[xi[l] * na..][..na], &sb_[yi[l] * nb..][..nb]);
+            for k in 0..l {
+                if xi[k] != xi[l] {
+                    f(ca[xi[k]], cb[yi[k]]);
+                }
+            }
+        }
     };
     let (ma, mb) = match cmp {
         RdmCompare::Pearson => {
             let (mut sa, mut sb, mut m) = (0.0, 0.0, 0usize);
-            for (x, y) in pairs() {
+            visit(&mut |x, y| {
                 sa += x;
                 sb += y;
                 m += 1;
-            }
+            });
             if m < 2 {
                 return f64::NAN;
             }
@@ -402,12 +449,12 @@ pub fn rdm_compare(
         RdmCompare::Cosine => (0.0, 0.0),
     };
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in pairs() {
+    visit(&mut |x, y| {
         let (x, y) = (x - ma, y - mb);
         sab += x * y;
         saa += x * x;
         sbb += y * y;
-    }
+    });
     if saa == 0.0 || sbb == 0.0 {
         return 0.0;
     }
@@ -434,18 +481,20 @@ fn sample_rng(seed: u64, kind: Kind, index: usize) -> Rng {
 }
 
 /// Scores of samples `range` of `kind`, `[sample][model][measure]`, on `threads` threads
-/// (contiguous chunks; 1 = this thread, with `local`'s prepared measures). The output does
-/// not depend on `threads`.
+/// (contiguous chunks; 1 = this thread) sharing `prepared` ([`Engine::prepare`]). The output
+/// does not depend on `threads`.
 pub fn evaluate(
     engine: &Engine,
     kind: Kind,
     seed: u64,
     range: std::ops::Range<usize>,
     threads: usize,
-    local: &Prepared,
+    prepared: &Prepared,
 ) -> Vec<Vec<Vec<f64>>> {
     if threads <= 1 || range.len() < 2 {
-        return range.map(|i| engine.sample(kind, seed, i, local)).collect();
+        return range
+            .map(|i| engine.sample(kind, seed, i, prepared))
+            .collect();
     }
     let len = range.len();
     let per = len.div_ceil(threads);
@@ -455,13 +504,8 @@ pub fn evaluate(
                 let lo = range.start + (w * per).min(len);
                 let hi = range.start + ((w + 1) * per).min(len);
                 s.spawn(move || {
-                    let prepared = if kind == Kind::Permutation {
-                        engine.prepare()
-                    } else {
-                        Vec::new()
-                    };
                     (lo..hi)
-                        .map(|i| engine.sample(kind, seed, i, &prepared))
+                        .map(|i| engine.sample(kind, seed, i, prepared))
                         .collect::<Vec<_>>()
                 })
             })

@@ -106,7 +106,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Some((name, t)) if *name == phase => *t += dt,
             _ => totals.push((phase, dt)),
         }
-        progress.say(false, || format!("compare: {} ({}/{} units)", p.what, p.done, p.total))
+        progress.say(false, || {
+            format!("compare: {} ({}/{} units)", p.what, p.done, p.total)
+        })
     })
     .map_err(CliError)?;
     for (phase, t) in &totals {
@@ -133,7 +135,12 @@ fn write_tables(dir: &Path, doc: &Value) -> Result<(), CliError> {
             let c = &s["calibration"];
             let list = |v: &Value| {
                 v.as_array()
-                    .map(|a| a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(";"))
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
+                            .join(";")
+                    })
                     .unwrap_or_default()
             };
             let decodable = c["decodable"]
@@ -206,7 +213,14 @@ fn write_tables(dir: &Path, doc: &Value) -> Result<(), CliError> {
     )?;
     write_csv(
         &dir.join("decoding.csv"),
-        &h(&["model", "variable", "model_accuracy", "x_accuracy", "chance", "x_above_chance"]),
+        &h(&[
+            "model",
+            "variable",
+            "model_accuracy",
+            "x_accuracy",
+            "chance",
+            "x_above_chance",
+        ]),
         &dec,
     )?;
     let warnings: Vec<Vec<String>> = doc["warnings"]
