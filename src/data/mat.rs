@@ -541,7 +541,7 @@ mod tests {
             m.extend_from_slice(&typ.to_le_bytes());
             m.extend_from_slice(&(data.len() as u32).to_le_bytes());
             m.extend_from_slice(data);
-            while m.len() % 8 != 0 {
+            while !m.len().is_multiple_of(8) {
                 m.push(0);
             }
         };
