@@ -736,7 +736,7 @@ impl Compare {
             .iter()
             .cloned()
             .collect();
-        let models = self
+        let models: Vec<ModelReport> = self
             .models
             .iter()
             .enumerate()
@@ -815,6 +815,12 @@ impl Compare {
         let mut warnings = self.warnings.clone();
         for (mi, m) in self.models.iter().enumerate() {
             for (k, id) in self.ids.iter().enumerate() {
+                let s = &models[mi].scores[k].1;
+                if let (Some(lo), Some(hi)) = (s.ci_low, s.ci_high) {
+                    if s.value < lo || s.value > hi {
+                        warnings.push(format!("model `{}`, {id}: the value {:.4} lies outside its bootstrap interval [{lo:.4}, {hi:.4}]: resampling conditions with replacement duplicates some of them, which biases {id} on a resample (upward for kernel, Procrustes and in-sample measures, which count a duplicated condition as shared structure; either way for cross-validated ones), more so for fewer conditions; read this interval as the spread of the score, not its location (the RDM measures leave self-pairs out and are not biased this way)", m.name, s.value));
+                    }
+                }
                 let bad = self.boot[mi][k].iter().filter(|v| !v.is_finite()).count();
                 if bad > 0 {
                     warnings.push(format!("model `{}`, {id}: the score is undefined on {bad} of {} bootstrap samples (left out of the interval)", m.name, self.boot[mi][k].len()));

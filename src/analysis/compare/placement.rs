@@ -82,7 +82,9 @@ pub fn place(
     let scores = &traj.scores;
     let last = scores.len().saturating_sub(1);
     let dist = traj.distance;
-    let reaches = |s: f64| if dist { s <= value } else { s >= value };
+    // A relative tolerance of 1e-12: a saturated score (1 up to rounding) reaches a model's 1.
+    let tol = 1e-12 * value.abs().max(1.0);
+    let reaches = |s: f64| if dist { s <= value + tol } else { s >= value - tol };
     let reach = scores.iter().position(|&s| reaches(s));
     let by = reach.unwrap_or(last);
     // PCs: the first step at which each crosses its half threshold.
@@ -148,6 +150,12 @@ pub fn place(
     }
     let captured = if pcs.is_empty() {
         "none of X's PCs".to_string()
+    } else if pcs.len() > 6 {
+        format!(
+            "{} of the {k} PCs that hold ≥ 1% of X's variance ({} of the variance)",
+            pcs.len(),
+            pct(variance)
+        )
     } else {
         format!("{} ({} of the variance)", pc_list(&pcs), pct(variance))
     };
@@ -162,6 +170,10 @@ pub fn place(
         ),
         Some(t) => format!(
             "A synthetic Y reaches your {id} of {value:.3} after {t} steps, having captured {captured}"
+        ),
+        None if last == 0 => format!(
+            "The synthetic run stopped at once: a random Y already scores {id} {:.3}, past the calibration's stop score, so {id} is saturated on this recording and your {value:.3} cannot be placed",
+            scores[0]
         ),
         None => format!(
             "The synthetic Y never reached your {id} of {value:.3} in its {last} steps (it ended at {:.3}, having captured {captured})",
