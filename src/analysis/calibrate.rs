@@ -663,3 +663,27 @@ impl Job for Calibration {
         (self.failed.is_none() && self.is_done()).then(|| self.into_report())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binomial_tail_and_above_chance() {
+        assert!((binomial_tail(10, 10, 0.5) - 1.0 / 1024.0).abs() < 1e-15);
+        assert!((binomial_tail(10, 0, 0.3) - 1.0).abs() < 1e-15);
+        // P(X ≥ 2) for Binomial(3, 0.5) = 4/8.
+        assert!((binomial_tail(3, 2, 0.5) - 0.5).abs() < 1e-12);
+        let d = |accuracy: f64| Decoding {
+            accuracy,
+            per_time: vec![],
+            pooled: false,
+            chance: 0.125,
+            classes: 8,
+            folds: 5,
+        };
+        assert!(above_chance(&d(0.45), 552, 1));
+        assert!(!above_chance(&d(0.14), 552, 1));
+        assert!(!above_chance(&d(0.10), 552, 1));
+    }
+}

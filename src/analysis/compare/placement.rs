@@ -84,7 +84,13 @@ pub fn place(
     let dist = traj.distance;
     // A relative tolerance of 1e-12: a saturated score (1 up to rounding) reaches a model's 1.
     let tol = 1e-12 * value.abs().max(1.0);
-    let reaches = |s: f64| if dist { s <= value + tol } else { s >= value - tol };
+    let reaches = |s: f64| {
+        if dist {
+            s <= value + tol
+        } else {
+            s >= value - tol
+        }
+    };
     let reach = scores.iter().position(|&s| reaches(s));
     let by = reach.unwrap_or(last);
     // PCs: the first step at which each crosses its half threshold.
@@ -203,6 +209,21 @@ pub fn place(
 mod tests {
     use super::*;
 
+    fn r_at_chance() -> Reference {
+        Reference {
+            variable: "direction".into(),
+            reference: crate::analysis::decode::Decoding {
+                accuracy: 0.13,
+                per_time: vec![],
+                pooled: false,
+                chance: 0.125,
+                classes: 8,
+                folds: 5,
+            },
+            threshold: 0.13,
+        }
+    }
+
     #[test]
     fn pc_lists_are_ranges() {
         assert_eq!(pc_list(&[1, 2, 4]), "PC1–2, PC4");
@@ -247,5 +268,23 @@ mod tests {
         assert!((p.variance_captured - 0.6).abs() < 1e-15);
         assert_eq!(p.decodable, vec![("direction".into(), false)]);
         assert!(p.verdict.starts_with("A synthetic Y reaches your cka of 0.800 after 2 steps, having captured PC1 (60% of the variance); direction becomes decodable only at cka 0.9"), "{}", p.verdict);
+        // X at chance: no threshold is reported, the verdict says why.
+        let q = place("cka", 0.8, &traj, &[0.6, 0.3], &[r_at_chance()], &[false]);
+        assert_eq!(q.decodable_at, vec![("direction".into(), None)]);
+        assert!(
+            q.verdict
+                .contains("X itself does not decode direction above chance"),
+            "{}",
+            q.verdict
+        );
+        // A distance is placed by steps.
+        let d = Trajectory {
+            distance: true,
+            scores: vec![9.0, 5.0, 2.0, 1.0],
+            ..traj.clone()
+        };
+        let p = place("procrustes-euclidean", 3.0, &d, &[0.6, 0.3], &[], &[]);
+        assert_eq!(p.steps_to_reach, Some(2));
+        assert!(p.by_steps_only && p.verdict.contains("placed by steps only"));
     }
 }
