@@ -9,30 +9,10 @@ use lexopt::prelude::*;
 use serde_json::Value;
 use simscope::analysis::compare::{default_measures, Compare, CompareOptions, Model};
 use simscope::analysis::job::run_to_end;
-use simscope::data::read_recording_array;
-use simscope::data::Recording;
 
 use crate::common::{
-    field, num, out_dir, read_file, recording_with_labels, target, write_csv, CliError, Progress,
+    field, num, out_dir, recording_with_labels, target, write_csv, CliError, Progress,
 };
-
-/// A model file, or `file.npz:name` / `file.mat:name` to choose one array of several.
-fn model(arg: &str) -> Result<Recording, CliError> {
-    let (path, array) = match arg.rsplit_once(':') {
-        Some((p, a)) if !Path::new(arg).exists() && Path::new(p).is_file() => (p, Some(a)),
-        _ => (arg, None),
-    };
-    if let Some(rec) = simscope::data::datasets::builtin(path) {
-        return Ok(rec);
-    }
-    let bytes = read_file(path)?;
-    let (rec, warnings) =
-        read_recording_array(path, &bytes, array).map_err(|e| CliError(format!("{path}: {e}")))?;
-    for w in warnings {
-        eprintln!("warning: {path}: {w}");
-    }
-    Ok(rec)
-}
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let mut files: Vec<String> = Vec::new();
@@ -74,7 +54,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let t = target(&x)?;
     let mut models = Vec::new();
     for f in &files[1..] {
-        let y = model(f)?;
+        let y = crate::common::recording(f)?;
         let name = if files[1..].iter().filter(|g| *g == f).count() > 1 {
             format!("{}#{}", y.name, models.len() + 1)
         } else {
