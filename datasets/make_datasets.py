@@ -43,6 +43,14 @@ d = np.load(SRC / "golub2018_bci_M1/beforeLearning_cursor_to_target_direction_de
 assert np.array_equal(d, 45.0 * (np.arange(552) // 69))
 save("golub2018_before_counts.npy", g.astype(np.uint8))
 
+# --- golub2018 after learning: the example model of `simscope compare` (not a built-in);
+# same directions, sample for sample, as before learning.
+ga = np.load(SRC / "golub2018_bci_M1/afterLearning_spike_counts_samples_x_units.npy")
+assert ga.shape == (552, 86) and (ga == np.round(ga)).all() and 0 <= ga.min() and ga.max() < 256
+da = np.load(SRC / "golub2018_bci_M1/afterLearning_cursor_to_target_direction_deg.npy")
+assert (da == d).all()
+save("golub2018_after_counts.npy", ga.astype(np.uint8))
+
 # --- kriegeskorte2008: classical-MDS embeddings (92, 91) of the monkey IT RDM and of the mean
 # human IT RDM, float64 as shipped; category code per image (uint8):
 # 0 human body, 1 human face, 2 animal body, 3 animal face, 4 natural object, 5 artificial object.

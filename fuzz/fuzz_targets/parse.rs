@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {
         return;
     };
-    match sel % 6 {
+    match sel % 8 {
         0 => {
             let _ = npy::read_npy(rest);
         }
@@ -25,6 +25,13 @@ fuzz_target!(|data: &[u8]| {
         }
         4 => {
             let _ = read_labels("l.csv", rest, 8);
+        }
+        5 => {
+            let _ = read_recording("x.mat", rest);
+            let _ = read_labels("l.mat", rest, 8);
+        }
+        6 => {
+            let _ = read_recording("x.csv", rest);
         }
         _ => {
             let _ = read_labels("l.json", rest, 8);

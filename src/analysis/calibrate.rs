@@ -87,6 +87,74 @@ pub struct Report {
     pub references: Vec<Reference>,
     /// Explained-variance ratios of X's PCs (all of them).
     pub explained_variance_ratio: Vec<f64>,
+    /// Every (measure, seed) run's trajectory, in run order, for reading a placement off it
+    /// (`analysis::compare`).
+    pub trajectories: Vec<Trajectory>,
+}
+
+/// One (measure, seed) run as it went: the score at every update (index = step, 0 = Y₀), the
+/// R² of X's tracked PCs at every update, and the decoding accuracy of every usable variable
+/// (in `Report::references` order) at the decoded updates.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Trajectory {
+    pub measure: String,
+    pub seed: u64,
+    /// A distance (minimised): its scores are not on a [0, 1] scale.
+    pub distance: bool,
+    pub scores: Vec<f64>,
+    /// `r2[step][i]`: R² of PC i + 1 (the PCs holding ≥ 1 % of the variance, at most 100).
+    pub r2: Vec<Vec<f64>>,
+    /// The updates at which Y was decoded, and the score there.
+    pub decode_steps: Vec<usize>,
+    pub decode_scores: Vec<f64>,
+    /// `accuracies[j][k]`: accuracy of reference variable j at decoded update k (NaN if the
+    /// decoder could not run).
+    pub accuracies: Vec<Vec<f64>>,
+    /// Whether the run passed the stop score (else it used every update).
+    pub reached_stop: bool,
+}
+
+/// Whether a decoding is above chance: a one-sided binomial test at 5 % of the number of
+/// correct test predictions against the chance rate (the majority-class frequency). For a
+/// 3-D recording decoded per time step the accuracy is averaged over time steps whose
+/// predictions share the same conditions, so it is tested as if it came from the C
+/// conditions alone (conservative: fewer independent samples than predictions).
+pub fn above_chance(d: &Decoding, conditions: usize, time_steps: usize) -> bool {
+    let n = if d.pooled {
+        conditions * time_steps
+    } else {
+        conditions
+    };
+    if n == 0 || d.accuracy <= d.chance {
+        return false;
+    }
+    let k = (d.accuracy * n as f64).round() as usize;
+    binomial_tail(n, k, d.chance) < 0.05
+}
+
+/// P(Binomial(n, p) ≥ k), summed in log space (n up to millions without overflow).
+pub fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut log_choose = 0.0; // ln C(n, i), built up from i = 0
+    let mut total = 0.0;
+    for i in 0..=n {
+        if i > 0 {
+            log_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        if i >= k {
+            total += (log_choose + i as f64 * lp + (n - i) as f64 * lq).exp();
+        }
+    }
+    total.min(1.0)
 }
 
 /// A report line from per-seed values (the page merges its one-seed slices with this).
@@ -169,6 +237,7 @@ pub struct Calibration {
     per_measure: MeasureValues,
     rows: Vec<ReportRow>,
     runs_done: usize,
+    trajectories: Vec<Trajectory>,
     last: String,
     /// Skipped variables and finished runs, for the face to show ([`Calibration::take_notes`]).
     notes: Vec<String>,
@@ -192,6 +261,8 @@ struct SeedRun {
     scores: Vec<f64>,
     r2: Vec<Vec<f64>>,
     dsteps: Vec<f64>,
+    /// The update index of each entry of `dsteps`.
+    dstep_at: Vec<usize>,
     acc: Vec<Vec<f64>>,
     /// A decoding of Y in progress: the variable (index into `usable`), its staged decoding
     /// (None before it starts) and whether the run ends after it.
@@ -231,10 +302,32 @@ impl Calibration {
             per_measure: MeasureValues::default(),
             rows: Vec::new(),
             runs_done: 0,
+            trajectories: Vec::new(),
             last: String::new(),
             notes: Vec::new(),
             failed: None,
         }
+    }
+
+    /// Use a reference decoding of X computed elsewhere (e.g. once for several calibrations)
+    /// instead of decoding X again: `references` as this job would compute them, `usable` the
+    /// indices into `labels` they belong to.
+    pub fn with_references(mut self, references: Vec<Reference>, usable: Vec<usize>) -> Self {
+        self.references = references;
+        self.usable = usable;
+        self.next_label = self.labels.len();
+        self.reference = None;
+        self
+    }
+
+    /// The trajectories of the runs finished so far.
+    pub fn trajectories(&self) -> &[Trajectory] {
+        &self.trajectories
+    }
+
+    /// The reference decodings of X (complete once the first run has started).
+    pub fn references(&self) -> &[Reference] {
+        &self.references
     }
 
     /// (measure, seed) runs in all.
@@ -300,6 +393,7 @@ impl Calibration {
                 scores: vec![score0],
                 r2,
                 dsteps: vec![score0],
+                dstep_at: vec![0],
                 acc: vec![Vec::new(); self.usable.len()],
                 decoding: Some((0, None, false)),
                 finished: false,
@@ -354,6 +448,7 @@ impl Calibration {
                 let stopped = rep.stopped.is_some();
                 if stopped || rep.step.is_multiple_of(self.opts.decode_every.max(1)) {
                     run.dsteps.push(rep.score);
+                    run.dstep_at.push(rep.step);
                     run.decoding = Some((0, None, stopped));
                 } else if stopped {
                     run.finished = true;
@@ -439,6 +534,17 @@ impl Calibration {
         }
         let stopped_by_stop = report.stopped == Some(crate::optim::StopReason::Stop);
         v.steps.push(stopped_by_stop.then_some(report.step as f64));
+        self.trajectories.push(Trajectory {
+            measure: id.clone(),
+            seed,
+            distance: run.distance,
+            scores: run.scores,
+            r2: run.r2,
+            decode_steps: run.dstep_at,
+            decode_scores: run.dsteps,
+            accuracies: run.acc,
+            reached_stop: stopped_by_stop,
+        });
         self.notes.push(format!(
             "{id} seed {seed}: {} steps, final score {:.6}",
             report.step, report.score
@@ -519,6 +625,7 @@ impl Calibration {
             rows: self.rows,
             references: self.references,
             explained_variance_ratio: self.evr,
+            trajectories: self.trajectories,
         }
     }
 }
@@ -554,5 +661,29 @@ impl Job for Calibration {
 
     fn result(self) -> Option<Report> {
         (self.failed.is_none() && self.is_done()).then(|| self.into_report())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binomial_tail_and_above_chance() {
+        assert!((binomial_tail(10, 10, 0.5) - 1.0 / 1024.0).abs() < 1e-15);
+        assert!((binomial_tail(10, 0, 0.3) - 1.0).abs() < 1e-15);
+        // P(X ≥ 2) for Binomial(3, 0.5) = 4/8.
+        assert!((binomial_tail(3, 2, 0.5) - 0.5).abs() < 1e-12);
+        let d = |accuracy: f64| Decoding {
+            accuracy,
+            per_time: vec![],
+            pooled: false,
+            chance: 0.125,
+            classes: 8,
+            folds: 5,
+        };
+        assert!(above_chance(&d(0.45), 552, 1));
+        assert!(!above_chance(&d(0.14), 552, 1));
+        assert!(!above_chance(&d(0.10), 552, 1));
     }
 }

@@ -1,10 +1,12 @@
 //! Analyses of an optimisation run (spec §4–§7): which of X's principal components Y has
 //! captured, whether X's task variables can be decoded from Y, the closed-form effect of
-//! perturbing X's PCs, the allowed range of two scores, and a per-dataset calibration report
-//! ("what is a good score for my data?").
+//! perturbing X's PCs, the allowed range of two scores, a per-dataset calibration report
+//! ("what is a good score for my data?") and the comparison of models with a recording
+//! (scores with intervals, chance levels and their placement on the calibration).
 
 pub mod calibrate;
 pub mod captured;
+pub mod compare;
 pub mod decode;
 pub mod job;
 pub mod joint;

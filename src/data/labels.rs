@@ -1,4 +1,5 @@
-//! Task labels: one categorical value per condition, from `.npy`, `.npz`, `.csv` or `.json`.
+//! Task labels: one categorical value per condition, from `.npy`, `.npz`, `.mat`, `.csv` or
+//! `.json`.
 //!
 //! * integers and strings are categories as they are;
 //! * floats are categories too when they take at most [`MAX_FLOAT_CLASSES`] distinct values
@@ -120,7 +121,7 @@ pub fn task_variable_from_array(
     build(name, values, conditions)
 }
 
-fn split_csv_line(line: &str, delim: char) -> Vec<String> {
+pub(crate) fn split_csv_line(line: &str, delim: char) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -309,11 +310,35 @@ pub fn read_labels(
             }
             Ok((vars, warnings))
         }
+        Some(FileKind::Mat) => {
+            let f = super::mat::read_mat(file_name, bytes)?;
+            let vars = f
+                .arrays
+                .iter()
+                // MATLAB has no 1-D arrays: the vectors (1×n, n×1) are the labels.
+                .filter(|a| a.array.shape.iter().filter(|&&d| d > 1).count() <= 1)
+                .filter(|a| a.name != "X" && a.name != "x" && a.name != "Y")
+                .map(|a| {
+                    task_variable_from_array(
+                        npz_label_name(&a.name).unwrap_or(&a.name),
+                        &a.array,
+                        conditions,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if vars.is_empty() {
+                return Err(bad(
+                    stem,
+                    "the .mat file holds no numeric label vectors (one value per condition, e.g. save(file, 'direction', '-v7'))",
+                ));
+            }
+            Ok((vars, f.warnings))
+        }
         Some(FileKind::Csv) => Ok((read_csv(stem, bytes, conditions)?, Vec::new())),
         Some(FileKind::Json) => Ok((read_json(stem, bytes, conditions)?, Vec::new())),
         None => Err(bad(
             stem,
-            format!("`{file_name}` is not a labels file: use .npy, .npz, .csv or .json"),
+            format!("`{file_name}` is not a labels file: use .npy, .npz, .mat, .csv or .json"),
         )),
     }
 }

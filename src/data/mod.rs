@@ -1,17 +1,22 @@
 //! Recordings: a validated f64 matrix with its original shape and the task variables.
 //!
 //! Entry points for the page and the CLI:
-//! * [`read_recording`] turns the bytes of a `.npy` or `.npz` file into a [`Recording`];
+//! * [`read_recording`] turns the bytes of a `.npy`, `.npz`, MATLAB `.mat` (level 5 / v7) or
+//!   CSV/TSV file into a [`Recording`] ([`read_recording_array`] picks one array of a file
+//!   that holds several);
 //! * [`read_labels`] / [`Recording::attach_labels`] add task variables from `.npy`, `.npz`,
 //!   `.csv` or `.json` files;
 //! * [`datasets`] holds the built-in recordings; [`write`] the `.npy`/`.npz`/CSV writers.
 //!
 //! `.npz` convention: the recording is the array named `X` (or `x`; failing that, the only
 //! array with 2 or 3 dimensions); every 1-D array named `label_<name>` (or `labels_<name>`) is
-//! the task variable `<name>`, one value per condition. See `docs/data.md`.
+//! the task variable `<name>`, one value per condition. `.mat` files follow the same
+//! convention with variables instead of arrays. See `docs/data.md`.
 
+pub mod csv;
 pub mod datasets;
 pub mod labels;
+pub mod mat;
 pub mod npy;
 pub mod npz;
 pub mod write;
@@ -19,7 +24,9 @@ pub mod write;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
+pub use csv::CsvError;
 pub use labels::{read_labels, task_variable_from_array, MAX_FLOAT_CLASSES};
+pub use mat::MatError;
 pub use npy::{NpyArray, NpyError, MAX_FILE_BYTES, MAX_VALUES};
 pub use npz::{NpzArray, NpzError};
 
@@ -167,8 +174,14 @@ pub enum DataError {
     Npy(#[from] NpyError),
     #[error(transparent)]
     Npz(#[from] NpzError),
-    #[error("`{0}` is not a .npy or .npz file: simscope reads NumPy arrays saved with numpy.save (.npy) or numpy.savez (.npz); load other formats (CSV, MATLAB, …) in Python and save them with numpy.save")]
+    #[error(transparent)]
+    Mat(#[from] MatError),
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    #[error("`{0}` is not a file simscope reads as a recording: use .npy/.npz (numpy.save, numpy.savez), .mat (MATLAB save(file, 'X', '-v7') or scipy.io.savemat) or .csv/.tsv/.txt (numbers, one row per condition, one column per neuron)")]
     Format(String),
+    #[error("`{0}` is a JSON file, which simscope reads only as task labels: open it as labels (the labels button, or --labels FILE), and the recording as .npy, .npz, .mat or .csv")]
+    JsonRecording(String),
     #[error("a recording needs 2 dimensions (conditions × neurons) or 3 (time × conditions × neurons), but this array has shape {shape:?}{}", if shape.len() == 1 { " (1-D: this looks like labels or a single neuron; for one neuron save x.reshape(-1, 1))" } else { " (a single number)" })]
     TooFewDims { shape: Vec<usize> },
     #[error("a recording has at most 3 dimensions (time × conditions × neurons), but this array has shape {shape:?}; average or merge axes first, e.g. x.mean(axis=…) or x.reshape(T, C, N)")]
@@ -181,8 +194,19 @@ pub enum DataError {
     NonFinite { what: String, index: Vec<usize> },
     #[error("the .npz holds no recording: name it X, e.g. np.savez(path, X=x, label_direction=d) (arrays found: {0})")]
     NoRecording(String),
-    #[error("the .npz holds several arrays that could be the recording ({0}); name the recording X, e.g. np.savez(path, X=x, label_direction=d)")]
-    AmbiguousRecording(String),
+    #[error("the {format} holds several arrays that could be the recording ({arrays}); name the recording X ({save}) or choose one by name, e.g. {choose}")]
+    AmbiguousRecording {
+        format: String,
+        arrays: String,
+        save: String,
+        choose: String,
+    },
+    #[error("{file} has no array named `{name}` (arrays: {arrays})")]
+    NoSuchArray {
+        file: String,
+        name: String,
+        arrays: String,
+    },
     #[error("task variable `{name}` has {got} values but the recording has {expected} conditions; give exactly one label per condition, in the order of the recording's condition axis")]
     LabelCount {
         name: String,
@@ -199,14 +223,18 @@ impl DataError {
         match self {
             DataError::Npy(e) => e.kind(),
             DataError::Npz(e) => e.kind(),
+            DataError::Mat(e) => e.kind(),
+            DataError::Csv(e) => e.kind(),
             DataError::Format(_) => "format",
+            DataError::JsonRecording(_) => "json_recording",
+            DataError::NoSuchArray { .. } => "no_such_array",
             DataError::TooFewDims { .. } => "too_few_dims",
             DataError::TooManyDims { .. } => "too_many_dims",
             DataError::EmptyAxis { .. } => "empty_axis",
             DataError::TextRecording(_) => "text_recording",
             DataError::NonFinite { .. } => "non_finite",
             DataError::NoRecording(_) => "no_recording",
-            DataError::AmbiguousRecording(_) => "ambiguous_recording",
+            DataError::AmbiguousRecording { .. } => "ambiguous_recording",
             DataError::LabelCount { .. } => "label_count",
             DataError::Labels { .. } => "labels",
         }
@@ -285,6 +313,7 @@ fn extension(file_name: &str) -> String {
 pub enum FileKind {
     Npy,
     Npz,
+    Mat,
     Csv,
     Json,
 }
@@ -294,10 +323,12 @@ pub fn file_kind(file_name: &str, bytes: &[u8]) -> Option<FileKind> {
     match extension(file_name).as_str() {
         "npy" => Some(FileKind::Npy),
         "npz" => Some(FileKind::Npz),
+        "mat" => Some(FileKind::Mat),
         "csv" | "tsv" | "txt" => Some(FileKind::Csv),
         "json" => Some(FileKind::Json),
         _ if bytes.starts_with(b"\x93NUMPY") => Some(FileKind::Npy),
         _ if bytes.starts_with(b"PK") => Some(FileKind::Npz),
+        _ if mat::looks_like_mat(bytes) => Some(FileKind::Mat),
         _ => None,
     }
 }
@@ -313,8 +344,22 @@ pub fn npz_label_name(array_name: &str) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// `name (552, 86)` for every array, for messages.
+fn array_list(arrays: &[NpzArray]) -> String {
+    arrays
+        .iter()
+        .map(|a| format!("{} {:?}", a.name, a.array.shape))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Pick the recording array of an `.npz` (see the module docs for the convention).
 pub fn npz_recording_index(arrays: &[NpzArray]) -> Result<usize, DataError> {
+    npz_recording_index_in(arrays, "rec.npz")
+}
+
+/// As [`npz_recording_index`], with the file name for the "choose one" example.
+fn npz_recording_index_in(arrays: &[NpzArray], file: &str) -> Result<usize, DataError> {
     if let Some(i) = arrays
         .iter()
         .position(|a| a.name == "X")
@@ -338,14 +383,26 @@ pub fn npz_recording_index(arrays: &[NpzArray]) -> Result<usize, DataError> {
     match candidates.as_slice() {
         [i] => Ok(*i),
         [] => Err(DataError::NoRecording(names())),
-        _ => Err(DataError::AmbiguousRecording(
-            candidates
+        _ => Err(DataError::AmbiguousRecording {
+            format: ".npz".into(),
+            arrays: candidates
                 .iter()
-                .map(|&i| arrays[i].name.clone())
+                .map(|&i| format!("{} {:?}", arrays[i].name, arrays[i].array.shape))
                 .collect::<Vec<_>>()
                 .join(", "),
-        )),
+            save: "np.savez(path, X=x, label_direction=d)".into(),
+            choose: format!(
+                "`{}:{}` on the command line",
+                base_name(file),
+                arrays[candidates[0]].name
+            ),
+        }),
     }
+}
+
+/// The file name without directories.
+fn base_name(file_name: &str) -> &str {
+    file_name.rsplit(['/', '\\']).next().unwrap_or(file_name)
 }
 
 /// Build a recording (with its labels) from the arrays of an `.npz`.
@@ -353,7 +410,30 @@ pub fn recording_from_npz(
     name: &str,
     arrays: &[NpzArray],
 ) -> Result<(Recording, Vec<String>), DataError> {
-    let xi = npz_recording_index(arrays)?;
+    recording_from_arrays(name, arrays, None, "rec.npz")
+}
+
+/// Build a recording (with its labels) from named arrays (of an `.npz`, or the variables of a
+/// `.mat`): the array called `choice` if given, else the convention's choice.
+fn recording_from_arrays(
+    name: &str,
+    arrays: &[NpzArray],
+    choice: Option<&str>,
+    file: &str,
+) -> Result<(Recording, Vec<String>), DataError> {
+    let xi = match choice {
+        Some(c) => {
+            arrays
+                .iter()
+                .position(|a| a.name == c)
+                .ok_or_else(|| DataError::NoSuchArray {
+                    file: base_name(file).into(),
+                    name: c.into(),
+                    arrays: array_list(arrays),
+                })?
+        }
+        None => npz_recording_index_in(arrays, file)?,
+    };
     let mut rec = recording_from_array(name, &arrays[xi].array)?;
     let mut warnings: Vec<String> = arrays[xi].array.warnings.clone();
     let mut vars = Vec::new();
@@ -364,8 +444,8 @@ pub fn recording_from_npz(
         match npz_label_name(&a.name) {
             Some(var) => vars.push(task_variable_from_array(var, &a.array, rec.conditions())?),
             None => warnings.push(format!(
-                "ignored array `{}` {:?}: only X and label_<name> arrays are used",
-                a.name, a.array.shape
+                "used `{}` {:?} as the recording; ignored array `{}` {:?} (only the recording and label_<name> arrays are used; choose another with `{}:{}`)",
+                arrays[xi].name, arrays[xi].array.shape, a.name, a.array.shape, base_name(file), a.name
             )),
         }
     }
@@ -373,8 +453,9 @@ pub fn recording_from_npz(
     Ok((rec, warnings))
 }
 
-/// Read a recording from the bytes of a `.npy` or `.npz` file (the extension of `file_name`
-/// decides; without one, the magic bytes). Returns the recording and non-fatal warnings.
+/// Read a recording from the bytes of a `.npy`, `.npz`, `.mat` or CSV/TSV file (the extension
+/// of `file_name` decides; without one, the magic bytes). Returns the recording and non-fatal
+/// warnings.
 ///
 /// This is the page's entry point for user files. It never panics; files over
 /// [`MAX_FILE_BYTES`] are refused before anything is allocated (the page should also check
@@ -383,20 +464,161 @@ pub fn read_recording(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<(Recording, Vec<String>), DataError> {
+    read_recording_array(file_name, bytes, None)
+}
+
+/// [`read_recording`], choosing the array (of an `.npz`) or variable (of a `.mat`) named
+/// `array` as the recording instead of the convention's choice (`X`, or the only candidate).
+/// A labels file is never read as a recording: JSON is refused with a pointer to the labels
+/// input, and CSV is read as numbers only.
+pub fn read_recording_array(
+    file_name: &str,
+    bytes: &[u8],
+    array: Option<&str>,
+) -> Result<(Recording, Vec<String>), DataError> {
     let name = file_stem(file_name);
+    let single = |what: &str| -> Result<(), DataError> {
+        match array {
+            Some(a) => Err(DataError::NoSuchArray {
+                file: base_name(file_name).into(),
+                name: a.into(),
+                arrays: format!("a {what} file holds one unnamed array"),
+            }),
+            None => Ok(()),
+        }
+    };
     match file_kind(file_name, bytes) {
         Some(FileKind::Npy) => {
+            single(".npy")?;
             let a = npy::read_npy(bytes)?;
             let rec = recording_from_array(name, &a)?;
             Ok((rec, a.warnings))
         }
         Some(FileKind::Npz) => {
             let (arrays, mut warnings) = npz::read_npz(bytes)?;
-            let (rec, w) = recording_from_npz(name, &arrays)?;
+            let (rec, w) = recording_from_arrays(name, &arrays, array, file_name)?;
             warnings.extend(w);
             Ok((rec, warnings))
         }
-        _ => Err(DataError::Format(file_name.to_string())),
+        Some(FileKind::Mat) => recording_from_mat(name, file_name, bytes, array),
+        Some(FileKind::Csv) => {
+            single("CSV")?;
+            let t = csv::read_table(file_name, bytes)?;
+            let a = NpyArray {
+                shape: vec![t.rows, t.cols],
+                descr: "<f8".into(),
+                fortran_order: false,
+                values: t.values,
+                strings: Vec::new(),
+                warnings: Vec::new(),
+            };
+            let rec = recording_from_array(name, &a)?;
+            let mut warnings = t.warnings;
+            if t.cols == 1 {
+                warnings.push(format!("the file has a single column: read as a recording of one neuron with {} conditions (if it holds task labels, open it as labels instead)", t.rows));
+            }
+            Ok((rec, warnings))
+        }
+        Some(FileKind::Json) => Err(DataError::JsonRecording(file_name.to_string())),
+        None => Err(DataError::Format(file_name.to_string())),
+    }
+}
+
+/// The recording of a `.mat`: the variable `array` if given, else `X`/`x`, else the only
+/// numeric matrix that is not a `label_<name>` vector. Refused variables (cells, structs, …)
+/// are warnings unless the recording would be one of them.
+fn recording_from_mat(
+    name: &str,
+    file_name: &str,
+    bytes: &[u8],
+    array: Option<&str>,
+) -> Result<(Recording, Vec<String>), DataError> {
+    let f = mat::read_mat(file_name, bytes)?;
+    let file = base_name(file_name);
+    let wanted = array.or_else(|| {
+        ["X", "x"]
+            .into_iter()
+            .find(|n| f.skipped.iter().any(|(s, _)| s.name == *n))
+    });
+    if let Some(w) = wanted {
+        if let Some((_, e)) = f.skipped.iter().find(|(s, _)| s.name == w) {
+            return Err(DataError::Mat((**e).clone()));
+        }
+    }
+    let mut warnings = f.warnings.clone();
+    for (s, _) in &f.skipped {
+        warnings.push(format!("skipped variable: {}", s.error));
+    }
+    let has_x = f.arrays.iter().any(|a| a.name == "X" || a.name == "x");
+    let choice: Option<String> = match array {
+        Some(a) => Some(a.to_string()),
+        None if has_x => None,
+        None => {
+            // MATLAB arrays are at least 2-D: a 1×n or n×1 vector is not a candidate unless
+            // it is all there is.
+            let matrix = |a: &NpzArray| {
+                npz_label_name(&a.name).is_none()
+                    && matches!(a.array.shape.len(), 2 | 3)
+                    && a.array.shape.iter().filter(|&&d| d > 1).count() >= 2
+            };
+            let cands: Vec<&NpzArray> = f.arrays.iter().filter(|a| matrix(a)).collect();
+            match cands.as_slice() {
+                [one] => Some(one.name.clone()),
+                [] if f.arrays.is_empty() => {
+                    return Err(match f.skipped.first() {
+                        Some((_, e)) if f.skipped.len() == 1 => DataError::Mat((**e).clone()),
+                        _ => DataError::NoRecording(format!(
+                            "{}; in MATLAB: save(file, 'X', '-v7') with X numeric",
+                            f.skipped
+                                .iter()
+                                .map(|(s, _)| s.error.clone())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )),
+                    })
+                }
+                [] => None,
+                many => {
+                    return Err(DataError::AmbiguousRecording {
+                        format: ".mat file".into(),
+                        arrays: many
+                            .iter()
+                            .map(|a| {
+                                format!(
+                                    "{} {} {}",
+                                    a.name,
+                                    mat::dims_text(&a.array.shape),
+                                    matlab_class(&a.array.descr)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        save: "in MATLAB: X = yourVariable; save(file, 'X', '-v7')".into(),
+                        choose: format!("`{file}:{}` on the command line", many[0].name),
+                    })
+                }
+            }
+        }
+    };
+    let (rec, w) = recording_from_arrays(name, &f.arrays, choice.as_deref(), file_name)?;
+    warnings.extend(w);
+    Ok((rec, warnings))
+}
+
+/// The MATLAB class name of the dtype a `.mat` variable was read with.
+fn matlab_class(descr: &str) -> &'static str {
+    match descr {
+        "<f8" => "double",
+        "<f4" => "single",
+        "|i1" => "int8",
+        "|u1" => "uint8",
+        "|b1" => "logical",
+        "<i2" => "int16",
+        "<u2" => "uint16",
+        "<i4" => "int32",
+        "<u4" => "uint32",
+        "<i8" => "int64",
+        _ => "uint64",
     }
 }
 

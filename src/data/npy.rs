@@ -58,7 +58,7 @@ impl NpyArray {
 }
 
 /// Why a `.npy` file could not be read.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum NpyError {
     #[error("not a .npy file: it does not start with the magic string \\x93NUMPY (save arrays with numpy.save(path, array))")]
     BadMagic,
@@ -670,7 +670,7 @@ fn decode_strings(data: &[u8], dt: Dtype) -> Result<Vec<String>, NpyError> {
 }
 
 /// For each C-order position, the position of the same element in Fortran-order storage.
-fn fortran_positions(shape: &[usize]) -> Vec<usize> {
+pub(crate) fn fortran_positions(shape: &[usize]) -> Vec<usize> {
     let n: usize = shape.iter().product();
     let nd = shape.len();
     // Fortran strides: first axis fastest.

@@ -369,6 +369,13 @@ impl Rsa {
     }
 }
 
+/// The RDM of the rows of `y` exactly as the RSA measures build it (correlation distance:
+/// constant rows zeroed), for analyses that resample conditions and compare RDM entries
+/// directly (`analysis::compare`'s bootstrap and permutations).
+pub fn rdm_matrix(rdm: Rdm, y: &DMatrix<f64>) -> DMatrix<f64> {
+    build_rdm(rdm, y).0
+}
+
 impl Measure for Rsa {
     fn score(&self, y: &DMatrix<f64>) -> f64 {
         self.eval(y, None)

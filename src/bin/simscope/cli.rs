@@ -19,6 +19,11 @@ usage:
   simscope joint DATA --a ID --b ID [--per-side 6] [--steps 100] [--seed 0] [--lr 0.1] --out DIR
   simscope calibrate DATA [--labels FILE] --measure ID ... [--seeds 3] [--steps 1000]
            [--stop 0.99] [--decode-every 5] --out DIR
+  simscope compare X Y... [--measure ID]... [--bootstrap 1000] [--permutations 1000] [--seed 0]
+           [--labels FILE] [--no-calibrate] [--threads N] [--out DIR]
+           (each model Y against the recording X: score, bootstrap 95% interval over conditions,
+           permutation null mean/95th percentile/p, calibration placement and verdict, per-PC
+           cross-validated R²; a file with several arrays: FILE.npz:NAME or FILE.mat:NAME)
   simscope prune F (--target-rdm R | --target X) [--folds 5] [--seed 0]
            [--method backward|forward] [--distance correlation|sqeuclidean]
            [--compare pearson|spearman] --out DIR   (F: file or prune-demo-mit|-hit)
@@ -30,7 +35,8 @@ usage:
   simscope bench [--json] [--measure ID ...] [--size NxP ...] [--budget SECONDS]
   simscope --help | --version
 
-DATA is a built-in dataset name (see `simscope datasets`) or a .npy/.npz file (docs/data.md).
+DATA is a built-in dataset name (see `simscope datasets`) or a .npy/.npz, MATLAB .mat (v5/v7)
+or .csv/.tsv/.txt file (docs/data.md).
 Output is JSON on stdout; errors print `error: ...` on stderr and exit with status 2.
 ";
 
@@ -52,6 +58,7 @@ fn dispatch(args: Vec<OsString>) -> Result<(), CliError> {
             "perturb" => crate::cmd_perturb::run(&mut parser),
             "joint" => crate::cmd_joint::run(&mut parser),
             "calibrate" => crate::cmd_calibrate::run(&mut parser),
+            "compare" => crate::cmd_compare::run(&mut parser),
             "datasets" => crate::cmd_datasets::run(&mut parser),
             "info" => crate::cmd_info::run(&mut parser),
             "export-dataset" => crate::cmd_export::run(&mut parser),

@@ -1,4 +1,5 @@
-//! `simscope info FILE|NAME`: shape, dtype and statistics of a `.npy`/`.npz`, as JSON.
+//! `simscope info FILE|NAME`: shape, dtype and statistics of a `.npy`/`.npz`/`.mat`/CSV, as
+//! JSON.
 //! Exits with status 2 for anything that cannot be used as a recording.
 
 use serde_json::json;
@@ -51,6 +52,34 @@ fn info(arg: &str) -> Result<serde_json::Value, CliError> {
                 map.insert(a.name.clone(), json!(ArraySummary::of(&a.array)));
             }
             Ok(json!({ "arrays": map }))
+        }
+        Some(FileKind::Mat) => {
+            let f = simscope::data::mat::read_mat(arg, &bytes).map_err(|e| fail(e.into()))?;
+            let (_, w) = simscope::data::read_recording(arg, &bytes).map_err(fail)?;
+            warn(arg, &w);
+            let mut map = serde_json::Map::new();
+            for a in &f.arrays {
+                map.insert(a.name.clone(), json!(ArraySummary::of(&a.array)));
+            }
+            let skipped: Vec<_> = f
+                .skipped
+                .iter()
+                .map(|(s, _)| json!({"name": s.name, "why": s.error}))
+                .collect();
+            Ok(json!({ "arrays": map, "skipped": skipped }))
+        }
+        Some(FileKind::Csv) => {
+            let (rec, w) = simscope::data::read_recording(arg, &bytes).map_err(fail)?;
+            warn(arg, &w);
+            let a = simscope::data::NpyArray {
+                shape: rec.dims.clone(),
+                descr: "<f8".into(),
+                fortran_order: false,
+                values: rec.c_order_values(),
+                strings: Vec::new(),
+                warnings: Vec::new(),
+            };
+            Ok(json!(ArraySummary::of(&a)))
         }
         _ => Err(fail(DataError::Format(arg.to_string()))),
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use simscope::data::npy::human_bytes;
-use simscope::data::{datasets, read_recording, Recording, MAX_FILE_BYTES};
+use simscope::data::{datasets, Recording, MAX_FILE_BYTES};
 use simscope::measures::{registry, Measure};
 use simscope::target::Target;
 
@@ -150,17 +150,22 @@ pub fn read_file(arg: &str) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError(format!("cannot read {arg}: {e}")))
 }
 
-/// A built-in dataset by name, or a `.npy`/`.npz` file of 2 or 3 dimensions (with the `.npz`
-/// label arrays). Warnings go to stderr as `warning: …`.
+/// A built-in dataset by name, or a `.npy`/`.npz`/`.mat`/CSV file of 2 or 3 dimensions (with
+/// the `.npz`/`.mat` label arrays); `FILE.npz:NAME` or `FILE.mat:NAME` chooses one array of a
+/// file that holds several. Warnings go to stderr as `warning: …`.
 pub fn recording(arg: &str) -> Result<Recording, CliError> {
     if let Some(rec) = datasets::builtin(arg) {
         return Ok(rec);
     }
-    let bytes = read_file(arg)?;
-    let (rec, warnings) =
-        read_recording(arg, &bytes).map_err(|e| CliError(format!("{arg}: {e}")))?;
+    let (path, array) = match arg.rsplit_once(':') {
+        Some((p, a)) if !Path::new(arg).exists() && Path::new(p).is_file() => (p, Some(a)),
+        _ => (arg, None),
+    };
+    let bytes = read_file(path)?;
+    let (rec, warnings) = simscope::data::read_recording_array(path, &bytes, array)
+        .map_err(|e| CliError(format!("{path}: {e}")))?;
     for w in warnings {
-        eprintln!("warning: {arg}: {w}");
+        eprintln!("warning: {path}: {w}");
     }
     Ok(rec)
 }

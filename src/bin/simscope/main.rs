@@ -6,6 +6,8 @@ mod cmd_bench;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_calibrate;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_compare;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_datasets;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_export;

@@ -1,0 +1,214 @@
+//! `simscope compare X Y... [--measure ID]... [--bootstrap N] [--permutations N] [--seed S]
+//! [--labels L] [--no-calibrate] [--threads T] [--out DIR]`: each model's score against X with
+//! its bootstrap interval, permutation null and calibration placement
+//! (`analysis::compare`). One JSON document on stdout; with `--out`, the same as CSV files.
+
+use std::path::Path;
+
+use lexopt::prelude::*;
+use serde_json::Value;
+use simscope::analysis::compare::{default_measures, Compare, CompareOptions, Model};
+use simscope::analysis::job::run_to_end;
+
+use crate::common::{
+    field, num, out_dir, recording_with_labels, target, write_csv, CliError, Progress,
+};
+
+pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
+    let mut files: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut labels = None;
+    let mut out = None;
+    let mut opts = CompareOptions {
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ..CompareOptions::default()
+    };
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("measure") | Short('m') => ids.push(parser.value()?.string()?),
+            Long("bootstrap") => opts.bootstrap = parser.value()?.parse()?,
+            Long("permutations") => opts.permutations = parser.value()?.parse()?,
+            Long("seed") => opts.seed = parser.value()?.parse()?,
+            Long("labels") => labels = Some(parser.value()?.string()?),
+            Long("no-calibrate") => opts.calibrate = false,
+            Long("threads") => opts.threads = parser.value()?.parse::<usize>()?.max(1),
+            Long("out") => out = Some(parser.value()?.string()?),
+            Value(v) => files.push(v.string()?),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    if files.len() < 2 {
+        return Err(CliError(format!(
+            "compare needs X and at least one model Y, got {} file(s); usage: simscope compare X Y... [--measure ID]... [--bootstrap N] [--permutations N] [--seed S] [--labels L] [--no-calibrate] [--out DIR]",
+            files.len()
+        )));
+    }
+    if !ids.is_empty() {
+        opts.measures = if ids.iter().any(|i| i == "default") {
+            default_measures()
+        } else {
+            ids
+        };
+    }
+    let x = recording_with_labels(&files[0], labels.as_deref())?;
+    let t = target(&x)?;
+    let mut models = Vec::new();
+    for f in &files[1..] {
+        let y = crate::common::recording(f)?;
+        let name = if files[1..].iter().filter(|g| *g == f).count() > 1 {
+            format!("{}#{}", y.name, models.len() + 1)
+        } else {
+            y.name.clone()
+        };
+        models.push(Model {
+            name,
+            dims: y.dims.clone(),
+            data: y.data,
+        });
+    }
+    if opts.calibrate && x.labels.is_empty() {
+        eprintln!(
+            "note: {} has no task variables (give --labels FILE); decodability is not placed",
+            x.name
+        );
+    }
+    let job = Compare::new(t, &x.data, &x.dims, &x.labels, models, &opts).map_err(CliError)?;
+    let mut progress = Progress::new();
+    // Each phase's wall time on stderr (the speed benchmark reads these): the time between
+    // two progress reports belongs to the unit just done, named by `what`.
+    let mut totals: Vec<(String, f64)> = Vec::new();
+    let mut last = std::time::Instant::now();
+    let report = run_to_end(job, |p| {
+        let dt = last.elapsed().as_secs_f64();
+        last = std::time::Instant::now();
+        let phase = p.what.split(' ').next().unwrap_or("").to_string();
+        match totals.last_mut() {
+            Some((name, t)) if *name == phase => *t += dt,
+            _ => totals.push((phase, dt)),
+        }
+        progress.say(false, || {
+            format!("compare: {} ({}/{} units)", p.what, p.done, p.total)
+        })
+    })
+    .map_err(CliError)?;
+    for (phase, t) in &totals {
+        eprintln!("compare: {phase} took {t:.2} s");
+    }
+    let doc = serde_json::to_value(&report).map_err(|e| CliError(e.to_string()))?;
+    if let Some(dir) = out {
+        write_tables(&out_dir(&dir)?, &doc)?;
+    }
+    println!("{doc}");
+    Ok(())
+}
+
+/// `scores.csv` (one row per model × measure), `pc_r2.csv` (model × PC) and `decoding.csv`.
+fn write_tables(dir: &Path, doc: &Value) -> Result<(), CliError> {
+    let h = |cols: &[&str]| cols.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let f = |v: &Value| v.as_f64().map_or(String::new(), num);
+    let mut rows = Vec::new();
+    let mut pcs = Vec::new();
+    let mut dec = Vec::new();
+    for m in doc["models"].as_array().into_iter().flatten() {
+        let name = m["name"].as_str().unwrap_or("");
+        for (id, s) in m["scores"].as_object().into_iter().flatten() {
+            let c = &s["calibration"];
+            let list = |v: &Value| {
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
+                            .join(";")
+                    })
+                    .unwrap_or_default()
+            };
+            let decodable = c["decodable"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(";")
+                })
+                .unwrap_or_default();
+            rows.push(vec![
+                field(name),
+                field(id),
+                f(&s["value"]),
+                f(&s["ci_low"]),
+                f(&s["ci_high"]),
+                f(&s["null_mean"]),
+                f(&s["null_p95"]),
+                f(&s["p_value"]),
+                s["direction"].as_str().unwrap_or("").to_string(),
+                c["steps_to_reach"]
+                    .as_u64()
+                    .map_or(String::new(), |v| v.to_string()),
+                list(&c["pcs_captured"]),
+                f(&c["variance_captured"]),
+                field(&decodable),
+                field(c["verdict"].as_str().unwrap_or("")),
+            ]);
+        }
+        for (i, v) in m["pc_r2"].as_array().into_iter().flatten().enumerate() {
+            let evr = &doc["x_explained_variance"][i];
+            pcs.push(vec![field(name), (i + 1).to_string(), f(evr), f(v)]);
+        }
+        for d in m["decoding"].as_array().into_iter().flatten() {
+            dec.push(vec![
+                field(name),
+                field(d["variable"].as_str().unwrap_or("")),
+                f(&d["model"]),
+                f(&d["x"]),
+                f(&d["chance"]),
+                d["x_above_chance"].to_string(),
+            ]);
+        }
+    }
+    write_csv(
+        &dir.join("scores.csv"),
+        &h(&[
+            "model",
+            "measure",
+            "value",
+            "ci_low",
+            "ci_high",
+            "null_mean",
+            "null_p95",
+            "p_value",
+            "direction",
+            "steps_to_reach",
+            "pcs_captured",
+            "variance_captured",
+            "decodable",
+            "verdict",
+        ]),
+        &rows,
+    )?;
+    write_csv(
+        &dir.join("pc_r2.csv"),
+        &h(&["model", "pc", "x_explained_variance", "cv_r2"]),
+        &pcs,
+    )?;
+    write_csv(
+        &dir.join("decoding.csv"),
+        &h(&[
+            "model",
+            "variable",
+            "model_accuracy",
+            "x_accuracy",
+            "chance",
+            "x_above_chance",
+        ]),
+        &dec,
+    )?;
+    let warnings: Vec<Vec<String>> = doc["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| vec![field(w.as_str().unwrap_or(""))])
+        .collect();
+    write_csv(&dir.join("warnings.csv"), &h(&["warning"]), &warnings)?;
+    Ok(())
+}
