@@ -137,10 +137,14 @@ test('page = CLI with decoding: the same fold seed and Y give the same accuracie
     await page.click(sel('play'));
     await waitValue(page, 'step-count', 'v >= 40', 60000);
     await page.click(sel('play'));
-    // A pause decodes the Y on screen.
+    // A pause decodes the Y on screen: once the steps still in flight at the click are shown,
+    // the decoding names that step.
+    await page.waitForFunction(() => {
+      const count = document.querySelector('[data-testid="step-count"]');
+      const decoded = document.querySelector('[data-testid="decode-step"]');
+      return count.dataset.inFlight === '0' && decoded.dataset.value === count.dataset.value;
+    }, null, { timeout: 60000 });
     const stop = Number(await page.getAttribute(sel('step-count'), 'data-value'));
-    await page.waitForFunction((s) => document.querySelector('[data-testid="decode-step"]').dataset.value === String(s),
-      stop, { timeout: 60000 });
     const accStop = Number(await page.getAttribute(sel('decode-acc-direction'), 'data-value'));
     execFileSync(cli, ['optimize', 'hatsopoulos2007', '--measure', 'cka', '--seed', '5', '--stop', 'none',
       '--steps', String(stop), '--decode-every', '20', '--out', dir], { stdio: ['ignore', 'ignore', 'ignore'] });

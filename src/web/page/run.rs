@@ -80,6 +80,7 @@ impl View for RunView {
             let n = self.step_credit.floor();
             self.step_credit -= n;
             self.stepping += 1;
+            mark_in_flight(ctx, self.stepping);
             // In slow motion there is time for the per-PC R² at every step.
             let full = speed < 1.0;
             ctx.send(
@@ -201,6 +202,7 @@ impl RunView {
         self.set_playing(ctx, false);
         if self.stepping == 0 && self.last.is_some() {
             self.stepping += 1;
+            mark_in_flight(ctx, self.stepping);
             ctx.send(Request::Run(RunRequest::Step { n: 1, full: true }), None);
         }
     }
@@ -295,6 +297,7 @@ impl RunView {
             e.set_text_content(Some(&r.step.to_string()));
             let _ = e.set_attribute("data-value", &r.step.to_string());
         }
+        mark_in_flight(ctx, self.stepping);
         let scores = std::iter::once(r.score).chain(r.watched.iter().copied());
         for (id, s) in self.ids.iter().zip(scores) {
             let sel = format!("[data-testid=\"score-{id}\"]");
@@ -414,4 +417,13 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
         })?;
     }
     Ok(())
+}
+
+/// Steps asked of the worker and not yet shown, on the step count: raised as a step is asked
+/// for, lowered only when the count that includes it is drawn, so with Play off and this at 0
+/// the count on screen is final (what a test waits for before it compares).
+fn mark_in_flight(ctx: &Ctx, stepping: u8) {
+    if let Some(e) = dom::el(&ctx.doc, "step-count") {
+        let _ = e.set_attribute("data-in-flight", &stepping.to_string());
+    }
 }
