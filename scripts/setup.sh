@@ -3,7 +3,8 @@
 # right version. Tools go outside the clone (~/.cargo/bin, apt), so later runs reuse them.
 #
 #   scripts/setup.sh build   # wasm32 target, trunk, wasm-bindgen-cli, npm devDependencies
-#   scripts/setup.sh test    # the above + Debian chromium and chromium-driver
+#   scripts/setup.sh test    # the above + Debian chromium and chromium-driver, and the Python
+#                            # package in its own venv (.venv-python/, pinned from PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,40 @@ if [ "$mode" = test ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+  fi
+fi
+
+if [ "$mode" = test ]; then
+  # The Python layer: a venv in the clone (git-ignored) with the pinned test requirements
+  # (maturin, NumPy, pytest, Dask), then the package built from this clone with the same
+  # command a user runs (pip install ./python; maturin compiles the core in release mode).
+  venv=.venv-python
+  if [ -x "$venv/bin/python" ]; then
+    say "Python venv $venv present"
+  else
+    say "creating the Python venv $venv"
+    python3 -m venv "$venv"
+  fi
+  if cmp -s python/requirements-test.txt "$venv/.requirements-test.txt"; then
+    say "Python test requirements present"
+  else
+    say "installing the Python test requirements (python/requirements-test.txt, from PyPI)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-test.txt
+    cp python/requirements-test.txt "$venv/.requirements-test.txt"
+  fi
+  # Rebuilt only when the core or the package changed (a hash of their files' contents).
+  stamp=$(git ls-files -co --exclude-standard Cargo.toml Cargo.lock src python | sort | xargs sha256sum | sha256sum)
+  if [ "$(cat "$venv/.simscope-sources" 2>/dev/null)" = "$stamp" ] \
+     && "$venv/bin/python" -c "import simscope" 2>/dev/null; then
+    say "Python package simscope up to date"
+  else
+    say "building and installing the Python package (pip install ./python; ~5 min on 2 cores)"
+    # The venv's bin first on PATH: the build backend runs the venv's maturin. Its own target
+    # dir (python/target): the core is a cdylib, whose rlib cargo names without a hash, so a
+    # CARGO_TARGET_DIR shared with the main workspace lets one build overwrite the other's.
+    PATH="$PWD/$venv/bin:$PATH" "$venv/bin/pip" install --quiet --disable-pip-version-check \
+      --no-build-isolation --no-deps --force-reinstall ./python
+    echo "$stamp" > "$venv/.simscope-sources"
   fi
 fi
 

@@ -5,10 +5,11 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 
 layers=(
-  "format|cargo fmt --all --check"
-  "clippy (host)|cargo clippy --all-targets -- -D warnings"
+  "format|cargo fmt --all --check && cargo fmt --manifest-path python/Cargo.toml --check"
+  "clippy (host)|cargo clippy --all-targets -- -D warnings && cargo clippy --manifest-path python/Cargo.toml --all-targets -- -D warnings"
   "clippy (wasm32)|cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings"
   "native tests + doctests|cargo test"
+  "Python package (pytest)|.venv-python/bin/python -m pytest -q python/tests"
   "wasm tests in headless Chromium|cargo test --target wasm32-unknown-unknown --lib --tests"
   "site build (trunk, release)|scripts/build.sh"
   "end-to-end (Playwright)|node --test --test-concurrency=1 tests/e2e/"

@@ -252,43 +252,94 @@ pub fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
     idx
 }
 
-/// Check that an array can be a recording (2 or 3 non-empty axes, numeric, finite) and build
-/// it.
-pub fn recording_from_array(name: &str, a: &NpyArray) -> Result<Recording, DataError> {
-    if a.shape.len() < 2 {
+/// Check that an array of this shape can be a recording: 2 or 3 axes, none of them empty.
+pub fn check_recording_shape(shape: &[usize]) -> Result<(), DataError> {
+    if shape.len() < 2 {
         return Err(DataError::TooFewDims {
-            shape: a.shape.clone(),
+            shape: shape.to_vec(),
         });
     }
-    if a.shape.len() > 3 {
+    if shape.len() > 3 {
         return Err(DataError::TooManyDims {
-            shape: a.shape.clone(),
+            shape: shape.to_vec(),
         });
     }
-    if let Some(axis) = a.shape.iter().position(|&d| d == 0) {
+    if let Some(axis) = shape.iter().position(|&d| d == 0) {
         return Err(DataError::EmptyAxis {
-            shape: a.shape.clone(),
+            shape: shape.to_vec(),
             axis,
         });
     }
+    Ok(())
+}
+
+/// The error for the non-finite value `v` at multi-index `index`.
+fn non_finite(v: f64, index: Vec<usize>) -> DataError {
+    let what = if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    };
+    DataError::NonFinite {
+        what: what.into(),
+        index,
+    }
+}
+
+/// Check that an array can be a recording (2 or 3 non-empty axes, numeric, finite) and build
+/// it.
+pub fn recording_from_array(name: &str, a: &NpyArray) -> Result<Recording, DataError> {
+    check_recording_shape(&a.shape)?;
     if a.is_text() {
         return Err(DataError::TextRecording(a.descr.clone()));
     }
     if let Some(i) = a.values.iter().position(|v| !v.is_finite()) {
-        let v = a.values[i];
-        let what = if v.is_nan() {
-            "NaN"
-        } else if v > 0.0 {
-            "+Inf"
-        } else {
-            "-Inf"
-        };
-        return Err(DataError::NonFinite {
-            what: what.into(),
-            index: unravel(i, &a.shape),
-        });
+        return Err(non_finite(a.values[i], unravel(i, &a.shape)));
     }
     Ok(Recording::from_c_order(name, &a.shape, &a.values))
+}
+
+/// A recording from numbers already in the flattened layout: `data` is the (T·C) × N matrix
+/// (row = t·C + c) of an array of shape `dims`. The checks and messages of
+/// [`recording_from_array`] (a non-finite value is reported at its first position in C order
+/// of `dims`, as the file readers do), without copying the values again: the Python package
+/// converts a NumPy array of any dtype and memory order straight into this matrix.
+///
+/// Panics if `data`'s shape does not match `dims` (a caller's bug, not a user's).
+pub fn recording_from_matrix(
+    name: &str,
+    dims: &[usize],
+    data: DMatrix<f64>,
+) -> Result<Recording, DataError> {
+    check_recording_shape(dims)?;
+    let neurons = dims[dims.len() - 1];
+    assert_eq!(
+        data.shape(),
+        (dims.iter().product::<usize>() / neurons, neurons),
+        "the matrix is not the flattened layout of shape {dims:?}"
+    );
+    // The first non-finite value in C order: row-major position r·N + j, smallest over the
+    // first bad row of each column.
+    let first = (0..neurons)
+        .filter_map(|j| {
+            let col = data.column(j);
+            col.iter()
+                .position(|v| !v.is_finite())
+                .map(|r| r * neurons + j)
+        })
+        .min();
+    if let Some(flat) = first {
+        let (r, j) = (flat / neurons, flat % neurons);
+        return Err(non_finite(data[(r, j)], unravel(flat, dims)));
+    }
+    Ok(Recording {
+        name: name.to_string(),
+        dims: dims.to_vec(),
+        data,
+        labels: Vec::new(),
+    })
 }
 
 /// The file name without directories and extension.
@@ -695,5 +746,40 @@ mod tests {
             (2, 3, 2)
         );
         assert_eq!(rec.data.shape(), (6, 2));
+    }
+
+    #[test]
+    fn matrix_recordings_check_like_files() {
+        // Two non-finite values: the file reader reports the first in C order; so must the
+        // matrix path, although it scans column by column.
+        let dims = [2, 2, 3];
+        let mut c_order: Vec<f64> = (0..12).map(f64::from).collect();
+        c_order[5] = f64::NEG_INFINITY; // (0, 1, 2)
+        c_order[7] = f64::NAN; // (1, 0, 1)
+        let bytes = npy::write_npy_f64(&dims, &c_order);
+        let from_file = read_recording("r.npy", &bytes).unwrap_err();
+        let m = DMatrix::from_row_slice(4, 3, &c_order);
+        let from_matrix = recording_from_matrix("r", &dims, m).unwrap_err();
+        assert_eq!(from_file, from_matrix);
+        assert_eq!(
+            from_matrix,
+            DataError::NonFinite {
+                what: "-Inf".into(),
+                index: vec![0, 1, 2]
+            }
+        );
+        let good: Vec<f64> = (0..12).map(f64::from).collect();
+        let rec = recording_from_matrix("r", &dims, DMatrix::from_row_slice(4, 3, &good)).unwrap();
+        assert_eq!(rec.c_order_values(), good);
+        assert_eq!(
+            recording_from_matrix("r", &[3, 0], DMatrix::zeros(3, 0))
+                .unwrap_err()
+                .kind(),
+            "empty_axis"
+        );
+        assert_eq!(
+            check_recording_shape(&[2, 2, 2, 2]).unwrap_err().kind(),
+            "too_many_dims"
+        );
     }
 }

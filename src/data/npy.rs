@@ -575,6 +575,20 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     })
 }
 
+/// The warning for 64-bit integers beyond ±2⁵³, which f64 cannot hold exactly: `count` of them
+/// in an array of `dtype` (`int64` or `uint64`), the first being `first` at C-order position
+/// `flat`. Shared with the Python package, which converts NumPy arrays without this reader.
+pub fn inexact_integers_warning(dtype: &str, count: usize, first: &str, flat: usize) -> String {
+    let magnitude = if dtype == "int64" {
+        " in magnitude"
+    } else {
+        ""
+    };
+    format!(
+        "{count} {dtype} value(s) exceed 2^53{magnitude} and were rounded to the nearest float64 (first: {first} at flat position {flat})"
+    )
+}
+
 fn decode_numbers(data: &[u8], dt: Dtype, warnings: &mut Vec<String>) -> Vec<f64> {
     let be = dt.big_endian;
     macro_rules! conv {
@@ -610,10 +624,11 @@ fn decode_numbers(data: &[u8], dt: Dtype, warnings: &mut Vec<String>) -> Vec<f64
                 .filter(|&i| v[i].unsigned_abs() > EXACT)
                 .collect();
             if let Some(&first) = big.first() {
-                warnings.push(format!(
-                    "{} int64 value(s) exceed 2^53 in magnitude and were rounded to the nearest float64 (first: {} at flat position {first})",
+                warnings.push(inexact_integers_warning(
+                    "int64",
                     big.len(),
-                    v[first]
+                    &v[first].to_string(),
+                    first,
                 ));
             }
             v.into_iter().map(|x| x as f64).collect()
@@ -622,10 +637,11 @@ fn decode_numbers(data: &[u8], dt: Dtype, warnings: &mut Vec<String>) -> Vec<f64
             let v = conv!(u64, 8);
             let big: Vec<usize> = (0..v.len()).filter(|&i| v[i] > EXACT).collect();
             if let Some(&first) = big.first() {
-                warnings.push(format!(
-                    "{} uint64 value(s) exceed 2^53 and were rounded to the nearest float64 (first: {} at flat position {first})",
+                warnings.push(inexact_integers_warning(
+                    "uint64",
                     big.len(),
-                    v[first]
+                    &v[first].to_string(),
+                    first,
                 ));
             }
             v.into_iter().map(|x| x as f64).collect()

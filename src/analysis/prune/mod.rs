@@ -104,6 +104,36 @@ pub enum PruneError {
     NonFiniteTarget { i: usize, j: usize },
 }
 
+/// The greedy direction named by the word every face uses (the CLI's `--method`, the page's
+/// setting, Python's keyword): `backward` or `forward`.
+pub fn method(word: &str) -> Result<Method, String> {
+    match word {
+        "backward" => Ok(Method::Backward),
+        "forward" => Ok(Method::Forward),
+        o => Err(format!("--method must be backward or forward, got `{o}`")),
+    }
+}
+
+/// The model RDM's distance by its word: `correlation` or `sqeuclidean`.
+pub fn distance(word: &str) -> Result<Rdm, String> {
+    match word {
+        "correlation" => Ok(Rdm::Correlation),
+        "sqeuclidean" => Ok(Rdm::SquaredEuclidean),
+        o => Err(format!(
+            "--distance must be correlation or sqeuclidean, got `{o}`"
+        )),
+    }
+}
+
+/// How the RDMs are compared, by its word: `pearson` or `spearman`.
+pub fn comparison(word: &str) -> Result<Compare, String> {
+    match word {
+        "pearson" => Ok(Compare::Pearson),
+        "spearman" => Ok(Compare::Spearman),
+        o => Err(format!("--compare must be pearson or spearman, got `{o}`")),
+    }
+}
+
 /// Options of a pruning run.
 #[derive(Clone, Debug)]
 pub struct Options {

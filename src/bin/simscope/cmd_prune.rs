@@ -6,8 +6,8 @@ use nalgebra::DMatrix;
 use serde_json::json;
 use simscope::analysis::job::run_to_end;
 use simscope::analysis::prune::{
-    builtin_features, builtin_target_rdm, curve_csv, rdm, summary_json, Compare, EvaluationRun,
-    MeasureFit, Method, Options, PruneError, Rdm, DEMO_FEATURES,
+    self, builtin_features, builtin_target_rdm, curve_csv, rdm, summary_json, EvaluationRun,
+    MeasureFit, Options, PruneError, Rdm, DEMO_FEATURES,
 };
 use simscope::data::npy::read_npy;
 
@@ -61,39 +61,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Long("target") => tx = Some(parser.value()?.string()?),
             Long("folds") => opts.folds = parser.value()?.parse()?,
             Long("seed") => opts.seed = parser.value()?.parse()?,
-            Long("method") => {
-                opts.method = match parser.value()?.string()?.as_str() {
-                    "backward" => Method::Backward,
-                    "forward" => Method::Forward,
-                    o => {
-                        return Err(CliError(format!(
-                            "--method must be backward or forward, got `{o}`"
-                        )))
-                    }
-                }
-            }
-            Long("distance") => {
-                opts.distance = match parser.value()?.string()?.as_str() {
-                    "correlation" => Rdm::Correlation,
-                    "sqeuclidean" => Rdm::SquaredEuclidean,
-                    o => {
-                        return Err(CliError(format!(
-                            "--distance must be correlation or sqeuclidean, got `{o}`"
-                        )))
-                    }
-                }
-            }
-            Long("compare") => {
-                opts.compare = match parser.value()?.string()?.as_str() {
-                    "pearson" => Compare::Pearson,
-                    "spearman" => Compare::Spearman,
-                    o => {
-                        return Err(CliError(format!(
-                            "--compare must be pearson or spearman, got `{o}`"
-                        )))
-                    }
-                }
-            }
+            Long("method") => opts.method = prune::method(&parser.value()?.string()?)?,
+            Long("distance") => opts.distance = prune::distance(&parser.value()?.string()?)?,
+            Long("compare") => opts.compare = prune::comparison(&parser.value()?.string()?)?,
             Long("fit") => fit = parser.value()?.string()?,
             Long("out") => out = Some(parser.value()?.string()?),
             Value(v) if data.is_none() => data = Some(v.string()?),

@@ -8,8 +8,8 @@ use nalgebra::DMatrix;
 use super::{slice, Loaded};
 use crate::analysis::job::Job;
 use crate::analysis::prune::{
-    self, builtin_demo, curve_csv, rdm, summary_json, Compare, EvaluationRun, MeasureFit, Method,
-    Options, PruneError, Rdm,
+    self, builtin_demo, curve_csv, rdm, summary_json, EvaluationRun, MeasureFit, Options,
+    PruneError, Rdm,
 };
 use crate::data::{self, npy::read_npy, Recording};
 use crate::web::protocol::{PruneInputs, PruneRequest, PruneResponse, PruneResult, PruneSettings};
@@ -259,29 +259,10 @@ impl PrunePanel {
 
 /// The CLI's options from the panel's settings (the same words as its flags).
 fn options(s: &PruneSettings) -> Result<Options, String> {
-    let method = match s.method.as_str() {
-        "backward" => Method::Backward,
-        "forward" => Method::Forward,
-        o => return Err(format!("method must be backward or forward, got `{o}`")),
-    };
-    let distance = match s.distance.as_str() {
-        "correlation" => Rdm::Correlation,
-        "sqeuclidean" => Rdm::SquaredEuclidean,
-        o => {
-            return Err(format!(
-                "distance must be correlation or sqeuclidean, got `{o}`"
-            ))
-        }
-    };
-    let compare = match s.compare.as_str() {
-        "pearson" => Compare::Pearson,
-        "spearman" => Compare::Spearman,
-        o => return Err(format!("compare must be pearson or spearman, got `{o}`")),
-    };
     Ok(Options {
-        method,
-        distance,
-        compare,
+        method: prune::method(&s.method)?,
+        distance: prune::distance(&s.distance)?,
+        compare: prune::comparison(&s.compare)?,
         folds: s.folds,
         seed: s.seed,
         ..Options::default()
