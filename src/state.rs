@@ -222,7 +222,14 @@ impl Within for Vec<String> {
 }
 
 /// The page's panels (tabs), in tab order: the `panel` key names one.
-pub const PANELS: &[&str] = &["optimise", "perturb", "joint", "calibrate", "prune"];
+pub const PANELS: &[&str] = &[
+    "optimise",
+    "perturb",
+    "joint",
+    "calibrate",
+    "compare",
+    "prune",
+];
 
 fn any<T>(_: &T) -> Result<(), String> {
     Ok(())
@@ -389,6 +396,23 @@ state_table! {
     cal_seeds: u64 = 2, key "calseeds", classroom_hidden true,
         control number("cal-seeds-input", 1.0, 10.0, 1.0), check any,
         "Calibration report: seeds per measure.";
+    cmp_measures: Vec<String> = crate::measures::registry::listed_ids(crate::measures::def::List::Compare),
+        key "cmp", classroom_hidden false,
+        control Control::Checklist { id: "cmp-list" },
+        check |v| if v.is_empty() { Err("needs at least one measure".into()) } else { measure_list(v) },
+        "Compare panel: the measures the model is scored with.";
+    cmp_bootstrap: u64 = 200, key "cmpboot", classroom_hidden true,
+        control number("cmp-bootstrap-input", 0.0, 10000.0, 1.0), check any,
+        "Compare panel: bootstrap resamples of the conditions (0: no interval; the CLI's default is 1000).";
+    cmp_permutations: u64 = 200, key "cmpperm", classroom_hidden true,
+        control number("cmp-permutations-input", 0.0, 10000.0, 1.0), check any,
+        "Compare panel: permutations of the model's conditions for the null (0: no null; the CLI's default is 1000).";
+    cmp_seed: u64 = 0, key "cmpseed", classroom_hidden true,
+        control number("cmp-seed-input", 0.0, 9007199254740991.0, 1.0), check any,
+        "Compare panel: seed of the resampling, the calibration's Y₀ and the folds.";
+    cmp_calibrate: bool = true, key "cmpcal", classroom_hidden false,
+        control Control::Checkbox { id: "cmp-calibrate-input" }, check any,
+        "Compare panel: place each score on this recording's calibration (one optimisation per measure).";
     prune_demo: String = "prune-demo-mit".into(), key "pdemo", classroom_hidden false,
         control Control::Select { id: "prune-demo-select", choices: PRUNE_DEMOS }, check any,
         "Prune panel: the built-in demo (features and target RDM) loaded at start.";

@@ -73,6 +73,14 @@ pub fn listen<E: JsCast + 'static>(
     Ok(())
 }
 
+/// `t` safe inside HTML text and attribute values (names and messages from users' files).
+pub fn escape(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// JavaScript's `String(number)`: the shortest decimal that round-trips.
 pub fn js_number_string(v: f64) -> String {
     js_sys::Number::from(v)

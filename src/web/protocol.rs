@@ -23,6 +23,7 @@ pub enum Request {
     Perturb(PerturbRequest),
     Joint(JointRequest),
     Calibrate(CalibrateRequest),
+    Compare(CompareRequest),
     Prune(PruneRequest),
     Bench(BenchRequest),
 }
@@ -38,6 +39,7 @@ pub enum Response {
     Perturb(PerturbResponse),
     Joint(JointResponse),
     Calibrate(CalibrateResponse),
+    Compare(CompareResponse),
     Prune(PruneResponse),
     Bench(BenchResponse),
 }
@@ -297,6 +299,57 @@ pub enum CalibrateResponse {
         total: usize,
         last: String,
         rows: Option<Vec<CalRow>>,
+    },
+    Cancelled,
+    Failed {
+        message: String,
+    },
+}
+
+// ---- Compare a model ---------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CompareRequest {
+    /// Read a model's activations (the file's bytes beside) and check them against X.
+    Model {
+        name: String,
+    },
+    /// Compare the model with the loaded recording (`simscope compare`'s flags).
+    Start(CompareSettings),
+    Slice,
+    Cancel,
+}
+
+/// What the Compare panel asks for (the CLI's flags of the same names).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CompareSettings {
+    pub measures: Vec<String>,
+    pub bootstrap: usize,
+    pub permutations: usize,
+    pub seed: u64,
+    pub calibrate: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CompareResponse {
+    /// The model was read and fits X's conditions (`warnings` from the reader and the checks).
+    Model {
+        name: String,
+        dims: Vec<usize>,
+        warnings: Vec<String>,
+    },
+    Started {
+        total: usize,
+    },
+    /// After a slice: `done` of `total` units, the unit in progress, and once done the report
+    /// as the JSON document `simscope compare` prints (byte for byte).
+    Progress {
+        done: usize,
+        total: usize,
+        what: String,
+        report: Option<String>,
     },
     Cancelled,
     Failed {

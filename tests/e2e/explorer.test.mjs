@@ -175,6 +175,8 @@ test('tabs: one panel at a time, by click, by arrow keys and by link', async () 
   await page.keyboard.press('ArrowRight');
   assert.deepEqual(await shown(), ['calibrate']);
   await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await shown(), ['compare']);
+  await page.keyboard.press('ArrowRight');
   assert.deepEqual(await shown(), ['prune']);
   await page.keyboard.press('ArrowRight');
   assert.deepEqual(await shown(), ['optimise']);

@@ -138,12 +138,7 @@ impl CalibrateView {
             return;
         };
         let mut html = String::new();
-        let esc = |t: &str| {
-            t.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-        };
+        let esc = dom::escape;
         let fmt = |v: Option<f64>, steps: bool| match v {
             Some(v) if steps => format!("{v:.0}"),
             Some(v) => format!("{v:.3}"),

@@ -81,6 +81,7 @@ pub(super) fn fill_controls(doc: &Document) {
 fn checklist(key: &str) -> List {
     match key {
         "cal" => List::Calibrate,
+        "cmp" => List::Compare,
         _ => List::Watch,
     }
 }

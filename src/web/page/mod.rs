@@ -2,12 +2,13 @@
 //! requests to the worker and draws the answers, once per animation frame.
 //!
 //! One view per panel (`recording`, `run`, `decode`, `perturb`, `joint`, `calibrate`,
-//! `prune`), each owning its fields and implementing the same few hooks ([`View`]); the
+//! `compare`, `prune`), each owning its fields and implementing the same few hooks ([`View`]); the
 //! [`Page`] keeps the document, the worker, the settings and the views, and this module only
 //! dispatches: a worker answer goes to the view of its panel, a settings change and a new
 //! recording to every view, a frame to every view's `tick` and to the plots that changed.
 
 mod calibrate;
+mod compare;
 mod controls;
 mod decode;
 mod export;
@@ -136,6 +137,7 @@ struct Page {
     perturb: perturb::PerturbView,
     joint: joint::JointView,
     calibrate: calibrate::CalibrateView,
+    compare: compare::CompareView,
     prune: prune::PruneView,
 }
 
@@ -171,6 +173,10 @@ macro_rules! each_view {
             $body;
         }
         {
+            let $v = &mut p.compare;
+            $body;
+        }
+        {
             let $v = &mut p.prune;
             $body;
         }
@@ -180,10 +186,10 @@ macro_rules! each_view {
 /// `$body` with `$v` the view of `$page` that owns plot `$id` (`mut`: mutably), if one does.
 macro_rules! view_of {
     ($page:expr, $id:expr, |$v:ident| $body:expr) => {
-        view_of!(@ref $page, $id, $v, $body, recording run decode perturb joint calibrate prune)
+        view_of!(@ref $page, $id, $v, $body, recording run decode perturb joint calibrate compare prune)
     };
     (mut $page:expr, $id:expr, |$v:ident| $body:expr) => {
-        view_of!(@mut $page, $id, $v, $body, recording run decode perturb joint calibrate prune)
+        view_of!(@mut $page, $id, $v, $body, recording run decode perturb joint calibrate compare prune)
     };
     (@ref $page:expr, $id:expr, $v:ident, $body:expr, $($f:ident)*) => {{
         let id: &str = $id;
@@ -218,6 +224,7 @@ fn all_plots() -> Vec<&'static str> {
         perturb::PerturbView::PLOTS,
         joint::JointView::PLOTS,
         calibrate::CalibrateView::PLOTS,
+        compare::CompareView::PLOTS,
         prune::PruneView::PLOTS,
     ]
     .concat()
@@ -229,6 +236,34 @@ thread_local! {
 
 fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
     PAGE.with(|p| p.borrow_mut().as_mut().map(f))
+}
+
+/// Read a user's file (refused above the readers' size limit, before reading) and hand its
+/// name and bytes to `send` on the page: the Compare and Prune panels' file inputs.
+fn read_user_file(
+    file: web_sys::File,
+    send: impl FnOnce(&mut Page, String, js_sys::Uint8Array) + 'static,
+) {
+    let name = file.name();
+    let max = crate::data::MAX_FILE_BYTES;
+    if file.size() > max as f64 {
+        with_page(|p| {
+            p.ctx.error(&format!(
+                "{name}: the file is larger than {} MiB, the most simscope reads",
+                max / 1048576
+            ))
+        });
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+        with_page(|p| match buf {
+            Ok(buf) => send(p, name, js_sys::Uint8Array::new(&buf)),
+            Err(_) => p
+                .ctx
+                .error(&format!("{name}: the browser could not read the file")),
+        });
+    });
 }
 
 /// Show a message in the error banner (kept until dismissed or replaced).
@@ -277,6 +312,7 @@ impl Page {
             Response::Perturb(r) => self.perturb.on_response(ctx, r),
             Response::Joint(r) => self.joint.on_response(ctx, r),
             Response::Calibrate(r) => self.calibrate.on_response(ctx, r),
+            Response::Compare(r) => self.compare.on_response(ctx, r),
             Response::Prune(r) => self.prune.on_response(ctx, r),
             Response::Bench(_) => {}
         }
@@ -456,6 +492,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         perturb: Default::default(),
         joint: Default::default(),
         calibrate: Default::default(),
+        compare: Default::default(),
         prune: Default::default(),
     };
     PAGE.with(|p| *p.borrow_mut() = Some(page));
@@ -496,6 +533,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     perturb::wire(&doc)?;
     joint::wire(&doc)?;
     calibrate::wire(&doc)?;
+    compare::wire(&doc)?;
     prune::wire(&doc)?;
     export::wire(&doc, &all_plots())?;
 

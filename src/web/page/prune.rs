@@ -11,8 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlCanvasElement};
 
-use super::{canvas, device_scale, with_page, Ctx, View};
-use crate::data::npy::MAX_FILE_BYTES;
+use super::{canvas, device_scale, read_user_file, with_page, Ctx, View};
 use crate::plot::{self, Style};
 use crate::state::UiState;
 use crate::web::dom::{self, js_number_string};
@@ -436,38 +435,13 @@ impl PruneView {
 
 /// Read a Prune panel file and send it to the worker.
 fn open_file(file: web_sys::File, kind: PruneFile) {
-    let name = file.name();
-    if file.size() > MAX_FILE_BYTES as f64 {
-        with_page(|p| {
-            p.ctx.error(&format!(
-                "{name}: the file is larger than {} MiB, the most simscope reads",
-                MAX_FILE_BYTES / 1048576
-            ))
-        });
-        return;
-    }
-    wasm_bindgen_futures::spawn_local(async move {
-        let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-        with_page(|p| match buf {
-            Ok(buf) => {
-                let bytes = js_sys::Uint8Array::new(&buf);
-                let req = match kind {
-                    PruneFile::Features => PruneRequest::Features { name: name.clone() },
-                    PruneFile::TargetRdm => PruneRequest::Target {
-                        name: name.clone(),
-                        rdm: true,
-                    },
-                    PruneFile::TargetX => PruneRequest::Target {
-                        name: name.clone(),
-                        rdm: false,
-                    },
-                };
-                p.ctx.send(Request::Prune(req), Some(bytes));
-            }
-            Err(_) => p
-                .ctx
-                .error(&format!("{name}: the browser could not read the file")),
-        });
+    read_user_file(file, move |p, name, bytes| {
+        let req = match kind {
+            PruneFile::Features => PruneRequest::Features { name },
+            PruneFile::TargetRdm => PruneRequest::Target { name, rdm: true },
+            PruneFile::TargetX => PruneRequest::Target { name, rdm: false },
+        };
+        p.ctx.send(Request::Prune(req), Some(bytes));
     });
 }
 

@@ -6,6 +6,7 @@
 //! A panel's error comes back as that panel's `Failed` response, so only that panel reacts.
 
 mod calibrate;
+mod compare;
 mod decode;
 mod joint;
 mod perturb;
@@ -65,6 +66,7 @@ struct Worker {
     perturb: perturb::PerturbPanel,
     joint: joint::JointPanel,
     calibrate: calibrate::CalibratePanel,
+    compare: compare::ComparePanel,
     prune: prune::PrunePanel,
 }
 
@@ -98,6 +100,7 @@ impl Worker {
             Request::Perturb(r) => Response::Perturb(self.perturb.handle(l, r)),
             Request::Joint(r) => Response::Joint(self.joint.handle(l, r)),
             Request::Calibrate(r) => Response::Calibrate(self.calibrate.handle(l, r)),
+            Request::Compare(r) => Response::Compare(self.compare.handle(l, r, bytes)),
             Request::Prune(r) => Response::Prune(self.prune.handle(l, r, bytes)),
             Request::Bench(r) => Response::Bench(
                 bench(r).unwrap_or_else(|message| BenchResponse::Failed { message }),
@@ -155,6 +158,7 @@ impl Worker {
         self.perturb.on_loaded();
         self.joint.on_loaded();
         self.calibrate.on_loaded();
+        self.compare.on_loaded();
         self.loaded = Some(l);
         Ok(RecordingResponse::Loaded(summary))
     }

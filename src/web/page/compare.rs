@@ -1,0 +1,353 @@
+//! The Compare panel: "my model gets this score against my recording: is that good?". The
+//! user opens a model's activations (same conditions as X, any width); the core's compare job
+//! (`simscope compare`) runs in worker slices; the table gives each measure's score with its
+//! bootstrap interval, its chance level (the permutation null), a p-value and what the score
+//! means on this recording (its placement on the calibration), then X's PCs the model
+//! predicts and the task variables it decodes. The JSON download is the CLI's document.
+
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Document;
+
+use super::{read_user_file, with_page, Ctx, View};
+use crate::web::dom::{self, escape, js_number_string};
+use crate::web::protocol::{CompareRequest, CompareResponse, CompareSettings, Request};
+
+#[derive(Default)]
+pub(super) struct CompareView {
+    running: bool,
+    /// (done, total) units of the job and the one in progress.
+    progress: (usize, usize),
+    what: String,
+    /// When the running comparison started (page clock, ms), for the time left.
+    started_ms: f64,
+    /// The model's name and shape, once read.
+    model: Option<(String, Vec<usize>)>,
+    /// The report as `simscope compare` prints it, and parsed.
+    report: Option<(String, Value)>,
+}
+
+impl View for CompareView {
+    fn on_loaded(&mut self, ctx: &mut Ctx) {
+        // A new recording: the old report no longer describes it (the model is kept and
+        // checked against the new X at the next run).
+        self.report = None;
+        self.progress = (0, 0);
+        self.what.clear();
+        self.set_running(ctx, false);
+        self.show(&ctx.doc);
+    }
+}
+
+impl CompareView {
+    fn run(&mut self, ctx: &mut Ctx) {
+        if ctx.dataset.is_none() {
+            return;
+        }
+        if self.model.is_none() {
+            ctx.error("compare: open a model's activations first (Model Y…)");
+            return;
+        }
+        let s = &ctx.state;
+        let req = CompareRequest::Start(CompareSettings {
+            measures: s.cmp_measures.clone(),
+            bootstrap: s.cmp_bootstrap as usize,
+            permutations: s.cmp_permutations as usize,
+            seed: s.cmp_seed,
+            calibrate: s.cmp_calibrate,
+        });
+        self.report = None;
+        self.progress = (0, 0);
+        self.what.clear();
+        self.set_running(ctx, true);
+        self.started_ms = js_sys::Date::now();
+        ctx.send(Request::Compare(req), None);
+        self.show(&ctx.doc);
+    }
+
+    fn cancel(&mut self, ctx: &mut Ctx) {
+        if self.running {
+            self.set_running(ctx, false);
+            ctx.send(Request::Compare(CompareRequest::Cancel), None);
+            self.show(&ctx.doc);
+        }
+    }
+
+    pub fn on_response(&mut self, ctx: &mut Ctx, r: CompareResponse) {
+        match r {
+            CompareResponse::Model {
+                name,
+                dims,
+                warnings,
+            } => {
+                self.model = Some((name, dims));
+                self.report = None;
+                self.progress = (0, 0);
+                dom::set_text(&ctx.doc, "cmp-warnings", &warnings.join(" "));
+                self.show(&ctx.doc);
+            }
+            CompareResponse::Started { total } => {
+                if !self.running {
+                    return;
+                }
+                self.progress = (0, total);
+                self.show(&ctx.doc);
+                ctx.send(Request::Compare(CompareRequest::Slice), None);
+            }
+            CompareResponse::Progress {
+                done,
+                total,
+                what,
+                report,
+            } => {
+                if !self.running {
+                    return;
+                }
+                self.progress = (done, total);
+                self.what = what;
+                match report {
+                    Some(json) => {
+                        let parsed = serde_json::from_str(&json).unwrap_or(Value::Null);
+                        self.report = Some((json, parsed));
+                        self.set_running(ctx, false);
+                    }
+                    None => ctx.send(Request::Compare(CompareRequest::Slice), None),
+                }
+                self.show(&ctx.doc);
+            }
+            CompareResponse::Cancelled => {}
+            CompareResponse::Failed { message } => {
+                self.set_running(ctx, false);
+                self.show(&ctx.doc);
+                ctx.error(&message);
+            }
+        }
+    }
+
+    fn set_running(&mut self, ctx: &Ctx, running: bool) {
+        self.running = running;
+        if let Some(b) = dom::el(&ctx.doc, "cmp-cancel") {
+            let _ = if running {
+                b.remove_attribute("disabled")
+            } else {
+                b.set_attribute("disabled", "")
+            };
+        }
+    }
+
+    /// The model line, the progress and, once done, the report.
+    fn show(&self, doc: &Document) {
+        let model = match &self.model {
+            Some((name, dims)) => format!("model Y: {} ({})", name, shape(dims)),
+            None => "no model yet: open its activations on the same conditions as X (.npy, .npz, .mat or CSV; any number of units)".into(),
+        };
+        dom::set_text(doc, "cmp-model", &model);
+        let (done, total) = self.progress;
+        let state = if self.running {
+            "running"
+        } else if self.report.is_some() {
+            "done"
+        } else if total > 0 {
+            "cancelled"
+        } else {
+            "idle"
+        };
+        let text = match state {
+            "running" if total > 0 => {
+                // Units are of unequal cost (a calibration run against a batch of
+                // permutations), so this is a rough guide, said as one.
+                let elapsed = (js_sys::Date::now() - self.started_ms) / 1e3;
+                let left = if done > 0 && elapsed > 1.0 {
+                    format!(
+                        ", about {:.0} s left",
+                        elapsed / done as f64 * (total - done) as f64
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{done}/{total}: {}{left}", self.what)
+            }
+            "running" => "starting…".into(),
+            "done" => "done".into(),
+            "cancelled" => format!("cancelled after {done}/{total}"),
+            _ => String::new(),
+        };
+        dom::set_text(doc, "cmp-progress", &text);
+        if let Some(e) = dom::el(doc, "cmp-progress") {
+            let _ = e.set_attribute("data-state", state);
+        }
+        let report = self.report.as_ref().map(|(_, v)| v);
+        if let Some(body) = dom::el(doc, "cmp-rows") {
+            body.set_inner_html(&report.map(score_rows).unwrap_or_default());
+        }
+        if let Some(e) = dom::el(doc, "cmp-details") {
+            e.set_inner_html(&report.map(details).unwrap_or_default());
+        }
+        dom::set_hidden(doc, "cmp-results", report.is_none());
+    }
+
+    /// The report as `simscope compare` prints it on stdout.
+    fn export_json(&self, ctx: &Ctx) -> Result<(), String> {
+        let (json, v) = self.report.as_ref().ok_or("run the comparison first")?;
+        let model = v["models"][0]["name"].as_str().unwrap_or("model");
+        let name = format!("simscope-compare-{}-{model}.json", ctx.state.dataset);
+        dom::download_bytes(&ctx.doc, format!("{json}\n").as_bytes(), &name)
+            .map_err(|e| format!("{e:?}"))
+    }
+}
+
+/// `12 × 8 × 143`.
+fn shape(dims: &[usize]) -> String {
+    dims.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" × ")
+}
+
+fn num(v: &Value) -> String {
+    v.as_f64().map_or("—".into(), |x| format!("{x:.3}"))
+}
+
+fn data_value(v: &Value) -> String {
+    v.as_f64().map(js_number_string).unwrap_or_default()
+}
+
+/// One row per measure: score, interval, chance level, p, what it means here.
+fn score_rows(report: &Value) -> String {
+    let mut html = String::new();
+    let Some(scores) = report["models"][0]["scores"].as_object() else {
+        return html;
+    };
+    let perms = report["permutations"].as_u64().unwrap_or(0);
+    for (id, s) in scores {
+        let ci = match (s["ci_low"].as_f64(), s["ci_high"].as_f64()) {
+            (Some(lo), Some(hi)) => format!("{lo:.3} – {hi:.3}"),
+            _ => "—".into(),
+        };
+        let p = match s["p_value"].as_f64() {
+            // (1 + beyond) / (1 + permutations): the smallest a test of this size can give
+            // means no permutation reached the score, so it is a bound, not a value.
+            Some(p) if perms > 0 && p * (perms as f64 + 1.0) < 1.5 => format!("≤ {p:.4}"),
+            Some(p) => format!("{p:.3}"),
+            None => "—".into(),
+        };
+        let verdict = s["calibration"]["verdict"].as_str().unwrap_or("—");
+        html.push_str(&format!(
+            "<tr><th scope=\"row\">{id}</th><td data-testid=\"cmp-value-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}\">{ci}</td><td data-testid=\"cmp-null-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}\" data-value=\"{}\">{p}</td><td class=\"hint\" data-testid=\"cmp-verdict-{id}\">{}</td></tr>",
+            data_value(&s["value"]),
+            num(&s["value"]),
+            data_value(&s["null_p95"]),
+            num(&s["null_p95"]),
+            data_value(&s["p_value"]),
+            escape(verdict),
+            id = escape(id),
+        ));
+    }
+    html
+}
+
+/// X's PCs the model predicts (cross-validated), decoding beside X's, and the warnings.
+fn details(report: &Value) -> String {
+    let m = &report["models"][0];
+    let mut html = String::new();
+    let evr = report["x_explained_variance"].as_array();
+    if let Some(r2) = m["pc_r2"].as_array().filter(|a| !a.is_empty()) {
+        let shown: Vec<String> = r2
+            .iter()
+            .take(10)
+            .enumerate()
+            .map(|(k, v)| {
+                let share = evr
+                    .and_then(|e| e.get(k))
+                    .and_then(Value::as_f64)
+                    .map_or(String::new(), |s| format!(" ({:.0}% of X)", 100.0 * s));
+                format!("PC{} {}{share}", k + 1, num(v))
+            })
+            .collect();
+        let more = if r2.len() > 10 {
+            format!(" … ({} PCs in the JSON)", r2.len())
+        } else {
+            String::new()
+        };
+        html.push_str(&format!(
+            "<p data-testid=\"cmp-pcs\">X's PCs predicted from the model (R², {}): {}{more}</p>",
+            escape(report["profile_cv"].as_str().unwrap_or("cross-validated")),
+            shown.join(", ")
+        ));
+    }
+    if let Some(dec) = m["decoding"].as_array().filter(|a| !a.is_empty()) {
+        let rows: Vec<String> = dec
+            .iter()
+            .map(|d| {
+                let name = escape(d["variable"].as_str().unwrap_or(""));
+                let x_note = if d["x_above_chance"].as_bool() == Some(false) {
+                    " (X itself is at chance: nothing to recover)"
+                } else {
+                    ""
+                };
+                format!(
+                    "<li data-testid=\"cmp-decode-{name}\" data-value=\"{}\"><em>{name}</em>: model {}, X {}, chance {}{x_note}</li>",
+                    data_value(&d["model"]),
+                    num(&d["model"]),
+                    num(&d["x"]),
+                    num(&d["chance"]),
+                )
+            })
+            .collect();
+        html.push_str(&format!(
+            "<p>Decoding the task variables (cross-validated accuracy):</p><ul>{}</ul>",
+            rows.concat()
+        ));
+    }
+    if let Some(w) = report["warnings"].as_array().filter(|a| !a.is_empty()) {
+        let w: Vec<String> = w
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|t| format!("<li>{}</li>", escape(t)))
+            .collect();
+        html.push_str(&format!(
+            "<ul class=\"warnings\" data-testid=\"cmp-report-warnings\">{}</ul>",
+            w.concat()
+        ));
+    }
+    html
+}
+
+/// Read the model's file and send it to the worker.
+fn open_file(file: web_sys::File) {
+    read_user_file(file, |p, name, bytes| {
+        p.ctx.send(
+            Request::Compare(CompareRequest::Model { name }),
+            Some(bytes),
+        );
+    });
+}
+
+pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
+    dom::on(doc, "cmp-model-input", "change", |ev: web_sys::Event| {
+        let input = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        if let Some(input) = input {
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                open_file(file);
+            }
+            input.set_value("");
+        }
+    })?;
+    dom::on(doc, "cmp-run", "click", |_: web_sys::Event| {
+        with_page(|p| p.compare.run(&mut p.ctx));
+    })?;
+    dom::on(doc, "cmp-cancel", "click", |_: web_sys::Event| {
+        with_page(|p| p.compare.cancel(&mut p.ctx));
+    })?;
+    dom::on(doc, "cmp-json", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            if let Err(e) = p.compare.export_json(&p.ctx) {
+                p.ctx.error(&format!("export: {e}"));
+            }
+        });
+    })?;
+    Ok(())
+}
