@@ -21,7 +21,8 @@
 //! 8 bytes; `miMATRIX` holds array flags, dimensions, name and the real part.
 
 use super::npy::{
-    file_too_large, fortran_positions, human_bytes, NpyArray, NpyError, MAX_FILE_BYTES, MAX_VALUES,
+    file_too_large, fortran_positions, human_bytes, inexact_integers_warning, NpyArray, NpyError,
+    MAX_FILE_BYTES, MAX_VALUES,
 };
 use super::npz::NpzArray;
 
@@ -509,15 +510,30 @@ fn decode(
         MI_DOUBLE => conv!(f64, 8),
         MI_INT64 => {
             let v = conv!(i64, 8);
-            if let Some(i) = v.iter().position(|x| x.unsigned_abs() > EXACT) {
-                warnings.push(format!("int64 values exceed 2^53 in magnitude and were rounded to the nearest float64 (first: {} at position {i})", v[i]));
+            let big: Vec<usize> = (0..v.len())
+                .filter(|&i| v[i].unsigned_abs() > EXACT)
+                .collect();
+            if let Some(&i) = big.first() {
+                // The .npy reader's words; the position is in MATLAB's (column-major) order.
+                warnings.push(inexact_integers_warning(
+                    "int64",
+                    big.len(),
+                    &v[i].to_string(),
+                    i,
+                ));
             }
             v.into_iter().map(|x| x as f64).collect()
         }
         _ => {
             let v = conv!(u64, 8);
-            if let Some(i) = v.iter().position(|&x| x > EXACT) {
-                warnings.push(format!("uint64 values exceed 2^53 and were rounded to the nearest float64 (first: {} at position {i})", v[i]));
+            let big: Vec<usize> = (0..v.len()).filter(|&i| v[i] > EXACT).collect();
+            if let Some(&i) = big.first() {
+                warnings.push(inexact_integers_warning(
+                    "uint64",
+                    big.len(),
+                    &v[i].to_string(),
+                    i,
+                ));
             }
             v.into_iter().map(|x| x as f64).collect()
         }

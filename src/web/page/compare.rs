@@ -213,7 +213,8 @@ fn data_value(v: &Value) -> String {
     v.as_f64().map(js_number_string).unwrap_or_default()
 }
 
-/// One row per measure: score, interval, chance level, p, what it means here.
+/// Per measure a row of numbers (score, interval, chance level, p) and, under it across the
+/// table, what the score means here: a sentence reads badly in a narrow column at 1024 px.
 fn score_rows(report: &Value) -> String {
     let mut html = String::new();
     let Some(scores) = report["models"][0]["scores"].as_object() else {
@@ -234,7 +235,7 @@ fn score_rows(report: &Value) -> String {
         };
         let verdict = s["calibration"]["verdict"].as_str().unwrap_or("—");
         html.push_str(&format!(
-            "<tr><th scope=\"row\">{id}</th><td data-testid=\"cmp-value-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}\">{ci}</td><td data-testid=\"cmp-null-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}\" data-value=\"{}\">{p}</td><td class=\"hint\" data-testid=\"cmp-verdict-{id}\">{}</td></tr>",
+            "<tr><th scope=\"row\">{id}</th><td data-testid=\"cmp-value-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}\">{ci}</td><td data-testid=\"cmp-null-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}\" data-value=\"{}\">{p}</td></tr><tr class=\"cmp-verdict\"><td colspan=\"5\" class=\"hint\" data-testid=\"cmp-verdict-{id}\">{}</td></tr>",
             data_value(&s["value"]),
             num(&s["value"]),
             data_value(&s["null_p95"]),

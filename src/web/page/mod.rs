@@ -239,7 +239,7 @@ fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
 }
 
 /// Read a user's file (refused above the readers' size limit, before reading) and hand its
-/// name and bytes to `send` on the page: the Compare and Prune panels' file inputs.
+/// name and bytes to `send` on the page: every file input (recording, labels, model, prune).
 fn read_user_file(
     file: web_sys::File,
     send: impl FnOnce(&mut Page, String, js_sys::Uint8Array) + 'static,
@@ -249,7 +249,8 @@ fn read_user_file(
     if file.size() > max as f64 {
         with_page(|p| {
             p.ctx.error(&format!(
-                "{name}: the file is larger than {} MiB, the most simscope reads",
+                "{name}: the file is {:.0} MiB; simscope reads files up to {} MiB. Reduce it (e.g. fewer neurons or PCs) and try again.",
+                file.size() / 1048576.0,
                 max / 1048576
             ))
         });

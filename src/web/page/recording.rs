@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Document;
 
-use super::{with_page, Ctx, View};
-use crate::data::{datasets, npy::MAX_FILE_BYTES};
+use super::{read_user_file, Ctx, View};
+use crate::data::datasets;
 use crate::plot::{self, Style};
 use crate::state::UiState;
 use crate::web::dom;
@@ -141,38 +141,17 @@ fn show_dataset(doc: &Document, s: &DatasetSummary) {
 
 /// Read a user's file and send it to the worker as a recording or as labels.
 fn open_file(file: web_sys::File, as_labels: bool) {
-    let name = file.name();
-    let size = file.size();
-    if size > MAX_FILE_BYTES as f64 {
-        with_page(|p| {
-            p.ctx.error(&format!(
-                "{name}: the file is {:.0} MiB; simscope reads files up to {} MiB. Reduce it (e.g. fewer neurons or PCs) and try again.",
-                size / 1048576.0,
-                MAX_FILE_BYTES / 1048576
-            ))
-        });
-        return;
-    }
-    let lower = name.to_lowercase();
+    let lower = file.name().to_lowercase();
     let as_labels = as_labels || lower.ends_with(".csv") || lower.ends_with(".json");
-    wasm_bindgen_futures::spawn_local(async move {
-        let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-        with_page(|p| match buf {
-            Ok(buf) => {
-                let bytes = js_sys::Uint8Array::new(&buf);
-                p.run.set_playing(&mut p.ctx, false);
-                let req = if as_labels {
-                    RecordingRequest::Labels { name: name.clone() }
-                } else {
-                    RecordingRequest::File { name: name.clone() }
-                };
-                dom::set_hidden(&p.ctx.doc, "error", true);
-                p.ctx.send(Request::Recording(req), Some(bytes));
-            }
-            Err(_) => p
-                .ctx
-                .error(&format!("{name}: the browser could not read the file")),
-        });
+    read_user_file(file, move |p, name, bytes| {
+        p.run.set_playing(&mut p.ctx, false);
+        let req = if as_labels {
+            RecordingRequest::Labels { name }
+        } else {
+            RecordingRequest::File { name }
+        };
+        dom::set_hidden(&p.ctx.doc, "error", true);
+        p.ctx.send(Request::Recording(req), Some(bytes));
     });
 }
 
