@@ -6,6 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+
+# A second build of an unchanged tree is skipped (issue 16: `make serve` re-ran wasm-opt on
+# both builds, ~100 s, for nothing). The stamp hashes every input of the site and the tools'
+# versions; SIMSCOPE_REBUILD=1 forces a build.
+stamp() {
+  { find src www datasets index.html Cargo.toml Cargo.lock Trunk.toml scripts/build.sh \
+      -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
+    rustc --version; trunk --version; wasm-bindgen --version; wasm-opt --version; } | sha256sum
+}
+inputs=$(stamp)
+if [ "${SIMSCOPE_REBUILD:-0}" != 1 ] && [ -f dist/.inputs ] && [ "$(cat dist/.inputs)" = "$inputs" ] \
+   && [ -f dist/index.html ] && [ -f dist/simscope_bg.wasm ] && [ -f dist/simscope_simd_bg.wasm ]; then
+  echo "build.sh: dist/ is up to date with its inputs (SIMSCOPE_REBUILD=1 to rebuild)"
+  exit 0
+fi
+rm -f dist/.inputs
+
 cargo fetch --locked >/dev/null
 trunk build --config Trunk.toml
 
@@ -43,7 +60,23 @@ if (html.split(load).length !== 2 || !preload.test(html)) {
 html = html.replace(load, "import { wasmUrl } from './wasm-select.js';\n"
   + 'const wasm = await init({ module_or_path: wasmUrl(location.search) });');
 html = html.replace(preload, '');
+// Privacy enforced by the browser (a meta tag, so it holds on any static host): scripts, wasm,
+// workers and connections from this origin only; the inline scripts (Trunk's loader, the
+// service worker registration) allowed by their hashes, nothing else inline.
+const crypto = require('node:crypto');
+const hashes = [...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>([\s\S]*?)<\/script>/g)]
+  .map((m) => `'sha256-${crypto.createHash('sha256').update(m[1]).digest('base64')}'`);
+const csp = ["default-src 'self'", `script-src 'self' 'wasm-unsafe-eval' ${hashes.join(' ')}`,
+  "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:", "connect-src 'self'",
+  "worker-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'none'"].join('; ');
+if (!html.includes('<meta charset="utf-8">')) {
+  console.error('build.sh: no <meta charset="utf-8"> in dist/index.html to put the CSP after');
+  process.exit(1);
+}
+html = html.replace('<meta charset="utf-8">',
+  `<meta charset="utf-8">\n  <meta http-equiv="Content-Security-Policy" content="${csp}">`);
 fs.writeFileSync('dist/index.html', html);
 JS
 echo "wasm: fallback $(stat -c %s dist/simscope_bg.wasm) B, simd $(stat -c %s dist/simscope_simd_bg.wasm) B"
+echo "$inputs" > dist/.inputs
 echo "built dist/ ($(du -sh dist | cut -f1))"

@@ -369,7 +369,7 @@ state_table! {
         "Seed of Y₀ ~ N(0, 1) and of the decoding folds: the same seed gives the same run.";
     stop: f64 = 0.99, key "stop", classroom_hidden true,
         control number("stop-input", -1e12, 1e12, 0.0), check any,
-        "Pause once the score passes this (below it, for a distance).";
+        "Pause once the score is this share of the way to its best: 0.99 stops CKA at 0.99, a distance at 1% of its value at Y₀; a score with no maximum (ENSD) runs until paused.";
     speed: f64 = 1.0, key "speed", classroom_hidden true,
         control number("speed-input", 0.05, 1000.0, 0.0), check any,
         "Optimisation steps per animation frame; below 1, slow motion (0.25: a step every 4 frames).";
@@ -385,7 +385,7 @@ state_table! {
     joint_n: u64 = 4, key "jn", classroom_hidden true,
         control number("joint-n-input", 2.0, 20.0, 1.0), check any,
         "Joint panel: target points per side of the unit square (4(N − 1) targets).";
-    joint_steps: u64 = 50, key "jsteps", classroom_hidden true,
+    joint_steps: u64 = 300, key "jsteps", classroom_hidden true,
         control number("joint-steps-input", 1.0, 5000.0, 1.0), check any,
         "Joint panel: Adam steps per target.";
     cal_measures: Vec<String> = crate::measures::registry::listed_ids(crate::measures::def::List::CalibrateTicked),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use nalgebra::DMatrix;
-use simscope::analysis::calibrate::{calibrate, CalibrateOptions};
+use simscope::analysis::calibrate::{calibrate, verdicts, CalibrateOptions};
 use simscope::analysis::compare::resample::{condition_rows, rdm_compare, Engine, Kind};
 use simscope::analysis::compare::{
     check_model, default_measures, Compare, CompareOptions, CompareReport, Model,
@@ -498,4 +498,66 @@ fn models_that_do_not_fit_get_specific_messages() {
     )
     .unwrap_err();
     assert!(e.contains("time steps"), "{e}");
+}
+
+/// A task variable X itself decodes at chance gets no "score at which it becomes decodable" in
+/// the calibration report (a threshold between chance and chance is noise), and the note says
+/// why; a variable X decodes keeps its threshold.
+#[test]
+fn calibration_reports_no_threshold_where_x_is_at_chance() {
+    let rec = simscope::data::datasets::builtin("toy2d").unwrap();
+    let t = Arc::new(Target::new(&rec.data).unwrap());
+    let mut labels = rec.labels.clone();
+    let mut noise = labels[0].clone();
+    noise.name = "noise".into();
+    let mut r = Rng::new(7);
+    for c in noise.class_of.iter_mut() {
+        *c = (r.normal() > 0.0) as usize;
+    }
+    noise.classes = vec!["a".into(), "b".into()];
+    labels.push(noise);
+    let report = calibrate(
+        &t,
+        &rec.data,
+        rec.time_steps(),
+        &labels,
+        &["cka".into()],
+        &CalibrateOptions {
+            seeds: 1,
+            ..CalibrateOptions::default()
+        },
+        |_| {},
+    )
+    .unwrap();
+    let row = |v: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.quantity == "decodable" && r.variable == v)
+            .unwrap_or_else(|| panic!("no row for {v}"))
+    };
+    let noise = row("noise");
+    assert_eq!(noise.values, vec![None], "{noise:?}");
+    assert!(noise.note.contains("at chance"), "{}", noise.note);
+    let real = row(&rec.labels[0].name);
+    assert_eq!(real.reached, 1, "{real:?}");
+    let v = verdicts(&report.rows);
+    assert_eq!(v.len(), 1);
+    assert!(
+        v[0].1.starts_with("cka: a synthetic Y optimised for it "),
+        "{}",
+        v[0].1
+    );
+    assert!(
+        v[0].1
+            .contains("cannot make noise decodable, as X itself decodes it at chance"),
+        "{}",
+        v[0].1
+    );
+    let at = format!(
+        "makes {} decodable at {:.2}",
+        real.variable,
+        real.mean.unwrap()
+    );
+    assert!(v[0].1.contains(&at), "{} lacks {at}", v[0].1);
 }

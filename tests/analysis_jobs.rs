@@ -8,9 +8,9 @@ use simscope::analysis::decode::{decode, DecodeAll, DecodeOptions};
 use simscope::analysis::job::{run_to_end, Budget, Job};
 use simscope::analysis::joint::{JointJob, JointSpec};
 use simscope::analysis::perturb::{sweep, SweepJob};
-use simscope::analysis::run::{PcSchedule, Run, RunSpec};
+use simscope::analysis::run::{stop_by_measure, PcSchedule, Run, RunSpec, StopScale};
 use simscope::data::datasets;
-use simscope::measures::registry;
+use simscope::measures::{registry, Direction};
 use simscope::target::Target;
 
 fn hats() -> (simscope::data::Recording, Arc<Target>) {
@@ -171,4 +171,64 @@ fn decoding_every_variable_in_slices_equals_decoding_each() {
         let direct = decode(&rec.data, rec.time_steps(), &v.name, &v.class_of, &opts);
         assert_eq!(d, &direct);
     }
+}
+
+#[test]
+fn the_page_stop_is_read_by_each_measures_range_and_direction() {
+    // A [0, 1] similarity stops at the setting itself; a distance 99% of the way from its start
+    // to 0; an unbounded similarity (ENSD) never on its score.
+    let unit = [Some(0.0), Some(1.0)];
+    assert_eq!(
+        stop_by_measure(unit, Direction::Similarity, 0.99, 0.1),
+        Some(0.99)
+    );
+    let d = stop_by_measure([Some(0.0), None], Direction::Distance, 0.99, 4.0).unwrap();
+    assert!((d - 0.04).abs() < 1e-12);
+    assert_eq!(
+        stop_by_measure([Some(0.0), None], Direction::Similarity, 0.99, 4.9),
+        None
+    );
+    assert_eq!(
+        stop_by_measure([Some(0.0), None], Direction::Distance, 0.99, 0.0),
+        None
+    );
+
+    // On golub2018 ENSD starts near 4.9: with the absolute 0.99 it "passes" at step 0 (the bug
+    // users met); read by the measure, it steps.
+    let rec = datasets::builtin("golub2018").unwrap();
+    let t = Arc::new(Target::new(&rec.data).unwrap());
+    let spec = |scale| RunSpec {
+        measure: "ensd".into(),
+        stop: Some(0.99),
+        stop_scale: scale,
+        max_steps: Some(5),
+        decode_every: None,
+        ..RunSpec::default()
+    };
+    let mut absolute = Run::new(&rec, t.clone(), &spec(StopScale::Absolute)).unwrap();
+    assert_eq!(
+        absolute.step(5, false).step,
+        0,
+        "the absolute 0.99 stops ENSD at once"
+    );
+    let mut by_measure = Run::new(&rec, t.clone(), &spec(StopScale::ByMeasure)).unwrap();
+    assert_eq!(by_measure.session().stop(), None);
+    assert_eq!(by_measure.step(5, false).step, 5);
+    // A distance in data units: the stop is relative to its start.
+    let mut dist = Run::new(
+        &rec,
+        t,
+        &RunSpec {
+            measure: "procrustes-euclidean".into(),
+            ..spec(StopScale::ByMeasure)
+        },
+    )
+    .unwrap();
+    let start = dist.report().score;
+    let stop = dist.session().stop().unwrap();
+    assert!(
+        (stop - 0.01 * start).abs() < 1e-9 * start,
+        "{stop} vs start {start}"
+    );
+    assert_eq!(dist.step(5, false).step, 5);
 }

@@ -205,3 +205,35 @@ fn non_finite_y_never_panics() {
         let _ = m.score(&y);
     }
 }
+
+#[test]
+fn degenerate_correlation_rdms_are_said_out_loud() {
+    // toy2d's case: 2 neurons, so every centred condition pattern is ±(1, −1).
+    let x = random(12, 2, 3);
+    let (_, w) = registry::prepare(
+        "rsa-correlation-pearson",
+        Arc::new(Target::new(&x).unwrap()),
+        2,
+    )
+    .unwrap();
+    assert!(w.iter().any(|w| w.contains("2 neurons")), "{w:?}");
+    // A condition constant across neurons: its correlation distances are undefined.
+    let mut x = random(12, 5, 4);
+    for j in 0..5 {
+        x[(3, j)] = 1.5;
+    }
+    let (_, w) = registry::prepare(
+        "rsa-correlation-pearson",
+        Arc::new(Target::new(&x).unwrap()),
+        5,
+    )
+    .unwrap();
+    assert!(
+        w.iter().any(|w| w.contains("1 of X's 12 conditions")),
+        "{w:?}"
+    );
+    // Euclidean RDMs are defined there: no warning.
+    let (_, w) =
+        registry::prepare("rsa-euclidean-corr", Arc::new(Target::new(&x).unwrap()), 5).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+}

@@ -7,7 +7,7 @@ use pyo3::types::PyDict;
 use serde_json::json;
 use simscope::analysis::decode::decodable_threshold;
 use simscope::analysis::joint::{nbs_bounds_given_cka, JointJob, JointSpec};
-use simscope::analysis::run::{PcSchedule, Run, RunSpec};
+use simscope::analysis::run::{PcSchedule, Run, RunSpec, StopScale};
 use simscope::optim::session::{OptimizerKind, StepReport, StopReason};
 
 use crate::analyses::check_lr;
@@ -90,6 +90,7 @@ pub fn optimize<'py>(
         lr,
         seed,
         stop,
+        stop_scale: StopScale::Absolute,
         max_steps: Some(steps),
         replicate_nan,
         snapshot_every,

@@ -115,16 +115,13 @@ pub struct Trajectory {
 }
 
 /// Whether a decoding is above chance: a one-sided binomial test at 5 % of the number of
-/// correct test predictions against the chance rate (the majority-class frequency). For a
-/// 3-D recording decoded per time step the accuracy is averaged over time steps whose
-/// predictions share the same conditions, so it is tested as if it came from the C
-/// conditions alone (conservative: fewer independent samples than predictions).
-pub fn above_chance(d: &Decoding, conditions: usize, time_steps: usize) -> bool {
-    let n = if d.pooled {
-        conditions * time_steps
-    } else {
-        conditions
-    };
+/// correct test predictions against the chance rate (the majority-class frequency), as if the
+/// accuracy came from the C conditions alone. A 3-D recording's predictions share conditions,
+/// whether averaged over time steps or pooled as samples: the samples of one condition are not
+/// independent (pooled, they sit in training and test folds alike, so even a label drawn at
+/// random "decodes" above its chance rate), so only C count.
+pub fn above_chance(d: &Decoding, conditions: usize) -> bool {
+    let n = conditions;
     if n == 0 || d.accuracy <= d.chance {
         return false;
     }
@@ -185,6 +182,59 @@ pub fn row(
         max: got.iter().cloned().reduce(f64::max),
         note,
     }
+}
+
+/// One plain-language verdict per measure, read off the report's rows (in their order): where
+/// a synthetic Y optimised for it captured X's large and small PCs, where each task variable
+/// became decodable (or that X itself decodes it at chance), and how long it took. The page
+/// leads its Calibration panel with these; `simscope calibrate` prints them on stderr.
+pub fn verdicts(rows: &[ReportRow]) -> Vec<(String, String)> {
+    let mut measures: Vec<&str> = Vec::new();
+    for r in rows {
+        if !measures.contains(&r.measure.as_str()) {
+            measures.push(&r.measure);
+        }
+    }
+    let at = |r: &ReportRow| match r.mean {
+        Some(m) if r.reached == r.seeds => format!("at {m:.2}"),
+        Some(m) => format!("at {m:.2} in {} of {} seeds", r.reached, r.seeds),
+        None => "in no seed within the run".into(),
+    };
+    measures
+        .into_iter()
+        .map(|m| {
+            let mut parts = Vec::new();
+            let mut steps = String::new();
+            for r in rows.iter().filter(|r| r.measure == m) {
+                match r.quantity.as_str() {
+                    "capture_pcs_10pct" | "capture_pcs_1pct" if r.note.starts_with("PC") => {
+                        parts.push(format!("captures {} {}", r.note, at(r)))
+                    }
+                    "decodable" if r.note.starts_with("X itself") => parts.push(format!(
+                        "cannot make {} decodable, as X itself decodes it at chance",
+                        r.variable
+                    )),
+                    "decodable" => parts.push(format!("makes {} decodable {}", r.variable, at(r))),
+                    "steps_to_stop" => {
+                        steps = match r.mean {
+                            Some(n) => format!(" It passes the stop score after {n:.0} steps."),
+                            None => " It never passes the stop score within the run.".into(),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let text = if parts.is_empty() {
+                format!("{m}: nothing to report.{steps}")
+            } else {
+                format!(
+                    "{m}: a synthetic Y optimised for it {}.{steps}",
+                    parts.join("; ")
+                )
+            };
+            (m.to_string(), text)
+        })
+        .collect()
 }
 
 /// Run the calibration to its end (the CLI's loop over the [`Calibration`] job). `data` is X's
@@ -564,8 +614,22 @@ impl Calibration {
         if v.dec.len() != self.references.len() {
             v.dec = vec![Vec::new(); self.references.len()];
         }
+        let conditions = self.data.nrows() / self.time_steps.max(1);
         for (j, r) in self.references.iter().enumerate() {
             let d = &r.reference;
+            if !above_chance(d, conditions) {
+                // A threshold between chance and an accuracy at chance is noise, not a score
+                // at which the variable becomes decodable: report none, and say why.
+                let note = format!(
+                    "X itself decodes {} at chance (accuracy {:.4}, chance {:.4}; binomial test, 5%): no score makes it decodable from Y",
+                    r.variable, d.accuracy, d.chance
+                );
+                let seeds = v.dec[j].len();
+                v.dec[j].clear();
+                self.rows
+                    .push(row(id, "decodable", &r.variable, vec![None; seeds], note));
+                continue;
+            }
             let note = format!(
                 "reference accuracy {:.4}, chance {:.4}, threshold {:.4}{}",
                 d.accuracy,
@@ -588,6 +652,8 @@ impl Calibration {
         let pcs_note = |k: usize, pct: &str| {
             if k == 0 {
                 format!("no PC holds ≥ {pct} of the variance")
+            } else if k == 1 {
+                format!("PC1 (≥ {pct} of the variance)")
             } else {
                 format!("PCs 1–{k} (≥ {pct} of the variance)")
             }
@@ -682,8 +748,8 @@ mod tests {
             classes: 8,
             folds: 5,
         };
-        assert!(above_chance(&d(0.45), 552, 1));
-        assert!(!above_chance(&d(0.14), 552, 1));
-        assert!(!above_chance(&d(0.10), 552, 1));
+        assert!(above_chance(&d(0.45), 552));
+        assert!(!above_chance(&d(0.14), 552));
+        assert!(!above_chance(&d(0.10), 552));
     }
 }

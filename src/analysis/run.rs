@@ -17,11 +17,12 @@ use std::sync::Arc;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use super::calibrate::above_chance;
 use super::captured::{pc_r2, Alignment};
 use super::decode::{DecodeAll, DecodeError, DecodeOptions, Decoding};
 use super::job::{Budget, Job, Progress};
 use crate::data::{Recording, TaskVariable};
-use crate::measures::registry;
+use crate::measures::{registry, Direction};
 use crate::optim::history::Decimated;
 use crate::optim::session::{
     initial_y, Objective, OptimizerKind, Session, SessionOptions, StepReport, StopReason,
@@ -57,8 +58,10 @@ pub struct RunSpec {
     pub lr: f64,
     /// Seed of Y₀ ~ N(0, 1) and of the decoding's fold shuffle.
     pub seed: u64,
-    /// Stop once the score passes this (below it, for a distance).
+    /// Stop once the score passes this (below it, for a distance); how it is read: `stop_scale`.
     pub stop: Option<f64>,
+    #[serde(default)]
+    pub stop_scale: StopScale,
     pub max_steps: Option<usize>,
     /// Reproduce the authors' NaN guard (spec §3.1) instead of stopping on non-finite values.
     pub replicate_nan: bool,
@@ -82,12 +85,45 @@ impl Default for RunSpec {
             lr: 0.1,
             seed: 0,
             stop: Some(0.99),
+            stop_scale: StopScale::Absolute,
             max_steps: Some(1000),
             replicate_nan: false,
             snapshot_every: 0,
             pc_schedule: PcSchedule::Steps(1),
             decode_every: Some(10),
             decode_every_score: None,
+        }
+    }
+}
+
+/// How a run reads its `stop` setting.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StopScale {
+    /// `stop` is a score (the CLI's `--stop`).
+    #[default]
+    Absolute,
+    /// `stop` is the share of the way to the measure's best value (the page's one "stop at"
+    /// setting for every measure): see [`stop_by_measure`].
+    ByMeasure,
+}
+
+/// The score at which a run stops when `stop` ∈ (0, 1] is read by the measure's registry range
+/// and direction: a similarity with a finite maximum stops `stop` of the way up its range (0.99
+/// for a [0, 1] score); a distance once it has covered `stop` of the way from its value at Y₀
+/// (`start`) to its minimum (a distance is in the data's units, so no absolute value suits every
+/// recording); an unbounded similarity such as ENSD never on its score (`None`).
+pub fn stop_by_measure(
+    range: [Option<f64>; 2],
+    direction: Direction,
+    stop: f64,
+    start: f64,
+) -> Option<f64> {
+    let lo = range[0].unwrap_or(0.0);
+    match direction {
+        Direction::Similarity => range[1].map(|hi| lo + stop * (hi - lo)),
+        Direction::Distance => {
+            (start.is_finite() && start > lo).then_some(lo + (1.0 - stop) * (start - lo))
         }
     }
 }
@@ -240,6 +276,11 @@ impl Run {
         };
         let mut session =
             Session::with_options(target.clone(), Objective::Measure(measure), y0, options);
+        if let (StopScale::ByMeasure, Some(stop)) = (spec.stop_scale, spec.stop) {
+            let e = registry::entry(&canonical).map_err(|e| e.to_string())?;
+            let start = session.report().score;
+            session.set_stop(stop_by_measure(e.range, e.direction, stop, start));
+        }
         for id in &watch {
             let (m, w) = registry::prepare(id, target.clone(), q).map_err(|e| e.to_string())?;
             warnings.extend(w);
@@ -431,6 +472,21 @@ impl Run {
     /// Decoding from X (the neural reference), once computed.
     pub fn reference(&self) -> Option<&[Result<Decoding, DecodeError>]> {
         self.decoder.as_ref().and_then(|d| d.reference.as_deref())
+    }
+
+    /// Per task variable, whether X itself decodes it above chance (a one-sided binomial test,
+    /// `calibrate::above_chance`): the score needed to decode a variable X does not carry is
+    /// not a threshold, and faces say "X at chance" instead.
+    pub fn reference_above_chance(&self) -> Option<Vec<bool>> {
+        let d = self.decoder.as_ref()?;
+        let t = d.time_steps.max(1);
+        let conditions = self.target().n / t;
+        let r = d.reference.as_deref()?;
+        Some(
+            r.iter()
+                .map(|x| x.as_ref().is_ok_and(|x| above_chance(x, conditions)))
+                .collect(),
+        )
     }
 
     /// Hand over a reference decoded earlier on the same recording with the same options

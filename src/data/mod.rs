@@ -31,7 +31,7 @@ pub use npy::{NpyArray, NpyError, MAX_FILE_BYTES, MAX_VALUES};
 pub use npz::{NpzArray, NpzError};
 
 /// A categorical task variable with one value per condition (e.g. reach direction).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct TaskVariable {
     /// Name as shown to the user (`choice`, `direction`, …).
     pub name: String,

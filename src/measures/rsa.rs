@@ -119,7 +119,34 @@ fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
     if n < 3 {
         return Err(c.unsupported(format!("an RDM comparison needs n ≥ 3 conditions, got {n}")));
     }
-    built(Rsa::new(c.target(), rdm, cmp))
+    let t = c.target();
+    let mut warnings = Vec::new();
+    if rdm == Rdm::Correlation {
+        // A condition whose pattern is the same on every neuron has no correlation with any
+        // other: its RDM entries are undefined. Say so rather than score them silently.
+        let x = t.raw();
+        let flat = (0..n)
+            .filter(|&i| {
+                let row = x.row(i);
+                let m = row.mean();
+                row.iter()
+                    .all(|v| (v - m).abs() <= 1e-12 * m.abs().max(1.0))
+            })
+            .count();
+        if flat > 0 {
+            warnings.push(format!(
+                "{flat} of X's {n} conditions have the same value on every neuron: their correlation distance to every other condition is undefined, so this RSA score is not defined on this recording"
+            ));
+        }
+        if p == 2 {
+            warnings.push(
+                "X has 2 neurons: centred across neurons, every condition pattern is ±(1, −1), so every correlation distance in X's RDM is 0 or 2 and the RSA score can barely move; use a Euclidean RDM".into(),
+            );
+        }
+    }
+    let (m, mut w) = built(Rsa::new(t, rdm, cmp))?;
+    w.append(&mut warnings);
+    Ok((m, w))
 }
 
 /// How two RDMs are compared (the vocabulary RSA and feature pruning share).

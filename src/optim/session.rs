@@ -368,6 +368,16 @@ impl Session {
         self.options.max_steps
     }
 
+    /// The stop score in force (`None`: none).
+    pub fn stop(&self) -> Option<f64> {
+        self.options.stop
+    }
+
+    /// Replace the stop score (before the first step: a rule read from the score at Y₀).
+    pub fn set_stop(&mut self, stop: Option<f64>) {
+        self.options.stop = stop;
+    }
+
     /// Why the session stopped, if it did.
     pub fn stopped(&self) -> Option<StopReason> {
         self.stopped

@@ -17,11 +17,13 @@ pub struct DecodeSeries<'a> {
     pub points: Vec<(f64, f64)>,
     pub chance: f64,
     pub reference: Option<f64>,
+    /// X decodes the variable above chance; if not, no score is needed (no marker is drawn).
+    pub x_above_chance: bool,
 }
 
 /// The first score at which the accuracy reaches the decodability threshold, if it does.
 pub fn score_needed(series: &DecodeSeries) -> Option<f64> {
-    let reference = series.reference?;
+    let reference = series.reference.filter(|_| series.x_above_chance)?;
     let threshold = decodable_threshold(series.chance, reference);
     series
         .points
@@ -131,8 +133,19 @@ mod tests {
             points: vec![(0.1, 0.5), (0.5, 0.7), (0.9, 0.98)],
             chance: 0.5,
             reference: Some(1.0),
+            x_above_chance: true,
         };
         assert_eq!(score_needed(&s), Some(0.9));
+        let at_chance = DecodeSeries {
+            x_above_chance: false,
+            points: s.points.clone(),
+            ..s
+        };
+        assert_eq!(
+            score_needed(&at_chance),
+            None,
+            "no threshold where X is at chance"
+        );
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();

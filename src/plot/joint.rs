@@ -9,6 +9,9 @@ use plotters::prelude::*;
 use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
 use crate::analysis::joint::nbs_bounds_given_cka;
 
+/// A run ending within this L1 distance of its target reached it.
+pub const REACHED: f64 = 0.02;
+
 /// One perimeter target and its trajectory of (A, B) so far.
 pub struct JointSeries<'a> {
     pub target: (f64, f64),
@@ -112,15 +115,39 @@ pub fn joint_region<DB: DrawingBackend>(
             ))
             .map_err(err)?;
     }
+    // A target counts as reached when the run ended within REACHED (L1) of it: reached ones
+    // are drawn as green rings, unreached ones as red crosses, so a region that stops short of
+    // a cross reads as "no Y got there", never as "not tried".
+    let reached = |r: &JointSeries| {
+        r.done
+            && r.trajectory
+                .last()
+                .is_some_and(|p| (p.0 - r.target.0).abs() + (p.1 - r.target.1).abs() <= REACHED)
+    };
     let red = PALETTE[3];
-    chart
-        .draw_series(
-            runs.iter()
-                .map(|r| Cross::new(r.target, style.px(4.0), red.stroke_width(style.px(1.0)))),
-        )
-        .map_err(err)?
-        .label("targets")
-        .legend(move |(x, y)| Cross::new((x + 8, y), 4, red.stroke_width(1)));
+    let green = PALETTE[2];
+    if runs.iter().any(|r| !reached(r)) {
+        chart
+            .draw_series(
+                runs.iter()
+                    .filter(|r| !reached(r))
+                    .map(|r| Cross::new(r.target, style.px(4.0), red.stroke_width(style.px(1.5)))),
+            )
+            .map_err(err)?
+            .label("target not reached")
+            .legend(move |(x, y)| Cross::new((x + 8, y), 4, red.stroke_width(2)));
+    }
+    if runs.iter().any(reached) {
+        chart
+            .draw_series(
+                runs.iter().filter(|r| reached(r)).map(|r| {
+                    Circle::new(r.target, style.px(5.0), green.stroke_width(style.px(2.0)))
+                }),
+            )
+            .map_err(err)?
+            .label("target reached")
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, green.stroke_width(2)));
+    }
     let finals: Vec<(f64, f64)> = runs
         .iter()
         .filter(|r| r.done)
@@ -132,12 +159,36 @@ pub fn joint_region<DB: DrawingBackend>(
     if all_done && !finals.is_empty() {
         boundary.push(finals[0]);
     }
+    // Join consecutive reached points, except where the straight segment between them would
+    // leave the analytic CKA–NBS region: no Y lies there, so no line may suggest one does.
+    let inside = |p: (f64, f64)| match bounds {
+        None => true,
+        Some(b) => {
+            let (cka, nbs) = if b.cka_on_x { p } else { (p.1, p.0) };
+            let (lo, hi) = nbs_bounds_given_cka(cka.max(0.0), b.rank_x, b.rank_y);
+            nbs >= lo - 0.01 && nbs <= hi + 0.01
+        }
+    };
     let dark = PALETTE[0];
-    chart
-        .draw_series(LineSeries::new(boundary, dark.stroke_width(style.px(2.0))))
-        .map_err(err)?
-        .label("reached (perimeter order)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], dark.stroke_width(3)));
+    let mut first = true;
+    for w in boundary.windows(2) {
+        let (p, q) = (w[0], w[1]);
+        let crosses = (1..10).any(|k| {
+            let t = k as f64 / 10.0;
+            !inside((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)))
+        });
+        if crosses {
+            continue;
+        }
+        let s = chart
+            .draw_series(LineSeries::new([p, q], dark.stroke_width(style.px(2.0))))
+            .map_err(err)?;
+        if std::mem::take(&mut first) {
+            s.label("reached (perimeter order)").legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], dark.stroke_width(3))
+            });
+        }
+    }
     chart
         .draw_series(
             finals
@@ -173,5 +224,26 @@ mod tests {
         }
         assert!(text.contains("<svg"));
         assert!(text.contains("analytic"));
+        assert!(
+            text.contains("target not reached"),
+            "(0.5, 0.6) is far from (1, 1)"
+        );
+    }
+
+    #[test]
+    fn reached_targets_and_unreached_ones_differ() {
+        let near = [(0.3, 0.3), (0.99, 0.995)];
+        let runs = [JointSeries {
+            target: (1.0, 1.0),
+            trajectory: &near,
+            done: true,
+        }];
+        let mut text = String::new();
+        {
+            let root = SVGBackend::with_string(&mut text, (300, 200)).into_drawing_area();
+            joint_region(&root, ("a", "b"), &runs, None, Style::default()).unwrap();
+        }
+        assert!(text.contains("target reached"));
+        assert!(!text.contains("not reached"));
     }
 }

@@ -160,19 +160,30 @@ pub fn score_trace<DB: DrawingBackend>(
     root.present().map_err(err)
 }
 
-/// X and Y in X's top two PCs, one trajectory over time per condition (as in the paper's
-/// animations). `x_pcs` and `y_pcs` are n × 2 with row = t·C + c. X is drawn faint and
-/// dashed-looking (small dots), Y solid.
+/// The task variable that colours the conditions of the PC plot: a class per condition.
+#[derive(Clone, Copy, Debug)]
+pub struct Colouring<'a> {
+    pub name: &'a str,
+    pub class_of: &'a [usize],
+    pub classes: &'a [String],
+}
+
+/// X and Y in X's top two PCs. `x_pcs` and `y_pcs` are n × 2 with row = t·C + c. With time
+/// (n > C), one trajectory per condition (as in the paper's animations): X wide and faint, Y
+/// solid. Without (a conditions × neurons recording), one point per condition: X a faint disc,
+/// Y a dot. Conditions take the colour of their class of `colour_by` (with a legend), else of
+/// their index with time, else one colour. Axes fit X and Y.
 pub fn pc_trajectories<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     x_pcs: &DMatrix<f64>,
     y_pcs: &DMatrix<f64>,
     conditions: usize,
+    colour_by: Option<Colouring>,
     style: Style,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(err)?;
-    let n = x_pcs.nrows();
-    let conditions = conditions.max(1);
+    let n = x_pcs.nrows().min(y_pcs.nrows());
+    let conditions = conditions.clamp(1, n.max(1));
     let times = n / conditions;
     let dims = x_pcs.ncols().min(2);
     let coord =
@@ -194,7 +205,7 @@ pub fn pc_trajectories<DB: DrawingBackend>(
             lo[d] = -1.0;
             hi[d] = 1.0;
         }
-        let pad = 0.08 * (hi[d] - lo[d]);
+        let pad = 0.06 * (hi[d] - lo[d]);
         lo[d] -= pad;
         hi[d] += pad;
     }
@@ -209,40 +220,80 @@ pub fn pc_trajectories<DB: DrawingBackend>(
     styled_mesh(&mut chart.configure_mesh(), "PC1 of X", y_desc, style)
         .draw()
         .map_err(err)?;
-    for c in 0..conditions {
-        let color = PALETTE[c % PALETTE.len()];
-        let path = |m: &DMatrix<f64>| {
-            (0..times)
-                .map(|t| {
-                    (
-                        coord(m, t * conditions + c, 0),
-                        coord(m, t * conditions + c, 1),
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        let xp = path(x_pcs);
+    let colour_by = colour_by.filter(|g| g.class_of.len() == conditions);
+    let colour = |c: usize| match colour_by {
+        Some(g) => PALETTE[g.class_of[c] % PALETTE.len()],
+        None if times > 1 => PALETTE[c % PALETTE.len()],
+        None => PALETTE[0],
+    };
+    let path = |m: &DMatrix<f64>, c: usize| {
+        (0..times)
+            .map(|t| {
+                let row = t * conditions + c;
+                (coord(m, row, 0), coord(m, row, 1))
+            })
+            .collect::<Vec<_>>()
+    };
+    if times > 1 {
+        for c in 0..conditions {
+            let color = colour(c);
+            chart
+                .draw_series(LineSeries::new(
+                    path(x_pcs, c),
+                    color.mix(0.35).stroke_width(style.px(5.0)),
+                ))
+                .map_err(err)?;
+            let yp = path(y_pcs, c);
+            chart
+                .draw_series(LineSeries::new(
+                    yp.clone(),
+                    color.stroke_width(style.px(2.0)),
+                ))
+                .map_err(err)?;
+            chart
+                .draw_series(
+                    yp.iter()
+                        .map(|&p| Circle::new(p, style.px(2.5), color.filled())),
+                )
+                .map_err(err)?;
+        }
+    } else {
         chart
-            .draw_series(LineSeries::new(
-                xp.clone(),
-                color.mix(0.35).stroke_width(style.px(5.0)),
-            ))
-            .map_err(err)?;
-        let yp = path(y_pcs);
-        chart
-            .draw_series(LineSeries::new(
-                yp.clone(),
-                color.stroke_width(style.px(2.0)),
-            ))
+            .draw_series((0..conditions).map(|c| {
+                Circle::new(
+                    path(x_pcs, c)[0],
+                    style.px(5.0),
+                    colour(c).mix(0.3).filled(),
+                )
+            }))
             .map_err(err)?;
         chart
             .draw_series(
-                yp.iter()
-                    .map(|&p| Circle::new(p, style.px(2.5), color.filled())),
+                (0..conditions)
+                    .map(|c| Circle::new(path(y_pcs, c)[0], style.px(2.5), colour(c).filled())),
             )
             .map_err(err)?;
     }
+    if let Some(g) = colour_by {
+        let shown = g.classes.len().min(PALETTE.len());
+        for (k, class) in g.classes.iter().take(shown).enumerate() {
+            let color = PALETTE[k];
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+                .map_err(err)?
+                .label(format!("{} {class}", g.name))
+                .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 11.0, style)?;
+    }
     root.present().map_err(err)
+}
+
+/// A PC's colour from its log variance share t ∈ [0, 1] (1 = the largest): plasma reversed
+/// and cut before its yellow end, so the high-variance PCs are the darkest (legible on white
+/// and on a projector) and the low-variance ones orange.
+pub fn variance_colour(t: f64) -> RGBColor {
+    plasma(0.78 * (1.0 - t.clamp(0.0, 1.0)))
 }
 
 /// The plasma colour map at t ∈ [0, 1] (dark blue → yellow), by linear interpolation of five
@@ -268,7 +319,7 @@ pub fn plasma(t: f64) -> RGBColor {
 }
 
 /// Share of each PC of X captured by Y (R², y) against the optimised score (x), one line per
-/// PC coloured by its log explained-variance ratio (bright = high variance); the last PC is
+/// PC coloured by its log explained-variance ratio (dark = high variance); the last PC is
 /// drawn first so PC1 is on top (spec §4.3, the paper's "R² vs score" figure).
 pub fn pc_capture<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -319,7 +370,7 @@ pub fn pc_capture<DB: DrawingBackend>(
         } else {
             1.0
         };
-        let color = plasma(t);
+        let color = variance_colour(t);
         let line = points
             .iter()
             .filter(|(s, r)| s.is_finite() && pc < r.len() && r[pc].is_finite())
@@ -357,11 +408,28 @@ mod tests {
         {
             let root = SVGBackend::with_string(&mut svg2, (400, 300)).into_drawing_area();
             let x = DMatrix::from_fn(12, 2, |i, j| (i * (j + 1)) as f64);
-            pc_trajectories(&root, &x, &(&x * 0.5), 3, Style::default()).unwrap();
+            pc_trajectories(&root, &x, &(&x * 0.5), 3, None, Style::default()).unwrap();
         }
         assert!(
             svg2.matches("<polyline").count() >= 6,
             "expected 2 paths per condition"
         );
+        // Without time (conditions × neurons), X and Y are both drawn, as points, coloured by
+        // the task variable's class with a legend.
+        let mut svg3 = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg3, (400, 300)).into_drawing_area();
+            let x = DMatrix::from_fn(12, 2, |i, j| (i * (j + 1)) as f64);
+            let class_of: Vec<usize> = (0..12).map(|i| i % 2).collect();
+            let classes = ["left".to_string(), "right".to_string()];
+            let by = Colouring {
+                name: "side",
+                class_of: &class_of,
+                classes: &classes,
+            };
+            pc_trajectories(&root, &x, &(&x * 0.5), 12, Some(by), Style::default()).unwrap();
+        }
+        assert!(svg3.matches("<circle").count() >= 24, "X and Y points");
+        assert!(svg3.contains("side right"), "class legend");
     }
 }

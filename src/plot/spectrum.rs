@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::{err, frame, legend, plasma, styled_mesh, PlotError, Style};
+use super::{err, frame, legend, styled_mesh, variance_colour, PlotError, Style};
 
 /// Log-scale axis range covering `values` (positive entries only), padded by a factor 1.5.
 fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -47,7 +47,7 @@ pub fn pcs_for_share(ratios: &[f64], share: f64) -> Option<usize> {
 }
 
 /// The PCA spectrum: explained-variance ratio per PC on a log axis, coloured as in every other
-/// plot (bright = high variance), with the cumulative share as a line on the right axis.
+/// plot (dark = high variance), with the cumulative share as a line on the right axis.
 pub fn pca_spectrum<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     ratios: &[f64],
@@ -106,7 +106,7 @@ pub fn pca_spectrum<DB: DrawingBackend>(
                         1.0
                     };
                     let x = (i + 1) as f64;
-                    Rectangle::new([(x - 0.4, lo), (x + 0.4, r)], plasma(t).filled())
+                    Rectangle::new([(x - 0.4, lo), (x + 0.4, r)], variance_colour(t).filled())
                 }),
         )
         .map_err(err)?;

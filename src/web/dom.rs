@@ -50,6 +50,34 @@ pub fn fill_select(doc: &Document, id: &str, options: &[(String, String)]) {
     }
 }
 
+/// Fill a select with options in groups: (group label, value, label, title), in order; a new
+/// `<optgroup>` starts whenever the group label changes.
+pub fn fill_select_grouped(doc: &Document, id: &str, options: &[(String, String, String, String)]) {
+    let Some(s) = select(doc, id) else { return };
+    s.set_inner_html("");
+    let mut group: Option<(String, web_sys::Element)> = None;
+    for (g, value, label, title) in options {
+        if group.as_ref().map(|(name, _)| name) != Some(g) {
+            if let Some((_, el)) = group.take() {
+                let _ = s.append_child(&el);
+            }
+            if let Ok(el) = doc.create_element("optgroup") {
+                let _ = el.set_attribute("label", g);
+                group = Some((g.clone(), el));
+            }
+        }
+        if let (Ok(o), Some((_, parent))) = (doc.create_element("option"), group.as_ref()) {
+            let _ = o.set_attribute("value", value);
+            let _ = o.set_attribute("title", title);
+            o.set_text_content(Some(label));
+            let _ = parent.append_child(&o);
+        }
+    }
+    if let Some((_, el)) = group {
+        let _ = s.append_child(&el);
+    }
+}
+
 /// Call `f` on every `event` at the element `id` (the closure lives as long as the page).
 pub fn on<E: JsCast + 'static>(
     doc: &Document,

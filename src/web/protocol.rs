@@ -89,6 +89,8 @@ pub struct DatasetSummary {
     pub rank: usize,
     /// X in its own top two PCs, row-major n × 2.
     pub x_pcs: Vec<f64>,
+    /// The first task variable (it colours the PC plot), if there is one.
+    pub first_variable: Option<crate::data::TaskVariable>,
     pub warnings: Vec<String>,
 }
 
@@ -135,6 +137,8 @@ pub enum RunResponse {
         ids: Vec<String>,
         variables: Vec<String>,
         warnings: Vec<String>,
+        /// The score at which the run stops, read by the measure (`None`: only when paused).
+        stop_at: Option<f64>,
         report: Report,
     },
     /// The state after a `Step`.
@@ -174,6 +178,8 @@ pub struct ReferenceRow {
     /// None when the variable cannot be decoded (the reason is in `note`).
     pub accuracy: Option<f64>,
     pub chance: f64,
+    /// X itself decodes it above chance (else no score is "needed": X at chance).
+    pub above_chance: bool,
     pub note: String,
 }
 

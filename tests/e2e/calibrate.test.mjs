@@ -36,6 +36,12 @@ test('one button: progress, then the table per measure, then the CSV', async () 
     assert.ok(steps > 0 && steps <= 1000, `${m} steps to 0.99: ${steps}`);
     const cap = await page.getAttribute(sel(`cal-${m}-capture_pcs_10pct`), 'data-value');
     assert.ok(cap === '' || (Number(cap) > 0 && Number(cap) <= 1), `${m} capture score ${cap}`);
+    // The panel leads with a verdict per measure, in words, with the numbers of its rows.
+    const verdict = await page.textContent(sel(`cal-verdict-${m}`));
+    assert.match(verdict, new RegExp(`^${m}: a synthetic Y optimised for it `));
+    assert.match(verdict, /makes choice decodable at 0\.\d\d|cannot make choice decodable/);
+    assert.match(verdict, /cannot make stimulus decodable, as X itself decodes it at chance/);
+    assert.match(verdict, /passes the stop score after \d+ steps|never passes/);
   }
   await page.locator('#cal-panel').screenshot({ path: `${ARTIFACTS}/calibration.png` });
   const [d] = await Promise.all([page.waitForEvent('download'), page.click(sel('cal-csv'))]);

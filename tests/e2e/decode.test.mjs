@@ -32,8 +32,9 @@ test('decoding accuracies follow the run every k steps without stopping it', asy
     null, { timeout: 30000 });
   const steps = await value(page, 'step-count');
   const points = await page.$eval(sel('decode-plot'), (c) => Number(c.dataset.points));
-  // Every 5 steps at most (fewer when decoding would take over a fifth of the worker's time).
-  assert.ok(points >= 4 && points <= steps / 5 + 2, `${points} decodes over ${steps} steps`);
+  // Every 5 steps at most (fewer when decoding would take over a fifth of the worker's time),
+  // plus at most one each time the score has moved by 5% of its range (21 in [0, 1]).
+  assert.ok(points >= 4 && points <= steps / 5 + 2 + 21, `${points} decodes over ${steps} steps`);
   const acc = await num(page, 'decode-acc-choice');
   assert.ok(acc >= 0 && acc <= 1);
   const needed = await num(page, 'decode-needed-choice');

@@ -59,16 +59,20 @@ export async function value(page, testid) {
   return Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
 }
 
-/** Wait until a readout's data-value satisfies `pred` (evaluated in the page). */
+/** Wait until a readout's data-value satisfies `pred` (an expression in `v`). The predicate is
+ * evaluated here in Node, polling the value: the page's Content-Security-Policy forbids
+ * evaluating strings as code in the page (Playwright's string predicates do). */
 export async function waitValue(page, testid, pred, timeout = 15000) {
-  await page.waitForFunction(
-    ([id, src]) => {
-      const e = document.querySelector(`[data-testid="${id}"]`);
-      const v = e?.dataset.value;
-      return v !== undefined && v !== '' && new Function('v', `return ${src}`)(Number(v));
-    },
-    [testid, pred], { timeout });
-  return value(page, testid);
+  const test = new Function('v', `return ${pred}`);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const s = await page.evaluate((id) => document.querySelector(`[data-testid="${id}"]`)?.dataset.value ?? null, testid);
+    if (s !== null && s !== '' && test(Number(s))) return Number(s);
+    if (Date.now() > deadline) {
+      throw new Error(`waitValue: ${testid} = ${s} did not satisfy ${pred} within ${timeout} ms`);
+    }
+    await new Promise((done) => setTimeout(done, 20));
+  }
 }
 
 /** A little-endian f8 `.npy` file (format 1.0) holding `values` in C order. */

@@ -14,14 +14,14 @@ const progress = (page) => page.$eval(sel('joint-progress'), (e) => ({
   state: e.dataset.state, done: Number(e.dataset.done), total: Number(e.dataset.total), text: e.textContent,
 }));
 
-test('defaults: cka vs angular Procrustes, 4 points per side, 50 steps', async () => {
+test('defaults: cka vs angular Procrustes, 4 points per side, 300 steps', async () => {
   const { page, url } = site;
   await page.goto(url);
   await waitValue(page, 'score-cka', 'v > 0');
   assert.equal(await page.inputValue(sel('joint-a-select')), 'cka');
   assert.equal(await page.inputValue(sel('joint-b-select')), 'procrustes-angular-score');
   assert.equal(await page.inputValue(sel('joint-n-input')), '4');
-  assert.equal(await page.inputValue(sel('joint-steps-input')), '50');
+  assert.equal(await page.inputValue(sel('joint-steps-input')), '300');
   assert.equal(await page.$eval(sel('joint-cancel'), (b) => b.disabled), true);
 });
 

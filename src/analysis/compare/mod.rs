@@ -546,7 +546,7 @@ impl Compare {
         st.advance(&self.x);
         if st.is_done() {
             if let Some(d) = self.staged.take().and_then(StagedDecode::finish) {
-                let above = above_chance(&d, self.conditions(), self.time_steps);
+                let above = above_chance(&d, self.conditions());
                 self.references.push(Reference {
                     variable: var.name.clone(),
                     threshold: decodable_threshold(d.chance, d.accuracy),

@@ -2,7 +2,7 @@
 
 use lexopt::prelude::*;
 use serde_json::json;
-use simscope::analysis::calibrate::{calibrate, CalibrateOptions};
+use simscope::analysis::calibrate::{calibrate, verdicts, CalibrateOptions};
 
 use crate::common::CliError;
 use crate::common::{check_lr, field, num, out_dir, recording_with_labels, target, write_csv};
@@ -107,5 +107,8 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         })
         .collect();
     println!("{}", serde_json::Value::Array(table));
+    for (_, verdict) in verdicts(&report.rows) {
+        eprintln!("verdict: {verdict}");
+    }
     Ok(())
 }

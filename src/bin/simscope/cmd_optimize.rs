@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 use serde_json::json;
 use simscope::analysis::decode::decodable_threshold;
 use simscope::analysis::job::{Budget, Job};
-use simscope::analysis::run::{PcSchedule, Run, RunSpec};
+use simscope::analysis::run::{PcSchedule, Run, RunSpec, StopScale};
 use simscope::data::Recording;
 use simscope::optim::session::{OptimizerKind, StopReason};
 
@@ -80,6 +80,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         lr,
         seed,
         stop,
+        stop_scale: StopScale::Absolute,
         max_steps: Some(steps),
         replicate_nan,
         snapshot_every,
@@ -220,6 +221,7 @@ fn write_run(
             x_pcs: target.project(&rec.data, 2),
             y_pcs: target.project(session.y(), 2),
             conditions: rec.conditions(),
+            colour_by: rec.labels.first(),
         };
         for name in crate::svg::write_run(dir, &figures)? {
             eprintln!("wrote {}", dir.join(name).display());

@@ -25,6 +25,8 @@ pub struct RunFigures<'a> {
     pub x_pcs: DMatrix<f64>,
     pub y_pcs: DMatrix<f64>,
     pub conditions: usize,
+    /// The task variable that colours the conditions (the recording's first), if any.
+    pub colour_by: Option<&'a simscope::data::TaskVariable>,
 }
 
 fn draw(
@@ -71,7 +73,12 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
             plot::pca_spectrum(r, &run.ratios, style)
         })?,
         draw(dir, "pcs.svg", |r| {
-            plot::pc_trajectories(r, &run.x_pcs, &run.y_pcs, run.conditions, style)
+            let colour_by = run.colour_by.map(|v| plot::Colouring {
+                name: &v.name,
+                class_of: &v.class_of,
+                classes: &v.classes,
+            });
+            plot::pc_trajectories(r, &run.x_pcs, &run.y_pcs, run.conditions, colour_by, style)
         })?,
     ])
 }

@@ -4,6 +4,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
 use super::{with_page, Ctx, View};
+use crate::analysis::calibrate::verdicts;
 use crate::web::dom::{self, js_number_string};
 use crate::web::protocol::{CalRow, CalibrateRequest, CalibrateResponse, Request};
 
@@ -185,6 +186,14 @@ impl CalibrateView {
         }
         body.set_inner_html(&html);
         dom::set_hidden(doc, "cal-table", self.rows.is_none());
+        // The verdicts lead: what a score means on this recording, one sentence per measure.
+        if let Some(list) = dom::el(doc, "cal-verdicts") {
+            let items: String = verdicts(self.rows.as_deref().unwrap_or(&[]))
+                .iter()
+                .map(|(m, v)| format!("<li data-testid=\"cal-verdict-{}\">{}</li>", esc(m), esc(v)))
+                .collect();
+            list.set_inner_html(&items);
+        }
     }
 
     /// The report as CSV, in `simscope calibrate`'s columns: one row per (measure, quantity,

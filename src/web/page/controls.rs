@@ -32,10 +32,15 @@ pub(super) fn fill_controls(doc: &Document) {
             )
         })
         .collect();
-    let optimisable: Vec<(String, String)> = registry::entries()
+    // Measure menus: human names in the registry's families, the id on hover.
+    let mut optimisable: Vec<_> = registry::entries()
         .into_iter()
         .filter(|e| e.differentiable)
-        .map(|e| (e.id.clone(), e.id))
+        .collect();
+    optimisable.sort_by_key(|e| e.group as u8);
+    let optimisable: Vec<(String, String, String, String)> = optimisable
+        .into_iter()
+        .map(|e| (e.group.label().to_string(), e.id.clone(), e.name, e.id))
         .collect();
     // Prune panel fits: RSA, or any registered similarity (needs a target recording X).
     let fits: Vec<(String, String)> = std::iter::once((
@@ -51,15 +56,12 @@ pub(super) fn fill_controls(doc: &Document) {
     .collect();
     for f in FIELDS {
         match f.control {
-            Control::Select { id, choices } => {
-                let options = match (f.key, choices.is_empty()) {
-                    (_, false) => own(choices),
-                    ("dataset", _) => datasets.clone(),
-                    ("pfit", _) => fits.clone(),
-                    _ => optimisable.clone(),
-                };
-                dom::fill_select(doc, id, &options);
-            }
+            Control::Select { id, choices } => match (f.key, choices.is_empty()) {
+                (_, false) => dom::fill_select(doc, id, &own(choices)),
+                ("dataset", _) => dom::fill_select(doc, id, &datasets),
+                ("pfit", _) => dom::fill_select(doc, id, &fits),
+                _ => dom::fill_select_grouped(doc, id, &optimisable),
+            },
             Control::Number { id, min, max, step } => {
                 if let Some(e) = dom::input(doc, id) {
                     e.set_min(&min.to_string());
@@ -136,11 +138,21 @@ pub(super) fn apply_state(ctx: &Ctx) {
             }
             Control::Checklist { .. } => {
                 let on: Vec<&str> = value.split(',').collect();
+                // "Also watch" never offers the optimised measure itself.
+                let optimised = (f.key == "watch")
+                    .then(|| registry::resolve(&s.measure).ok().map(|(c, _)| c))
+                    .flatten();
                 for b in checklist_boxes(doc, f.key) {
                     let id = b
                         .get_attribute(&format!("data-{}", f.key))
                         .unwrap_or_default();
                     b.set_checked(on.contains(&id.as_str()));
+                    if let Some(label) = b
+                        .parent_element()
+                        .and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        label.set_hidden(optimised.as_deref() == Some(id.as_str()));
+                    }
                 }
             }
             Control::None => {}

@@ -138,6 +138,7 @@ impl DecodeView {
                         .collect(),
                     chance: reference.map_or(f64::NAN, |r| r.chance),
                     reference: reference.and_then(|r| r.accuracy),
+                    x_above_chance: reference.is_some_and(|r| r.above_chance),
                 }
             })
             .collect()
@@ -159,13 +160,22 @@ impl DecodeView {
         let mut html = String::new();
         for (j, s) in self.series().iter().enumerate() {
             let acc = last.and_then(|l| l.accuracy.get(j).copied().flatten());
+            // Where X itself decodes at chance there is no threshold to reach: say so.
+            let needed = if s.reference.is_some() && !s.x_above_chance {
+                format!(
+                    "<td data-testid=\"decode-needed-{}\" data-value=\"\" data-x-at-chance=\"true\" title=\"X itself does not decode this variable above chance (binomial test, 5%)\">X at chance</td>",
+                    s.name
+                )
+            } else {
+                cell("needed", s.name, plot::score_needed(s), 4)
+            };
             html.push_str(&format!(
                 "<tr><th scope=\"row\">{}</th>{}{}{}{}</tr>",
                 s.name,
                 cell("acc", s.name, acc, 3),
                 cell("ref", s.name, s.reference, 3),
                 cell("chance", s.name, Some(s.chance), 3),
-                cell("needed", s.name, plot::score_needed(s), 4),
+                needed,
             ));
         }
         body.set_inner_html(&html);
@@ -182,8 +192,13 @@ impl DecodeView {
             return;
         }
         let step = last.map_or(String::new(), |l| l.step.to_string());
+        let waiting = if self.reference.is_none() {
+            "decoding X itself (the reference) first… "
+        } else {
+            ""
+        };
         note.set_inner_html(&format!(
-            "decoded at step <span data-testid=\"decode-step\" data-value=\"{step}\">{step}</span> (every {every} steps, less often if decoding would take over a fifth of the time)"
+            "{waiting}decoded at step <span data-testid=\"decode-step\" data-value=\"{step}\">{step}</span> (every {every} steps, less often if decoding would take over a fifth of the time)"
         ));
     }
 }

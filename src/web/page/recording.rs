@@ -62,6 +62,7 @@ impl RecordingView {
     /// Load the built-in dataset the settings name.
     pub fn load_builtin(&mut self, ctx: &mut Ctx) {
         let name = ctx.state.dataset.clone();
+        busy(&ctx.doc, Some(&format!("loading {name}…")));
         ctx.send(Request::Recording(RecordingRequest::Builtin { name }), None);
     }
 
@@ -69,12 +70,14 @@ impl RecordingView {
     pub fn on_response(&mut self, ctx: &mut Ctx, r: RecordingResponse) -> Option<DatasetSummary> {
         match r {
             RecordingResponse::Loaded(summary) => {
+                busy(&ctx.doc, None);
                 for w in &summary.warnings {
                     ctx.error(&format!("note: {w}"));
                 }
                 Some(summary)
             }
             RecordingResponse::Failed { message } => {
+                busy(&ctx.doc, None);
                 ctx.error(&message);
                 None
             }
@@ -85,6 +88,12 @@ impl RecordingView {
     pub fn resized(&mut self) {
         self.spectrum_stale = true;
     }
+}
+
+/// The toolbar's busy note: what is loading, so a large file never looks like nothing happens.
+fn busy(doc: &Document, what: Option<&str>) {
+    dom::set_text(doc, "busy", what.unwrap_or(""));
+    dom::set_hidden(doc, "busy", what.is_none());
 }
 
 fn show_dataset(doc: &Document, s: &DatasetSummary) {
@@ -145,6 +154,8 @@ fn open_file(file: web_sys::File, as_labels: bool) {
     let as_labels = as_labels || lower.ends_with(".csv") || lower.ends_with(".json");
     read_user_file(file, move |p, name, bytes| {
         p.run.set_playing(&mut p.ctx, false);
+        let mb = f64::from(bytes.length()) / 1e6;
+        busy(&p.ctx.doc, Some(&format!("opening {name} ({mb:.1} MB)…")));
         let req = if as_labels {
             RecordingRequest::Labels { name }
         } else {

@@ -39,6 +39,8 @@ pub(super) struct RunView {
     step_credit: f64,
     /// X in its own top two PCs (the faint trajectories).
     x_pcs: DMatrix<f64>,
+    /// Where the run stops (the "stop at" setting read by the measure), if anywhere.
+    stop_at: Option<f64>,
     /// The object URL of the last exported Y (revoked when replaced).
     y_url: Option<String>,
 }
@@ -124,7 +126,17 @@ impl View for RunView {
                     Some(r) => DMatrix::from_row_slice(r.y_pcs.len() / 2, 2, &r.y_pcs),
                     None => self.x_pcs.clone(),
                 };
-                plot::pc_trajectories(root, &self.x_pcs, &y_pcs, conditions, style).map_err(e)
+                let colour_by = ctx
+                    .dataset
+                    .as_ref()
+                    .and_then(|d| d.first_variable.as_ref())
+                    .map(|v| plot::Colouring {
+                        name: &v.name,
+                        class_of: &v.class_of,
+                        classes: &v.classes,
+                    });
+                plot::pc_trajectories(root, &self.x_pcs, &y_pcs, conditions, colour_by, style)
+                    .map_err(e)
             }
             "pc-r2-plot" => plot::pc_capture(root, &self.pc_points(), ratios, style).map_err(e),
             "capture-plot" => {
@@ -212,10 +224,12 @@ impl RunView {
             RunResponse::Started {
                 ids,
                 warnings,
+                stop_at,
                 report,
                 ..
             } => {
                 self.stepping = 0;
+                self.stop_at = stop_at;
                 self.history = ids.iter().map(|_| Decimated::new(PLOT_POINTS)).collect();
                 self.ids = ids;
                 self.pc_history.clear();
@@ -223,7 +237,11 @@ impl RunView {
                 self.show_measure_card(&ctx.doc);
                 dom::set_text(&ctx.doc, "warnings", &warnings.join(" "));
                 self.push(ctx, report);
-                dom::set_text(&ctx.doc, "status-note", "ready: press Play");
+                let ready = match self.stop_at {
+                    Some(s) => format!("ready: press Play (stops at {s:.4})"),
+                    None => "ready: press Play (this score has no best value: Play runs until you pause)".into(),
+                };
+                dom::set_text(&ctx.doc, "status-note", &ready);
             }
             RunResponse::Report(report) => {
                 self.stepping = self.stepping.saturating_sub(1);
@@ -234,7 +252,8 @@ impl RunView {
                     let note = match why {
                         StopReason::Stop => format!(
                             "passed the stop score {} at step {}",
-                            ctx.state.stop, report.run.step
+                            self.stop_at.map_or_else(String::new, |s| format!("{s:.4}")),
+                            report.run.step
                         ),
                         StopReason::NonFinite => {
                             "stopped: the score or gradient became non-finite".to_string()
@@ -298,6 +317,10 @@ impl RunView {
             let _ = e.set_attribute("data-value", &r.step.to_string());
         }
         mark_in_flight(ctx, self.stepping);
+        if let Some(e) = dom::el(&ctx.doc, "live-score") {
+            e.set_text_content(Some(&format!("{:.4}", r.score)));
+            let _ = e.set_attribute("data-value", &js_number_string(r.score));
+        }
         let scores = std::iter::once(r.score).chain(r.watched.iter().copied());
         for (id, s) in self.ids.iter().zip(scores) {
             let sel = format!("[data-testid=\"score-{id}\"]");
@@ -313,15 +336,25 @@ impl RunView {
             return;
         };
         list.set_inner_html("");
+        // Human names, the id on hover (the id is what links, the CLI and Python take).
+        let name = |id: &str| registry::entry(id).map_or_else(|_| id.to_string(), |e| e.name);
+        if let Some(id) = self.ids.first() {
+            dom::set_text(doc, "live-name", &name(id));
+            if let Some(e) = dom::el(doc, "live-name") {
+                let _ = e.set_attribute("title", id);
+            }
+        }
         for (k, id) in self.ids.iter().enumerate() {
             let row = doc.create_element("div").ok();
             let dt = doc.create_element("dt").ok();
             let dd = doc.create_element("dd").ok();
             if let (Some(row), Some(dt), Some(dd)) = (row, dt, dd) {
                 dt.set_text_content(Some(&format!(
-                    "{id}{}",
+                    "{}{}",
+                    name(id),
                     if k == 0 { " (optimised)" } else { "" }
                 )));
+                let _ = dt.set_attribute("title", id);
                 let _ = dd.set_attribute("data-testid", &format!("score-{id}"));
                 let _ = dd.set_attribute("data-value", "");
                 let _ = row.append_child(&dt);

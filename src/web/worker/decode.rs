@@ -38,15 +38,18 @@ impl ReferenceCache {
 pub(super) fn reference_rows(
     names: &[String],
     r: &[Result<Decoding, DecodeError>],
+    above: &[bool],
 ) -> Vec<ReferenceRow> {
     names
         .iter()
         .zip(r)
-        .map(|(name, d)| match d {
+        .zip(above.iter().chain(std::iter::repeat(&false)))
+        .map(|((name, d), &above_chance)| match d {
             Ok(d) => ReferenceRow {
                 name: name.clone(),
                 accuracy: Some(d.accuracy),
                 chance: d.chance,
+                above_chance,
                 note: if d.pooled {
                     format!(
                         "too few samples per class in a time step for {}-fold CV: time steps pooled as samples",
@@ -60,6 +63,7 @@ pub(super) fn reference_rows(
                 name: name.clone(),
                 accuracy: None,
                 chance: f64::NAN,
+                above_chance: false,
                 note: e.to_string(),
             },
         })
@@ -73,7 +77,10 @@ pub(super) fn decoding(run: &mut Run, cache: &mut ReferenceCache) -> RunResponse
     let names = run.variables();
     RunResponse::Decoding {
         rows: run.take_decoded(),
-        reference: run.reference().map(|r| reference_rows(&names, r)),
+        reference: run.reference().map(|r| {
+            let above = run.reference_above_chance().unwrap_or_default();
+            reference_rows(&names, r, &above)
+        }),
         pending: run.decode_pending(),
         done: p.done,
         total: p.total,

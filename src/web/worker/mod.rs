@@ -182,6 +182,7 @@ fn summary(loaded: &Loaded, warnings: Vec<String>) -> DatasetSummary {
         explained: ratios.iter().take(MAX_SPECTRUM).copied().collect(),
         rank: loaded.target.rank(),
         x_pcs: row_major_2(&loaded.target.project(&rec.data, 2)),
+        first_variable: rec.labels.first().cloned(),
         warnings,
     }
 }

@@ -3,8 +3,9 @@
 
 use super::decode::{decoding, ReferenceCache};
 use super::{attach, loaded, now_ms, row_major_2, slice, Loaded};
-use crate::analysis::run::{PcSchedule, Run, RunSpec};
+use crate::analysis::run::{PcSchedule, Run, RunSpec, StopScale};
 use crate::data::{self, Recording};
+use crate::measures::registry;
 use crate::web::protocol::{Report, RunRequest, RunResponse, RunSettings};
 
 /// The per-PC R² (a q × q eigendecomposition) takes at most this share of the stepping time
@@ -77,10 +78,17 @@ impl RunPanel {
             lr: s.lr,
             seed: s.seed,
             stop: s.stop,
+            // One "stop at" setting for every measure: read by its range and direction.
+            stop_scale: StopScale::ByMeasure,
             // The page plays until its stop rule (or forever) and decides how often to draw.
             max_steps: None,
             pc_schedule: PcSchedule::TimeShare(R2_SHARE),
             decode_every: Some(s.decode_every),
+            // Also every 5% of the measure's range, so the accuracy-against-score curve has
+            // points spaced in score where the score moves fast (the first steps).
+            decode_every_score: registry::entry(&s.measure)
+                .ok()
+                .and_then(|e| Some(0.05 * (e.range[1]? - e.range[0]?))),
             ..RunSpec::default()
         };
         let mut run = Run::new(&l.recording, l.target.clone(), &spec)?.with_clock(now_ms);
@@ -95,6 +103,7 @@ impl RunPanel {
             ids: run.ids().to_vec(),
             variables: run.variables(),
             warnings: run.warnings().to_vec(),
+            stop_at: run.session().stop(),
             report: report(&run, first),
         };
         self.run = Some(run);

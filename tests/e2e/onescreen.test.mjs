@@ -1,0 +1,96 @@
+// The explorer on one screen (issue 13): at a projector's 1024×768, a laptop's 1366×768 and a
+// desktop's 1920×1080, in normal and classroom mode, the toolbar (dataset, measure, Play, Step,
+// Reset, live score, step) and the Optimise tab's four core plots lie wholly inside the viewport
+// without scrolling, and the tab bar is one row. Also: the per-measure stop rule (ENSD steps on
+// golub2018) and the Content-Security-Policy that keeps every request on the page's origin.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSite, waitValue, value, ARTIFACTS } from './harness.mjs';
+
+const sel = (id) => `[data-testid="${id}"]`;
+const ON_SCREEN = ['dataset-select', 'measure-select', 'play', 'step', 'reset', 'live-score', 'step-count',
+  'score-plot', 'pc-r2-plot', 'pc-plot', 'capture-plot', 'tab-optimise', 'tab-prune'];
+
+const SIZES = [[1024, 768], [1366, 768], [1920, 1080]];
+for (const [width, height] of SIZES) {
+  for (const classroom of [false, true]) {
+    const name = `${width}x${height}${classroom ? '-classroom' : ''}`;
+    test(`one screen at ${width}×${height}${classroom ? ' in classroom mode' : ''}`, async () => {
+      const site = await openSite({ viewport: { width, height } });
+      try {
+        const { page, url } = site;
+        await page.goto(`${url}#dataset=golub2018&stop=2${classroom ? '&classroom=true' : ''}`);
+        await waitValue(page, 'score-cka', 'v > 0');
+        await page.click(sel('play'));
+        await waitValue(page, 'step-count', 'v >= 5', 30000);
+        await page.click(sel('play'));
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: `${ARTIFACTS}/onescreen-${name}.png` });
+        const scroll = await page.evaluate(() => [window.scrollX, window.scrollY,
+          document.scrollingElement.scrollHeight - window.innerHeight,
+          document.scrollingElement.scrollWidth - window.innerWidth]);
+        assert.deepEqual(scroll.slice(0, 2), [0, 0], 'the page itself has not scrolled');
+        assert.ok(scroll[2] <= 0 && scroll[3] <= 0, `the page does not scroll (${scroll})`);
+        for (const id of ON_SCREEN) {
+          const b = await page.locator(sel(id)).boundingBox();
+          assert.ok(b, `${id} is shown`);
+          assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= width + 0.5 && b.y + b.height <= height + 0.5,
+            `${id} lies inside the ${width}×${height} viewport: ${JSON.stringify(b)}`);
+          assert.ok(b.width > 10 && b.height > 10, `${id} has a usable size: ${JSON.stringify(b)}`);
+        }
+        const tabTops = await page.$$eval('[role="tab"]', (ts) => ts.map((t) => Math.round(t.getBoundingClientRect().top)));
+        assert.equal(new Set(tabTops).size, 1, `the tab bar is one row (tops ${tabTops})`);
+        // The live score is the optimised measure's readout.
+        assert.equal(await value(page, 'live-score'), await value(page, 'score-cka'));
+        assert.deepEqual(site.problems, []);
+      } finally {
+        await site.close();
+      }
+    });
+  }
+}
+
+test('ENSD steps on golub2018: a score with no maximum stops only when paused', async () => {
+  const site = await openSite();
+  try {
+    const { page, url } = site;
+    await page.goto(`${url}#dataset=golub2018&measure=ensd`);
+    await waitValue(page, 'score-ensd', 'v > 1');
+    // One step at a time (a click while a step is in flight is dropped, not queued).
+    for (let i = 1; i <= 3; i++) {
+      await page.click(sel('step'));
+      await waitValue(page, 'step-count', `v === ${i}`);
+    }
+    assert.match(await page.textContent('#status-note'), /no best value|optimis|ready/);
+    assert.deepEqual(site.problems, []);
+  } finally {
+    await site.close();
+  }
+});
+
+test('a request to another origin is blocked by the page\'s CSP, and the page keeps working', async () => {
+  const site = await openSite();
+  try {
+    const { page, url } = site;
+    await page.goto(url);
+    await waitValue(page, 'score-cka', 'v > 0');
+    // The toolbar's busy note is gone once the recording is loaded.
+    await page.waitForFunction(() => document.querySelector('[data-testid="busy"]').hidden);
+    const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+    assert.match(csp, /connect-src 'self'/);
+    const outcome = await page.evaluate(async () => {
+      const seen = new Promise((done) => document.addEventListener('securitypolicyviolation',
+        (e) => done(e.effectiveDirective), { once: true }));
+      const fetched = await fetch('http://127.0.0.2:9/leak').then(() => 'sent', () => 'refused');
+      return [fetched, await seen];
+    });
+    assert.deepEqual(outcome, ['refused', 'connect-src']);
+    await page.click(sel('step'));
+    await waitValue(page, 'step-count', 'v === 1');
+    const others = site.problems.filter((p) => !/Content Security Policy|127\.0\.0\.2/.test(p));
+    assert.deepEqual(others, []);
+    assert.ok(!site.problems.some((p) => p.startsWith('request left the origin')), 'no request left');
+  } finally {
+    await site.close();
+  }
+});
