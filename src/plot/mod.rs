@@ -154,7 +154,9 @@ pub fn score_trace<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
             });
     }
-    if series.len() > 1 {
+    // Always a legend: the series' names say what is drawn (and, for a distance, which way is
+    // better).
+    if !series.is_empty() {
         legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
     }
     root.present().map_err(err)

@@ -73,6 +73,20 @@ test('a model file, one button: the table, and the report is simscope compare\'s
     assert.equal(cli.models[0].scores[id].value, score, `${id}: the CLI's value is simscope score's to the bit`);
   }
   assert.match(await page.textContent(sel('cmp-pcs')), /PC1 [0-9.]+ \(\d+% of X\)/);
+  // The table as CSV: simscope compare --out's scores.csv, built from the same document.
+  const [c] = await Promise.all([page.waitForEvent('download'), page.click(sel('cmp-csv'))]);
+  assert.equal(c.suggestedFilename(), 'simscope-compare-golub2018-golub2018_after_counts-scores.csv');
+  const csvPath = `${ARTIFACTS}/${c.suggestedFilename()}`;
+  await c.saveAs(csvPath);
+  const lines = readFileSync(csvPath, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'model,measure,value,ci_low,ci_high,null_mean,null_p95,p_value,direction,steps_to_reach,pcs_captured,variance_captured,decodable,verdict');
+  assert.equal(lines.length, 1 + ids.length, 'one row per measure');
+  for (const line of lines.slice(1)) {
+    const [model, id, value, lo, hi] = line.split(',');
+    const s = report.models[0].scores[id];
+    assert.equal(model, report.models[0].name);
+    assert.deepEqual([Number(value), Number(lo), Number(hi)], [s.value, s.ci_low, s.ci_high], `${id} in the CSV`);
+  }
 });
 
 test('placed on the calibration: each score says what it means on this recording', async () => {

@@ -94,3 +94,19 @@ test('a request to another origin is blocked by the page\'s CSP, and the page ke
     await site.close();
   }
 });
+
+test('a degenerate measure is said out loud: correlation-distance RSA on toy2d\'s 2 neurons', async () => {
+  const site = await openSite();
+  try {
+    const { page, url } = site;
+    await page.goto(`${url}#dataset=toy2d&measure=rsa-correlation-pearson`);
+    await waitValue(page, 'score-rsa-correlation-pearson', 'Number.isFinite(v)');
+    const warning = page.locator('[data-testid^="warning-"]', { hasText: '2 neurons' });
+    await warning.waitFor();
+    const b = await warning.boundingBox();
+    assert.ok(b && b.y >= 0 && b.y + b.height <= 900, `the warning is on screen: ${JSON.stringify(b)}`);
+    assert.deepEqual(site.problems, []);
+  } finally {
+    await site.close();
+  }
+});

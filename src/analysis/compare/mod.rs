@@ -31,6 +31,7 @@
 pub mod placement;
 pub mod profile;
 pub mod resample;
+pub mod tables;
 
 use std::sync::Arc;
 

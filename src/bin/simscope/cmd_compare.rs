@@ -10,9 +10,7 @@ use serde_json::Value;
 use simscope::analysis::compare::{default_measures, Compare, CompareOptions, Model};
 use simscope::analysis::job::run_to_end;
 
-use crate::common::{
-    field, num, out_dir, recording_with_labels, target, write_csv, CliError, Progress,
-};
+use crate::common::{out_dir, recording_with_labels, target, CliError, Progress};
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let mut files: Vec<String> = Vec::new();
@@ -104,111 +102,10 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
 
 /// `scores.csv` (one row per model × measure), `pc_r2.csv` (model × PC) and `decoding.csv`.
 fn write_tables(dir: &Path, doc: &Value) -> Result<(), CliError> {
-    let h = |cols: &[&str]| cols.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let f = |v: &Value| v.as_f64().map_or(String::new(), num);
-    let mut rows = Vec::new();
-    let mut pcs = Vec::new();
-    let mut dec = Vec::new();
-    for m in doc["models"].as_array().into_iter().flatten() {
-        let name = m["name"].as_str().unwrap_or("");
-        for (id, s) in m["scores"].as_object().into_iter().flatten() {
-            let c = &s["calibration"];
-            let list = |v: &Value| {
-                v.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|x| x.to_string())
-                            .collect::<Vec<_>>()
-                            .join(";")
-                    })
-                    .unwrap_or_default()
-            };
-            let decodable = c["decodable"]
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(";")
-                })
-                .unwrap_or_default();
-            rows.push(vec![
-                field(name),
-                field(id),
-                f(&s["value"]),
-                f(&s["ci_low"]),
-                f(&s["ci_high"]),
-                f(&s["null_mean"]),
-                f(&s["null_p95"]),
-                f(&s["p_value"]),
-                s["direction"].as_str().unwrap_or("").to_string(),
-                c["steps_to_reach"]
-                    .as_u64()
-                    .map_or(String::new(), |v| v.to_string()),
-                list(&c["pcs_captured"]),
-                f(&c["variance_captured"]),
-                field(&decodable),
-                field(c["verdict"].as_str().unwrap_or("")),
-            ]);
-        }
-        for (i, v) in m["pc_r2"].as_array().into_iter().flatten().enumerate() {
-            let evr = &doc["x_explained_variance"][i];
-            pcs.push(vec![field(name), (i + 1).to_string(), f(evr), f(v)]);
-        }
-        for d in m["decoding"].as_array().into_iter().flatten() {
-            dec.push(vec![
-                field(name),
-                field(d["variable"].as_str().unwrap_or("")),
-                f(&d["model"]),
-                f(&d["x"]),
-                f(&d["chance"]),
-                d["x_above_chance"].to_string(),
-            ]);
-        }
+    for (name, text) in simscope::analysis::compare::tables::tables(doc) {
+        let path = dir.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
     }
-    write_csv(
-        &dir.join("scores.csv"),
-        &h(&[
-            "model",
-            "measure",
-            "value",
-            "ci_low",
-            "ci_high",
-            "null_mean",
-            "null_p95",
-            "p_value",
-            "direction",
-            "steps_to_reach",
-            "pcs_captured",
-            "variance_captured",
-            "decodable",
-            "verdict",
-        ]),
-        &rows,
-    )?;
-    write_csv(
-        &dir.join("pc_r2.csv"),
-        &h(&["model", "pc", "x_explained_variance", "cv_r2"]),
-        &pcs,
-    )?;
-    write_csv(
-        &dir.join("decoding.csv"),
-        &h(&[
-            "model",
-            "variable",
-            "model_accuracy",
-            "x_accuracy",
-            "chance",
-            "x_above_chance",
-        ]),
-        &dec,
-    )?;
-    let warnings: Vec<Vec<String>> = doc["warnings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|w| vec![field(w.as_str().unwrap_or(""))])
-        .collect();
-    write_csv(&dir.join("warnings.csv"), &h(&["warning"]), &warnings)?;
     Ok(())
 }

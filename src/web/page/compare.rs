@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use web_sys::Document;
 
 use super::{read_user_file, with_page, Ctx, View};
+use crate::analysis::compare::tables::tables;
 use crate::web::dom::{self, escape, js_number_string};
 use crate::web::protocol::{CompareRequest, CompareResponse, CompareSettings, Request};
 
@@ -195,6 +196,18 @@ impl CompareView {
         dom::download_bytes(&ctx.doc, format!("{json}\n").as_bytes(), &name)
             .map_err(|e| format!("{e:?}"))
     }
+
+    /// The table as CSV: `simscope compare --out`'s scores.csv, from the same document.
+    fn export_csv(&self, ctx: &Ctx) -> Result<(), String> {
+        let (_, v) = self.report.as_ref().ok_or("run the comparison first")?;
+        let model = v["models"][0]["name"].as_str().unwrap_or("model");
+        let name = format!("simscope-compare-{}-{model}-scores.csv", ctx.state.dataset);
+        let (_, csv) = tables(v)
+            .into_iter()
+            .find(|(n, _)| *n == "scores.csv")
+            .ok_or("no scores table")?;
+        dom::download_bytes(&ctx.doc, csv.as_bytes(), &name).map_err(|e| format!("{e:?}"))
+    }
 }
 
 /// `12 × 8 × 143`.
@@ -346,6 +359,13 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
     dom::on(doc, "cmp-json", "click", |_: web_sys::Event| {
         with_page(|p| {
             if let Err(e) = p.compare.export_json(&p.ctx) {
+                p.ctx.error(&format!("export: {e}"));
+            }
+        });
+    })?;
+    dom::on(doc, "cmp-csv", "click", |_: web_sys::Event| {
+        with_page(|p| {
+            if let Err(e) = p.compare.export_csv(&p.ctx) {
                 p.ctx.error(&format!("export: {e}"));
             }
         });

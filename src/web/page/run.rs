@@ -112,11 +112,22 @@ impl View for RunView {
             "score-plot" => {
                 let points: Vec<Vec<(usize, f64)>> =
                     self.history.iter().map(|h| h.items().to_vec()).collect();
-                let series: Vec<(&str, &[(usize, f64)])> = self
+                // Legends in words, as the menus; a distance says which way is better.
+                let names: Vec<String> = self
                     .ids
                     .iter()
+                    .map(|id| match registry::entry(id) {
+                        Ok(e) if e.direction == Direction::Distance => {
+                            format!("{} (lower is better)", e.name)
+                        }
+                        Ok(e) => e.name,
+                        Err(_) => id.clone(),
+                    })
+                    .collect();
+                let series: Vec<(&str, &[(usize, f64)])> = names
+                    .iter()
                     .zip(&points)
-                    .map(|(id, h)| (id.as_str(), h.as_slice()))
+                    .map(|(name, h)| (name.as_str(), h.as_slice()))
                     .collect();
                 plot::score_trace(root, &series, style).map_err(e)
             }
@@ -235,7 +246,7 @@ impl RunView {
                 self.pc_history.clear();
                 self.build_readouts(&ctx.doc);
                 self.show_measure_card(&ctx.doc);
-                dom::set_text(&ctx.doc, "warnings", &warnings.join(" "));
+                show_warnings(&ctx.doc, &warnings);
                 self.push(ctx, report);
                 let ready = match self.stop_at {
                     Some(s) => format!("ready: press Play (stops at {s:.4})"),
@@ -459,4 +470,23 @@ fn mark_in_flight(ctx: &Ctx, stepping: u8) {
     if let Some(e) = dom::el(&ctx.doc, "step-count") {
         let _ = e.set_attribute("data-in-flight", &stepping.to_string());
     }
+}
+
+/// The run's warnings under the readouts they concern, one element each (`warning-<k>`), so a
+/// degenerate measure is said where the user is looking.
+fn show_warnings(doc: &Document, warnings: &[String]) {
+    let Some(list) = dom::el(doc, "warnings") else {
+        return;
+    };
+    let html: String = warnings
+        .iter()
+        .enumerate()
+        .map(|(k, w)| {
+            format!(
+                "<span data-testid=\"warning-{k}\">{}</span> ",
+                dom::escape(w)
+            )
+        })
+        .collect();
+    list.set_inner_html(&html);
 }
