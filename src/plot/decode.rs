@@ -21,15 +21,34 @@ pub struct DecodeSeries<'a> {
     pub x_above_chance: bool,
 }
 
-/// The first score at which the accuracy reaches the decodability threshold, if it does.
-pub fn score_needed(series: &DecodeSeries) -> Option<f64> {
+/// Where the accuracy first reaches the decodability threshold: the score of the last decoded
+/// point before the crossing (`None` if the curve starts at or above it) and of the first point
+/// at or above it.
+pub fn needed_bracket(series: &DecodeSeries) -> Option<(Option<f64>, f64)> {
     let reference = series.reference.filter(|_| series.x_above_chance)?;
     let threshold = decodable_threshold(series.chance, reference);
-    series
+    let points: Vec<&(f64, f64)> = series.points.iter().filter(|p| p.1.is_finite()).collect();
+    let k = points.iter().position(|p| p.1 >= threshold)?;
+    Some((k.checked_sub(1).map(|j| points[j].0), points[k].0))
+}
+
+/// The first score at which the accuracy reaches the decodability threshold, if it does and
+/// the crossing is located: its two sides lie within a tenth of the curve's span of scores. A
+/// curve too sparse there (the first decode after Y₀ at step 314) gives `None`, never a
+/// number it cannot support; [`needed_bracket`] says between which scores it lies.
+pub fn score_needed(series: &DecodeSeries) -> Option<f64> {
+    let (before, at) = needed_bracket(series)?;
+    let Some(before) = before else {
+        return Some(at);
+    };
+    let (lo, hi) = series
         .points
         .iter()
-        .find(|p| p.1.is_finite() && p.1 >= threshold)
-        .map(|p| p.0)
+        .filter(|p| p.0.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    ((at - before).abs() <= 0.1 * (hi - lo)).then_some(at)
 }
 
 pub fn decode_accuracy<DB: DrawingBackend>(
@@ -130,12 +149,23 @@ mod tests {
     fn decode_plot_renders_and_finds_the_marker() {
         let s = DecodeSeries {
             name: "choice",
-            points: vec![(0.1, 0.5), (0.5, 0.7), (0.9, 0.98)],
+            points: vec![(0.1, 0.5), (0.5, 0.7), (0.85, 0.9), (0.9, 0.98)],
             chance: 0.5,
             reference: Some(1.0),
             x_above_chance: true,
         };
         assert_eq!(score_needed(&s), Some(0.9));
+        // One point fewer: the crossing lies somewhere between 0.5 and 0.9, too far apart to
+        // name a score (a tenth of the 0.8 span is 0.08).
+        let sparse = DecodeSeries {
+            name: "choice",
+            points: vec![(0.1, 0.5), (0.5, 0.7), (0.9, 0.98)],
+            chance: 0.5,
+            reference: Some(1.0),
+            x_above_chance: true,
+        };
+        assert_eq!(score_needed(&sparse), None);
+        assert_eq!(needed_bracket(&sparse), Some((Some(0.5), 0.9)));
         let at_chance = DecodeSeries {
             x_above_chance: false,
             points: s.points.clone(),

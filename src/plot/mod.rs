@@ -13,7 +13,7 @@ pub mod joint;
 pub mod perturb;
 pub mod prune;
 pub mod spectrum;
-pub use decode::{decode_accuracy, score_needed, DecodeSeries};
+pub use decode::{decode_accuracy, needed_bracket, score_needed, DecodeSeries};
 pub use joint::{joint_region, CkaNbsBounds, JointSeries};
 pub use perturb::{perturb_sweep, variance_bars, BarLayout, SweepRow};
 pub use prune::{prune_curve, rdm_heatmap, PruneReference};

@@ -166,6 +166,14 @@ impl DecodeView {
                     "<td data-testid=\"decode-needed-{}\" data-value=\"\" data-x-at-chance=\"true\" title=\"X itself does not decode this variable above chance (binomial test, 5%)\">X at chance</td>",
                     s.name
                 )
+            } else if let (None, Some((Some(lo), hi))) =
+                (plot::score_needed(s), plot::needed_bracket(s))
+            {
+                // Too few decoded points around the crossing to name one score.
+                format!(
+                    "<td data-testid=\"decode-needed-{}\" data-value=\"\" data-between=\"{lo} {hi}\" title=\"Too few decoded points near the crossing to locate it: decode more often\">between {lo:.2} and {hi:.2}</td>",
+                    s.name
+                )
             } else {
                 cell("needed", s.name, plot::score_needed(s), 4)
             };
