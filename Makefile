@@ -24,6 +24,7 @@ bench: ## native per-step benchmarks
 	cargo bench
 
 screenshots: ## copy the screenshots taken by the e2e tests into docs/img/
-	for f in explorer decode perturb joint calibration layout-projector; do \
+	for f in explorer decode perturb joint calibration layout-projector compare-two-models \
+	  lesson-cka-top-pcs lesson-procrustes-low-pcs lesson-decoding lesson-perturb lesson-joint; do \
 	  cp test-results/$$f.png docs/img/$$f.png; done
 	cp test-results/prune.png docs/img/prune-panel.png

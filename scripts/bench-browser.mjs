@@ -6,11 +6,14 @@
 //  worker   per-step time in the worker (the `bench` request: `bench::time_steps_with`,
 //           the loop `simscope bench` times natively) for a few measures and sizes, both builds,
 //           beside `simscope bench --json` from the native release binary when it exists.
+//  compare  issue 12's compare benchmark (N permutations + N bootstrap samples, 7 measures,
+//           golub2018 vs its after-learning counts) in the page beside the native CLI on one
+//           thread and on every core (`--samples 1000`).
 //  latency  input latency while a random 2000 × 500 recording optimises: click/Space on
 //           Play/Pause → the next frame after the handler (event timestamp to a task queued
 //           from the following requestAnimationFrame), median and max, with long tasks.
 // Prints one JSON line per result, then the machine, Chromium and date.
-//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency]
+//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,compare]
 //     [--builds simd,fallback] [--seconds 4] [--speed 1,20] [--measure cka] [--native PATH]
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
@@ -24,7 +27,7 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
-const parts = String(arg('parts', 'steps,worker,latency')).split(',');
+const parts = String(arg('parts', 'steps,worker,latency')).split(','); // or compare
 const builds = String(arg('builds', 'simd,fallback')).split(',');
 const seconds = Number(arg('seconds', 4));
 const speeds = String(arg('speed', '1,20')).split(',').map(Number);
@@ -175,6 +178,40 @@ if (parts.includes('latency')) {
     print({ part: 'latency', build, data: '2000x500 random', measure: 'cka', inputs: lat.length,
       median_ms: +median(lat).toFixed(1), max_ms: +Math.max(...lat).toFixed(1),
       steps_per_s: +((s1 - s0) / ((t1 - t0) / 1000)).toFixed(1), ...summary(await longTasks(t0, t1)) });
+  }
+}
+
+if (parts.includes('compare')) {
+  // Issue 12's compare benchmark: N permutations and N bootstrap samples of the paper's seven
+  // measures, the after-learning counts (552 × 86) as the model of golub2018, no calibration;
+  // the page (one worker, sliced) from pressing Compare to the table, beside the native CLI on
+  // one thread and on every core, timed in the same run.
+  const n = Number(arg('samples', 1000));
+  const model = 'datasets/golub2018_after_counts.npy';
+  const paper = ['cka', 'cka-angular-score', 'nbs', 'procrustes-angular-score', 'linreg',
+    'ridge-lambda100-r2#5folds_cv', 'rsa-correlation-pearson'];
+  const nativeMs = (threads) => {
+    if (!existsSync(native)) return null;
+    const t0 = performance.now();
+    execFileSync(native, ['compare', 'golub2018', model, '--no-calibrate', '--bootstrap', String(n),
+      '--permutations', String(n), '--threads', String(threads), ...paper.flatMap((m) => ['--measure', m])],
+    { stdio: 'ignore' });
+    return performance.now() - t0;
+  };
+  const one = nativeMs(1);
+  const all = nativeMs(cpus().length);
+  for (const build of builds) {
+    const hash = `dataset=golub2018&panel=compare&cmp=${paper.map(encodeURIComponent).join(',')}&cmpboot=${n}&cmpperm=${n}&cmpcal=0`;
+    await open(build, hash);
+    await page.setInputFiles('[data-testid="cmp-model-input"]', model);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="cmp-models"] li').length === 1, null, { timeout: 60000 });
+    const t0 = await page.evaluate(() => performance.now());
+    await page.click('[data-testid="cmp-run"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="cmp-progress"]').dataset.state === 'done', null, { timeout: 1200000, polling: 50 });
+    const ms = await page.evaluate(() => performance.now()) - t0;
+    print({ part: 'compare', build, samples: n, measures: paper.length, page_ms: +ms.toFixed(0),
+      native_1thread_ms: one && +one.toFixed(0), native_all_ms: all && +all.toFixed(0),
+      ratio_1thread: one && +(ms / one).toFixed(2), ratio_all: all && +(ms / all).toFixed(2) });
   }
 }
 

@@ -34,6 +34,7 @@
 pub mod analysis;
 pub mod bench;
 pub mod data;
+pub mod lessons;
 pub mod linalg;
 pub mod measures;
 pub mod optim;

@@ -441,6 +441,15 @@ state_table! {
     panel: String = "optimise".into(), key "panel", classroom_hidden false,
         control Control::None, check |v| one_of(v, PANELS),
         "The open panel (tab).";
+    lesson: String = String::new(), key "lesson", classroom_hidden false,
+        control Control::None,
+        check |v| if v.is_empty() || crate::lessons::find(v).is_some() { Ok(()) } else {
+            Err(format!("no lesson named `{v}` (lessons: {})", crate::lessons::ids()))
+        },
+        "The guided lesson shown (`crate::lessons`), empty for none.";
+    lesson_step: u64 = 1, key "lstep", classroom_hidden false,
+        control Control::None, check any,
+        "The lesson's step (1-based).";
     classroom: bool = false, key "classroom", classroom_hidden false,
         control Control::Checkbox { id: "classroom-toggle" }, check any,
         "Classroom mode: large type, high contrast, advanced controls hidden.";

@@ -291,4 +291,10 @@ fn calibrate_writes_the_report_and_prints_it() {
         ["measure", "quantity", "variable", "seeds", "reached", "mean"]
     );
     assert_eq!(table.len(), 4);
+    // The thresholds plot beside the table, as in the page.
+    let svg = std::fs::read_to_string(dir.join("thresholds.svg")).unwrap();
+    assert!(
+        svg.contains("PCs ≥ 10% captured"),
+        "thresholds.svg draws the bands"
+    );
 }

@@ -194,6 +194,9 @@ fn the_document_has_the_issue_schema_and_out_writes_the_same_as_csv() {
     assert!(std::fs::read_to_string(out.join("decoding.csv"))
         .unwrap()
         .contains("model,choice,"));
+    // The page's profile plot, drawn by the same plot function.
+    let svg = std::fs::read_to_string(out.join("profile.svg")).unwrap();
+    assert!(svg.contains("R² from model") && svg.contains("X: share of variance"));
 }
 
 #[test]

@@ -60,6 +60,7 @@ fn score_plot_draws_on_a_canvas() {
     score_trace(
         &backend.into_drawing_area(),
         &[("cka", &pts)],
+        &[],
         Style::default(),
     )
     .unwrap();

@@ -47,11 +47,14 @@ def optimize(
     decode_every: int = _DECODE_EVERY,
     pc_every: int = _PC_EVERY,
     replicate_nan: bool = False,
+    y0: Optional[RecordingLike] = None,
     progress: Progress = None,
 ) -> Dict[str, Any]:
     """Optimise a synthetic Y to maximise ``measure`` with X (``simscope optimize X --out``).
 
-    Y₀ ~ N(0, 1) is drawn from ``seed``; ``optimizer`` (``"adam"``, PyTorch semantics, or
+    Y₀ ~ N(0, 1) is drawn from ``seed``, or is ``y0`` (a model's activations on X's
+    conditions, any width: ``simscope optimize --y0``, the page's "optimise from this
+    model"); ``optimizer`` (``"adam"``, PyTorch semantics, or
     ``"sgd"``) updates it with learning rate ``lr`` until the score passes ``stop`` (below
     it for a distance; ``None``: no stop rule) or after ``steps`` updates. ``watch`` lists
     measures scored along the way; the R² of each of X's first PCs (up to 100) is computed
@@ -81,6 +84,7 @@ def optimize(
         decode_every,
         pc_every,
         replicate_nan,
+        None if y0 is None else as_array(y0),
         progress,
     )
     warn(warnings)

@@ -58,7 +58,7 @@ struct Finished {
 /// `simscope optimize X --out DIR`: one optimisation run, every step recorded, the per-PC R²
 /// every `pc_every` updates and (with task variables) the decoding every `decode_every`.
 #[pyfunction]
-#[pyo3(signature = (x, labels, measure, watch, optimizer, lr, steps, stop, seed, snapshot_every, decode_every, pc_every, replicate_nan, progress=None))]
+#[pyo3(signature = (x, labels, measure, watch, optimizer, lr, steps, stop, seed, snapshot_every, decode_every, pc_every, replicate_nan, y0=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn optimize<'py>(
     py: Python<'py>,
@@ -75,6 +75,7 @@ pub fn optimize<'py>(
     decode_every: usize,
     pc_every: usize,
     replicate_nan: bool,
+    y0: Option<Bound<'py, PyAny>>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyAny>, Vec<String>)> {
     check_lr(lr)?;
@@ -83,6 +84,24 @@ pub fn optimize<'py>(
     }
     let optimizer: OptimizerKind = optimizer.parse().map_err(error)?;
     let (rec, mut warnings) = recording_with_labels("X", x, labels)?;
+    // Y₀ = a model's activations (`simscope optimize --y0`), checked as Compare checks one.
+    let mut y0 = match y0 {
+        Some(y) => {
+            let (r, w) = recording("y0", &y)?;
+            warnings.extend(w);
+            let model = simscope::analysis::compare::Model {
+                name: "y0".into(),
+                dims: r.dims,
+                data: r.data,
+            };
+            warnings.extend(
+                simscope::analysis::compare::check_model(&rec.dims, rec.data.nrows(), &model)
+                    .map_err(error)?,
+            );
+            Some(model.data)
+        }
+        None => None,
+    };
     let spec = RunSpec {
         measure,
         watch,
@@ -108,7 +127,10 @@ pub fn optimize<'py>(
                 simscope::target::Target::new(&rec.data)
                     .map_err(|e| format!("{}: {e}", rec.name))?,
             );
-            let run = Run::new(&rec, t, &spec)?;
+            let run = match y0.take() {
+                Some(y0) => Run::from_y0(&rec, t, &spec, y0)?,
+                None => Run::new(&rec, t, &spec)?,
+            };
             run_warnings.extend(run.warnings().iter().cloned());
             Ok(run)
         },

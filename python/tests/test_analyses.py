@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import simscope
+from conftest import REPO
 
 
 def read_csv(path):
@@ -144,6 +145,21 @@ def test_optimize_equals_the_cli_out_files(cli, tmp_path):
     assert sorted(got["snapshots"]) == [0, 50, 100]
     for step, y in got["snapshots"].items():
         assert np.array_equal(y, np.load(tmp_path / f"Y_step{step:06d}.npy"))
+
+
+def test_optimize_from_a_model_equals_the_cli_and_starts_at_its_score(cli, tmp_path):
+    model = REPO / "datasets" / "golub2018_after_counts.npy"
+    ref = cli("optimize", "golub2018", "--y0", model, "--steps", "15", "--stop", "none", "--out", tmp_path).json
+    got = simscope.optimize("golub2018", y0=np.load(model), steps=15, stop=None)
+    assert (got["steps"], got["final_score"]) == (ref["steps"], ref["final_score"])
+    assert np.array_equal(got["Y"], np.load(tmp_path / "Y.npy"))
+    # Y₀ is the model: the first objective is the model's own score.
+    assert got["trajectory"]["objective"][0] == simscope.score("golub2018", np.load(model), "cka")
+    # A transposed model is refused with Compare's message, in both faces.
+    with pytest.raises(ValueError, match="transpose"):
+        simscope.optimize("golub2018", y0=np.load(model).T, steps=1)
+    np.save(tmp_path / "t.npy", np.load(model).T)
+    assert "transpose" in cli("optimize", "golub2018", "--y0", tmp_path / "t.npy", check=False).error
 
 
 def test_optimize_defaults_are_the_clis(cli, tmp_path):

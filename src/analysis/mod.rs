@@ -16,3 +16,17 @@ pub mod run;
 
 pub use captured::{first_crossing, pc_r2, Alignment, Threshold};
 pub use job::{run_to_end, Budget, Job, Progress};
+
+/// A share of variance as every face writes it: a percentage, one decimal below 10 %
+/// (issue 13: the page wrote 0.71, 71% and 71.0 % for the same thing).
+pub fn percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "—".into();
+    }
+    let p = 100.0 * share;
+    if p.abs() < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}

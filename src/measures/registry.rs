@@ -142,6 +142,11 @@ pub fn entry(id: &str) -> Result<Entry, MeasureError> {
     Ok(spec(id)?.entry())
 }
 
+/// Which way an id is better (a similarity for an unknown id: plots then read as today).
+pub fn direction(id: &str) -> super::Direction {
+    entry(id).map_or(super::Direction::Similarity, |e| e.direction)
+}
+
 /// The listed registry: every fixed id, `linreg-r2#5folds_cv`, and the ridge family at
 /// λ ∈ [`RIDGE_LAMBDAS`] with 5 folds and in-sample (any other λ ≥ 0 and k ≥ 2 also resolve).
 pub fn entries() -> Vec<Entry> {

@@ -7,8 +7,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
+use super::{
+    empty_hint, err, frame, legend_above, score_axis, score_range, styled_mesh, Key, PlotError,
+    Style, PALETTE,
+};
 use crate::analysis::decode::decodable_threshold;
+use crate::measures::Direction;
 
 /// One task variable's decoding curve.
 pub struct DecodeSeries<'a> {
@@ -54,33 +58,39 @@ pub fn score_needed(series: &DecodeSeries) -> Option<f64> {
 pub fn decode_accuracy<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     series: &[DecodeSeries],
+    direction: Direction,
     style: Style,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(err)?;
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in series.iter().flat_map(|s| s.points.iter()) {
-        if p.0.is_finite() {
-            lo = lo.min(p.0);
-            hi = hi.max(p.0);
-        }
-    }
-    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
-        lo = 0.0;
-        hi = 1.0;
-    }
-    let pad = 0.02 * (hi - lo);
-    let (lo, hi) = (lo - pad, hi + pad);
-    let mut chart = frame(root, style, 44.0)
+    let (sign, x_desc) = score_axis(direction);
+    let (lo, hi) = score_range(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        sign,
+    );
+    let entries: Vec<(String, Key)> = series
+        .iter()
+        .enumerate()
+        .map(|(j, s)| (s.name.to_string(), Key::Line(PALETTE[j % PALETTE.len()])))
+        .collect();
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d(lo..hi, 0.0..1.05)
         .map_err(err)?;
     styled_mesh(
         &mut chart.configure_mesh(),
-        "score",
+        x_desc,
         "decoding accuracy from Y",
         style,
     )
+    .x_label_formatter(&|v| format!("{:.2}", sign * v))
     .draw()
     .map_err(err)?;
+    if series
+        .iter()
+        .all(|s| s.points.iter().filter(|p| p.1.is_finite()).count() < 2)
+    {
+        empty_hint(&chart, style)?;
+    }
     for (j, s) in series.iter().enumerate() {
         let color = PALETTE[j % PALETTE.len()];
         if s.chance.is_finite() {
@@ -99,7 +109,7 @@ pub fn decode_accuracy<DB: DrawingBackend>(
                 ))
                 .map_err(err)?;
         }
-        if let Some(x) = score_needed(s) {
+        if let Some(x) = score_needed(s).map(|x| sign * x) {
             chart
                 .draw_series(LineSeries::new(
                     [(x, 0.0), (x, 1.05)],
@@ -126,17 +136,13 @@ pub fn decode_accuracy<DB: DrawingBackend>(
         }
         chart
             .draw_series(LineSeries::new(
-                s.points.iter().copied().filter(|p| p.1.is_finite()),
+                s.points
+                    .iter()
+                    .filter(|p| p.1.is_finite())
+                    .map(|p| (sign * p.0, p.1)),
                 color.stroke_width(style.px(2.0)),
             ))
-            .map_err(err)?
-            .label(s.name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
-            });
-    }
-    if !series.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
+            .map_err(err)?;
     }
     root.present().map_err(err)
 }
@@ -179,7 +185,7 @@ mod tests {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
-            decode_accuracy(&root, &[s], Style::default()).unwrap();
+            decode_accuracy(&root, &[s], Direction::Similarity, Style::default()).unwrap();
         }
         assert!(svg.contains("choice decodable"));
     }

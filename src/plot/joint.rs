@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
+use super::{err, frame, legend_above, styled_mesh, Key, PlotError, Style, PALETTE};
 use crate::analysis::joint::nbs_bounds_given_cka;
 
 /// A run ending within this L1 distance of its target reached it.
@@ -46,10 +46,53 @@ pub fn joint_region<DB: DrawingBackend>(
     names: (&str, &str),
     runs: &[JointSeries],
     bounds: Option<CkaNbsBounds>,
+    models: &[(&str, (f64, f64))],
     style: Style,
 ) -> Result<(), PlotError> {
+    // A target counts as reached when the run ended within REACHED (L1) of it: reached ones
+    // are drawn as green rings, unreached ones as red crosses, so a region that stops short of
+    // a cross reads as "no Y got there", never as "not tried".
+    let reached = |r: &JointSeries| {
+        r.done
+            && r.trajectory
+                .last()
+                .is_some_and(|p| (p.0 - r.target.0).abs() + (p.1 - r.target.1).abs() <= REACHED)
+    };
+    let red = PALETTE[3];
+    let green = PALETTE[2];
+    let black = RGBColor(20, 20, 20);
+    let dark = PALETTE[0];
+    let shown: Vec<&(&str, (f64, f64))> = models
+        .iter()
+        .filter(|(_, p)| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    let done = runs.iter().filter(|r| r.done).count();
+    let mut entries = Vec::new();
+    let mut key = |on: bool, label: &str, k: Key| {
+        if on {
+            entries.push((label.to_string(), k));
+        }
+    };
+    key(
+        bounds.is_some(),
+        "analytic CKA–NBS bounds",
+        Key::Line(green),
+    );
+    key(
+        runs.iter().any(|r| !reached(r)),
+        "target not reached",
+        Key::Cross(red),
+    );
+    key(runs.iter().any(reached), "target reached", Key::Ring(green));
+    key(done >= 2, "reached (perimeter order)", Key::Line(dark));
+    key(
+        !shown.is_empty(),
+        "model (Compare panel)",
+        Key::Block(black),
+    );
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = frame(root, style, 44.0)
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d(-0.02f64..1.02f64, -0.02f64..1.02f64)
         .map_err(err)?;
     styled_mesh(&mut chart.configure_mesh(), names.0, names.1, style)
@@ -69,7 +112,6 @@ pub fn joint_region<DB: DrawingBackend>(
             .map_err(err)?;
     }
     if let Some(b) = bounds {
-        let green = PALETTE[2];
         let curve = |hi: bool| -> Vec<(f64, f64)> {
             (0..=100)
                 .map(|k| {
@@ -85,17 +127,12 @@ pub fn joint_region<DB: DrawingBackend>(
                 .collect()
         };
         for hi in [false, true] {
-            let s = chart
+            chart
                 .draw_series(LineSeries::new(
                     curve(hi),
                     green.stroke_width(style.px(2.0)),
                 ))
                 .map_err(err)?;
-            if !hi {
-                s.label("analytic CKA–NBS bounds").legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], green.stroke_width(3))
-                });
-            }
         }
     }
     let light = PALETTE[0].mix(0.25);
@@ -115,17 +152,6 @@ pub fn joint_region<DB: DrawingBackend>(
             ))
             .map_err(err)?;
     }
-    // A target counts as reached when the run ended within REACHED (L1) of it: reached ones
-    // are drawn as green rings, unreached ones as red crosses, so a region that stops short of
-    // a cross reads as "no Y got there", never as "not tried".
-    let reached = |r: &JointSeries| {
-        r.done
-            && r.trajectory
-                .last()
-                .is_some_and(|p| (p.0 - r.target.0).abs() + (p.1 - r.target.1).abs() <= REACHED)
-    };
-    let red = PALETTE[3];
-    let green = PALETTE[2];
     if runs.iter().any(|r| !reached(r)) {
         chart
             .draw_series(
@@ -133,9 +159,7 @@ pub fn joint_region<DB: DrawingBackend>(
                     .filter(|r| !reached(r))
                     .map(|r| Cross::new(r.target, style.px(4.0), red.stroke_width(style.px(1.5)))),
             )
-            .map_err(err)?
-            .label("target not reached")
-            .legend(move |(x, y)| Cross::new((x + 8, y), 4, red.stroke_width(2)));
+            .map_err(err)?;
     }
     if runs.iter().any(reached) {
         chart
@@ -144,9 +168,7 @@ pub fn joint_region<DB: DrawingBackend>(
                     Circle::new(r.target, style.px(5.0), green.stroke_width(style.px(2.0)))
                 }),
             )
-            .map_err(err)?
-            .label("target reached")
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, green.stroke_width(2)));
+            .map_err(err)?;
     }
     let finals: Vec<(f64, f64)> = runs
         .iter()
@@ -169,8 +191,6 @@ pub fn joint_region<DB: DrawingBackend>(
             nbs >= lo - 0.01 && nbs <= hi + 0.01
         }
     };
-    let dark = PALETTE[0];
-    let mut first = true;
     for w in boundary.windows(2) {
         let (p, q) = (w[0], w[1]);
         let crosses = (1..10).any(|k| {
@@ -180,14 +200,9 @@ pub fn joint_region<DB: DrawingBackend>(
         if crosses {
             continue;
         }
-        let s = chart
+        chart
             .draw_series(LineSeries::new([p, q], dark.stroke_width(style.px(2.0))))
             .map_err(err)?;
-        if std::mem::take(&mut first) {
-            s.label("reached (perimeter order)").legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], dark.stroke_width(3))
-            });
-        }
     }
     chart
         .draw_series(
@@ -196,7 +211,19 @@ pub fn joint_region<DB: DrawingBackend>(
                 .map(|&p| Circle::new(p, style.px(3.0), dark.filled())),
         )
         .map_err(err)?;
-    legend(&mut chart, SeriesLabelPosition::LowerRight, 11.0, style)?;
+    // The models the Compare panel scored on both measures: where a real model sits against
+    // what synthetic Ys can reach.
+    let size = style.px(5.0) as i32;
+    let font = ("sans-serif", style.font(11.0)).into_font().color(&black);
+    if !shown.is_empty() {
+        chart
+            .draw_series(shown.iter().map(|(name, p)| {
+                EmptyElement::at(*p)
+                    + Rectangle::new([(-size, -size), (size, size)], black.filled())
+                    + Text::new(name.to_string(), (size + 3, -2 * size), font.clone())
+            }))
+            .map_err(err)?;
+    }
     root.present().map_err(err)
 }
 
@@ -220,10 +247,20 @@ mod tests {
                 rank_y: 5,
                 cka_on_x: true,
             };
-            joint_region(&root, ("cka", "nbs"), &runs, Some(b), Style::default()).unwrap();
+            let models = [("layer4", (0.8, 0.7))];
+            joint_region(
+                &root,
+                ("cka", "nbs"),
+                &runs,
+                Some(b),
+                &models,
+                Style::default(),
+            )
+            .unwrap();
         }
         assert!(text.contains("<svg"));
         assert!(text.contains("analytic"));
+        assert!(text.contains("layer4") && text.contains("model (Compare panel)"));
         assert!(
             text.contains("target not reached"),
             "(0.5, 0.6) is far from (1, 1)"
@@ -241,9 +278,10 @@ mod tests {
         let mut text = String::new();
         {
             let root = SVGBackend::with_string(&mut text, (300, 200)).into_drawing_area();
-            joint_region(&root, ("a", "b"), &runs, None, Style::default()).unwrap();
+            joint_region(&root, ("a", "b"), &runs, None, &[], Style::default()).unwrap();
         }
         assert!(text.contains("target reached"));
         assert!(!text.contains("not reached"));
+        assert!(!text.contains("model"), "no model, no marker");
     }
 }

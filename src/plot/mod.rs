@@ -4,15 +4,22 @@
 use nalgebra::DMatrix;
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::ValueFormatter;
-use plotters::coord::CoordTranslate;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+pub use crate::analysis::percent;
+use crate::measures::Direction;
+
+pub mod calibrate;
+pub mod compare;
 pub mod decode;
 pub mod joint;
 pub mod perturb;
 pub mod prune;
 pub mod spectrum;
+pub use calibrate::calibration_thresholds;
+pub use compare::pc_profile;
 pub use decode::{decode_accuracy, needed_bracket, score_needed, DecodeSeries};
 pub use joint::{joint_region, CkaNbsBounds, JointSeries};
 pub use perturb::{perturb_sweep, variance_bars, BarLayout, SweepRow};
@@ -98,27 +105,129 @@ where
         .bold_line_style(RGBColor(228, 230, 234))
 }
 
-/// The shared legend box.
-fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    position: SeriesLabelPosition,
-    font: f64,
+/// How a legend entry is keyed beside its label.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Key {
+    Line(RGBColor),
+    /// A short dash (a model's level, a faint reference).
+    Dash(RGBColor),
+    Dot(RGBColor),
+    Ring(RGBColor),
+    Cross(RGBColor),
+    Block(RGBColor),
+}
+
+/// Legends sit above the data, never over it (issue 13: a legend in a corner covered the
+/// curves it named). The entries are laid out left to right in rows across the top of `root`,
+/// wrapping at its width (at most three rows; the rest are counted), and the area below the
+/// band is returned for the chart. With no entries the whole of `root` is returned.
+pub(crate) fn legend_above<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    entries: &[(String, Key)],
+    style: Style,
+) -> Result<DrawingArea<DB, Shift>, PlotError> {
+    if entries.is_empty() {
+        return Ok(root.clone());
+    }
+    let (width, _) = root.dim_in_pixel();
+    let font = style.font(12.0);
+    let row_h = (1.5 * font).ceil() as i32;
+    let key_w = style.px(18.0) as i32;
+    let gap = style.px(14.0) as i32;
+    let left = style.px(8.0) as i32;
+    // Text width estimated from the character count (no font metrics in SVG tests, and the
+    // same layout on every face).
+    let text_w = |t: &str| (t.chars().count() as f64 * 0.56 * font).ceil() as i32;
+    let mut placed: Vec<(i32, i32, String, Key)> = Vec::new();
+    let (mut x, mut row) = (left, 0);
+    for (k, (label, key)) in entries.iter().enumerate() {
+        let w = key_w + style.px(4.0) as i32 + text_w(label);
+        if x > left && x + w > width as i32 - left {
+            row += 1;
+            x = left;
+        }
+        if row == 3 {
+            let rest = format!("… and {} more", entries.len() - k + 1);
+            let last = placed.len().saturating_sub(1);
+            if let Some(p) = placed.get_mut(last) {
+                *p = (p.0, p.1, rest, Key::Dash(RGBColor(255, 255, 255)));
+            }
+            row = 2;
+            break;
+        }
+        placed.push((x, row, label.clone(), *key));
+        x += w + gap;
+    }
+    let band = (row + 1) * row_h + style.px(4.0) as i32;
+    let (top, rest) = root.split_vertically(band);
+    let s = |w: f64| style.px(w);
+    for (x, r, label, key) in placed {
+        let y = r * row_h + row_h / 2 + style.px(2.0) as i32;
+        let kx = x + key_w / 2;
+        match key {
+            Key::Line(c) => top.draw(&PathElement::new(
+                vec![(x, y), (x + key_w, y)],
+                c.stroke_width(s(3.0)),
+            )),
+            Key::Dash(c) => top.draw(&PathElement::new(
+                vec![(x + key_w / 4, y), (x + 3 * key_w / 4, y)],
+                c.stroke_width(s(3.0)),
+            )),
+            Key::Dot(c) => top.draw(&Circle::new((kx, y), s(4.0), c.filled())),
+            Key::Ring(c) => top.draw(&Circle::new((kx, y), s(4.0), c.stroke_width(s(2.0)))),
+            Key::Cross(c) => top.draw(&Cross::new((kx, y), s(4.0), c.stroke_width(s(2.0)))),
+            Key::Block(c) => top.draw(&Rectangle::new(
+                [
+                    (x + 2, y - s(5.0) as i32),
+                    (x + key_w - 2, y + s(5.0) as i32),
+                ],
+                c.filled(),
+            )),
+        }
+        .map_err(err)?;
+        let text = ("sans-serif", font)
+            .into_font()
+            .color(&RGBColor(40, 40, 40))
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        top.draw(&Text::new(label, (x + key_w + s(4.0) as i32, y), text))
+            .map_err(err)?;
+    }
+    Ok(rest)
+}
+
+/// Before a run has two points a plot says what it will show, instead of blank axes at step 0
+/// (issue 13). Drawn centred in the chart's data range.
+pub const EMPTY_HINT: &str = "press Play or Step: the run is drawn here";
+
+fn empty_hint<DB: DrawingBackend, CT: CoordTranslate>(
+    chart: &ChartContext<'_, DB, CT>,
     style: Style,
 ) -> Result<(), PlotError> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", style.font(font)))
-        .position(position)
-        .draw()
+    let area = chart.plotting_area().strip_coord_spec();
+    let (w, h) = area.dim_in_pixel();
+    let font = ("sans-serif", style.font(13.0))
+        .into_font()
+        .color(&RGBColor(110, 110, 110))
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(EMPTY_HINT, (w as i32 / 2, h as i32 / 2), font))
         .map_err(err)
 }
 
-/// Score against optimisation step, one line per named series.
+/// A model's score on the first series' measure, drawn across the score plot so the
+/// synthetic trajectory can be read against it (where the curve crosses the line, the
+/// synthetic Y reached the model's score).
+#[derive(Clone, Copy, Debug)]
+pub struct ModelMark<'a> {
+    pub name: &'a str,
+    pub value: f64,
+}
+
+/// Score against optimisation step, one line per named series, and the models' scores on the
+/// first series' measure as dashed lines.
 pub fn score_trace<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     series: &[(&str, &[(usize, f64)])],
+    marks: &[ModelMark],
     style: Style,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(err)?;
@@ -129,35 +238,74 @@ pub fn score_trace<DB: DrawingBackend>(
         .unwrap_or(0)
         .max(10);
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    for v in series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)) {
+    let marked = marks.iter().map(|m| m.value);
+    for v in series
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|p| p.1))
+        .chain(marked)
+    {
         if v.is_finite() {
             lo = lo.min(v);
             hi = hi.max(v);
         }
     }
-    let mut chart = frame(root, style, 44.0)
+    // The series' names say what is drawn (and, for a distance, which way is better).
+    let mark_colour = |k: usize| RGBColor(40, 40, 40).mix(1.0 - 0.25 * (k % 3) as f64);
+    let mut entries: Vec<(String, Key)> = series
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _))| (name.to_string(), Key::Line(PALETTE[k % PALETTE.len()])))
+        .collect();
+    for (k, m) in marks
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.value.is_finite())
+    {
+        let c = mark_colour(k).to_rgba();
+        entries.push((
+            format!("model {}: {:.3}", m.name, m.value),
+            Key::Dash(RGBColor(c.0, c.1, c.2)),
+        ));
+    }
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d(0..max_step, lo..hi)
         .map_err(err)?;
     styled_mesh(&mut chart.configure_mesh(), "step", "score", style)
         .draw()
         .map_err(err)?;
-    for (k, (name, points)) in series.iter().enumerate() {
+    if series
+        .iter()
+        .all(|(_, s)| s.iter().filter(|p| p.1.is_finite()).count() < 2)
+    {
+        empty_hint(&chart, style)?;
+    }
+    for (k, (_, points)) in series.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         chart
             .draw_series(LineSeries::new(
                 points.iter().filter(|p| p.1.is_finite()).copied(),
                 color.stroke_width(style.px(2.0)),
             ))
-            .map_err(err)?
-            .label(*name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
-            });
+            .map_err(err)?;
     }
-    // Always a legend: the series' names say what is drawn (and, for a distance, which way is
-    // better).
-    if !series.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
+    // Dashes of about a quarter of the steps' span each (integer steps), a grey per model.
+    let n_dashes = (max_step / 4).clamp(1, 40);
+    for (k, m) in marks
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.value.is_finite())
+    {
+        let color = mark_colour(k);
+        let dash = |j: usize| {
+            let a = j * max_step / n_dashes;
+            let b = a + (max_step / n_dashes / 2).max(1);
+            PathElement::new(
+                vec![(a, m.value), (b, m.value)],
+                color.stroke_width(style.px(2.0)),
+            )
+        };
+        chart.draw_series((0..n_dashes).map(dash)).map_err(err)?;
     }
     root.present().map_err(err)
 }
@@ -211,7 +359,17 @@ pub fn pc_trajectories<DB: DrawingBackend>(
         lo[d] -= pad;
         hi[d] += pad;
     }
-    let mut chart = frame(root, style, 44.0)
+    let colour_by = colour_by.filter(|g| g.class_of.len() == conditions);
+    let entries: Vec<(String, Key)> = colour_by.map_or(Vec::new(), |g| {
+        g.classes
+            .iter()
+            .take(PALETTE.len())
+            .enumerate()
+            .map(|(k, class)| (format!("{} {class}", g.name), Key::Dot(PALETTE[k])))
+            .collect()
+    });
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d(lo[0]..hi[0], lo[1]..hi[1])
         .map_err(err)?;
     let y_desc = if dims > 1 {
@@ -222,7 +380,6 @@ pub fn pc_trajectories<DB: DrawingBackend>(
     styled_mesh(&mut chart.configure_mesh(), "PC1 of X", y_desc, style)
         .draw()
         .map_err(err)?;
-    let colour_by = colour_by.filter(|g| g.class_of.len() == conditions);
     let colour = |c: usize| match colour_by {
         Some(g) => PALETTE[g.class_of[c] % PALETTE.len()],
         None if times > 1 => PALETTE[c % PALETTE.len()],
@@ -276,18 +433,6 @@ pub fn pc_trajectories<DB: DrawingBackend>(
             )
             .map_err(err)?;
     }
-    if let Some(g) = colour_by {
-        let shown = g.classes.len().min(PALETTE.len());
-        for (k, class) in g.classes.iter().take(shown).enumerate() {
-            let color = PALETTE[k];
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
-                .map_err(err)?
-                .label(format!("{} {class}", g.name))
-                .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperRight, 11.0, style)?;
-    }
     root.present().map_err(err)
 }
 
@@ -320,40 +465,46 @@ pub fn plasma(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-/// Share of each PC of X captured by Y (R², y) against the optimised score (x), one line per
-/// PC coloured by its log explained-variance ratio (dark = high variance); the last PC is
-/// drawn first so PC1 is on top (spec §4.3, the paper's "R² vs score" figure).
+/// Where a plot's score axis puts "better": to the right, always. A distance (lower is
+/// better) is drawn on a reversed axis, so that every R²-against-score and
+/// decoding-against-score plot reads left to right as the optimisation goes (issue 13).
+/// Returns the sign that maps a score to its axis position and the axis name.
+pub fn score_axis(direction: Direction) -> (f64, &'static str) {
+    match direction {
+        Direction::Similarity => (1.0, "score"),
+        Direction::Distance => (-1.0, "distance (reversed: better to the right)"),
+    }
+}
+
+/// The range of the finite axis positions `sign · score`, padded by 2 %, or the unit
+/// interval (in axis positions) when there is no finite score or a single one.
+pub(crate) fn score_range(scores: impl Iterator<Item = f64>, sign: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in scores.map(|s| sign * s).filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        (lo, hi) = if sign > 0.0 { (0.0, 1.0) } else { (-1.0, 0.0) };
+    }
+    let pad = 0.02 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+/// Share of each PC of X captured by Y (R², y) against the optimised score (x, better to the
+/// right: see [`score_axis`]), one line per PC coloured by its log explained-variance ratio
+/// (dark = high variance); the last PC is drawn first so PC1 is on top (spec §4.3, the paper's
+/// "R² vs score" figure).
 pub fn pc_capture<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     points: &[(f64, Vec<f64>)],
     ratios: &[f64],
+    direction: Direction,
     style: Style,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(err)?;
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (s, _) in points {
-        if s.is_finite() {
-            lo = lo.min(*s);
-            hi = hi.max(*s);
-        }
-    }
-    // No finite score yet, or a single one: show the unit interval.
-    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
-        lo = 0.0;
-        hi = 1.0;
-    }
-    let pad = 0.02 * (hi - lo);
-    let mut chart = frame(root, style, 44.0)
-        .build_cartesian_2d((lo - pad)..(hi + pad), 0.0..1.0)
-        .map_err(err)?;
-    styled_mesh(
-        &mut chart.configure_mesh(),
-        "score",
-        "R² of X's PC from Y",
-        style,
-    )
-    .draw()
-    .map_err(err)?;
+    let (sign, x_desc) = score_axis(direction);
+    let (lo, hi) = score_range(points.iter().map(|p| p.0), sign);
     let k = points
         .iter()
         .map(|(_, r)| r.len())
@@ -366,29 +517,48 @@ pub fn pc_capture<DB: DrawingBackend>(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
-    for pc in (0..k).rev() {
-        let t = if lmax > lmin {
+    let colour = |pc: usize| {
+        variance_colour(if lmax > lmin {
             (logs[pc] - lmin) / (lmax - lmin)
         } else {
             1.0
-        };
-        let color = variance_colour(t);
+        })
+    };
+    let entries: Vec<(String, Key)> = (0..k.min(3))
+        .map(|pc| {
+            (
+                format!("PC{} ({})", pc + 1, percent(ratios[pc])),
+                Key::Line(colour(pc)),
+            )
+        })
+        .collect();
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
+        .build_cartesian_2d(lo..hi, 0.0..1.0)
+        .map_err(err)?;
+    styled_mesh(
+        &mut chart.configure_mesh(),
+        x_desc,
+        "R² of X's PC from Y",
+        style,
+    )
+    .x_label_formatter(&|v| format!("{:.2}", sign * v))
+    .draw()
+    .map_err(err)?;
+    if points.iter().filter(|p| p.0.is_finite()).count() < 2 {
+        empty_hint(&chart, style)?;
+    }
+    for pc in (0..k).rev() {
         let line = points
             .iter()
             .filter(|(s, r)| s.is_finite() && pc < r.len() && r[pc].is_finite())
-            .map(|(s, r)| (*s, r[pc].clamp(0.0, 1.0)));
-        let series = chart
-            .draw_series(LineSeries::new(line, color.stroke_width(style.px(2.0))))
+            .map(|(s, r)| (sign * s, r[pc].clamp(0.0, 1.0)));
+        chart
+            .draw_series(LineSeries::new(
+                line,
+                colour(pc).stroke_width(style.px(2.0)),
+            ))
             .map_err(err)?;
-        if pc < 3 {
-            let label = format!("PC{} ({:.1}%)", pc + 1, 100.0 * ratios[pc]);
-            series.label(label).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
-            });
-        }
-    }
-    if k > 0 {
-        legend(&mut chart, SeriesLabelPosition::UpperLeft, 12.0, style)?;
     }
     root.present().map_err(err)
 }
@@ -403,9 +573,28 @@ mod tests {
         {
             let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
             let pts: Vec<(usize, f64)> = (0..20).map(|i| (i, i as f64 / 20.0)).collect();
-            score_trace(&root, &[("cka", &pts)], Style::default()).unwrap();
+            score_trace(&root, &[("cka", &pts)], &[], Style::default()).unwrap();
         }
         assert!(svg.contains("<polyline"), "no line drawn");
+        assert!(!svg.contains("model"), "no model, no mark");
+        assert!(!svg.contains(EMPTY_HINT), "a run with points has no hint");
+        let mut empty = String::new();
+        {
+            let root = SVGBackend::with_string(&mut empty, (400, 300)).into_drawing_area();
+            score_trace(&root, &[("cka", &[(0, 0.1)])], &[], Style::default()).unwrap();
+        }
+        assert!(empty.contains(EMPTY_HINT), "step 0 says what will be drawn");
+        let mut marked = String::new();
+        {
+            let root = SVGBackend::with_string(&mut marked, (400, 300)).into_drawing_area();
+            let pts: Vec<(usize, f64)> = (0..20).map(|i| (i, i as f64 / 20.0)).collect();
+            let marks = [ModelMark {
+                name: "layer4",
+                value: 0.5,
+            }];
+            score_trace(&root, &[("cka", &pts)], &marks, Style::default()).unwrap();
+        }
+        assert!(marked.contains("model layer4: 0.500"), "the mark's legend");
         let mut svg2 = String::new();
         {
             let root = SVGBackend::with_string(&mut svg2, (400, 300)).into_drawing_area();
@@ -433,5 +622,116 @@ mod tests {
         }
         assert!(svg3.matches("<circle").count() >= 24, "X and Y points");
         assert!(svg3.contains("side right"), "class legend");
+    }
+
+    /// The y of the `<text>` whose content is `label`, and the smallest y of the polylines
+    /// of more than two points stroked in `colour` (the data, not its two-point legend key),
+    /// in an SVG plotters wrote.
+    fn text_y_and_data_top(svg: &str, label: &str, colour: &str) -> (f64, f64) {
+        let attr = |tag: &str, name: &str| -> Option<String> {
+            let k = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(tag[k..k + tag[k..].find('"')?].to_string())
+        };
+        let text = svg
+            .split("<text")
+            .find(|t| {
+                t.split('>')
+                    .nth(1)
+                    .is_some_and(|c| c.trim_start().starts_with(label))
+            })
+            .unwrap_or_else(|| panic!("no text {label}"));
+        let y = attr(text, "y").unwrap().parse().unwrap();
+        let top = svg
+            .split("<polyline")
+            .skip(1)
+            .filter(|p| p.split("/>").next().unwrap().contains(colour))
+            .map(|p| attr(p, "points").unwrap())
+            .filter(|pts| pts.split_whitespace().count() > 2)
+            .flat_map(|pts| pts.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .map(|xy| xy.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        (y, top)
+    }
+
+    #[test]
+    fn legends_sit_above_the_data_and_wrap() {
+        // A curve that climbs to the top right corner, where the old legend sat.
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+            let pts: Vec<(usize, f64)> = (0..50).map(|i| (i, i as f64 / 49.0)).collect();
+            let low: Vec<(usize, f64)> = (0..50).map(|i| (i, 0.5 * i as f64 / 49.0)).collect();
+            score_trace(
+                &root,
+                &[("CKA", &pts), ("NBS", &low)],
+                &[],
+                Style::default(),
+            )
+            .unwrap();
+        }
+        let (y, top) = text_y_and_data_top(&svg, "CKA", "#1F77B4");
+        assert!(top.is_finite(), "the curve is drawn");
+        assert!(y < top, "legend at y={y}, data from y={top}");
+        // Many entries on a narrow plot wrap into rows and are counted past three rows.
+        let mut narrow = String::new();
+        {
+            let root = SVGBackend::with_string(&mut narrow, (200, 300)).into_drawing_area();
+            let pts: Vec<(usize, f64)> = (0..5).map(|i| (i, 0.1 * i as f64)).collect();
+            let names: Vec<String> = (0..12).map(|k| format!("measure number {k}")).collect();
+            let series: Vec<(&str, &[(usize, f64)])> =
+                names.iter().map(|n| (n.as_str(), &pts[..])).collect();
+            score_trace(&root, &series, &[], Style::default()).unwrap();
+        }
+        assert!(narrow.contains("measure number 0") && narrow.contains("measure number 1"));
+        assert!(
+            narrow.contains("… and 10 more"),
+            "rows past three are counted"
+        );
+        assert!(!narrow.contains("measure number 11"));
+    }
+
+    #[test]
+    fn a_distance_reads_left_to_right_as_it_falls() {
+        assert_eq!(score_axis(Direction::Similarity).0, 1.0);
+        let (sign, desc) = score_axis(Direction::Distance);
+        assert_eq!(sign, -1.0);
+        assert!(desc.contains("reversed"));
+        // Distances 0.9 → 0.1: axis positions −0.9 → −0.1, so the best (0.1) is rightmost.
+        let (lo, hi) = score_range([0.9, 0.5, 0.1].into_iter(), sign);
+        assert!(lo < -0.9 && hi > -0.1 && hi < 0.0);
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+            let pts = vec![
+                (0.9, vec![0.1, 0.0]),
+                (0.5, vec![0.6, 0.2]),
+                (0.1, vec![0.99, 0.8]),
+            ];
+            pc_capture(
+                &root,
+                &pts,
+                &[0.7, 0.3],
+                Direction::Distance,
+                Style::default(),
+            )
+            .unwrap();
+        }
+        // Tick labels show the distances themselves, not their negatives, falling to the right.
+        let ticks: Vec<f64> = svg
+            .split("<text")
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next()?.trim().parse().ok())
+            .filter(|v: &f64| (v * 100.0).round() % 10.0 == 0.0 && *v < 1.0 && *v > 0.0)
+            .collect();
+        let x_ticks: Vec<f64> = ticks.iter().rev().take(3).copied().collect();
+        assert!(
+            x_ticks.windows(2).all(|w| w[0] < w[1]),
+            "last ticks fall: {ticks:?}"
+        );
+        assert!(!svg.contains("-0.50"));
+        assert!(svg.contains("distance (reversed"));
+        assert!(svg.contains("PC1 (70%)") && svg.contains("PC2 (30%)"));
+        assert_eq!(percent(0.0712), "7.1%");
+        assert_eq!(percent(0.71), "71%");
+        assert_eq!(percent(f64::NAN), "—");
     }
 }

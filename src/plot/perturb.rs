@@ -4,7 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, frame, legend, styled_mesh, PlotError, Style, PALETTE};
+use super::spectrum::decade_percent;
+use super::{err, frame, legend_above, percent, styled_mesh, Key, PlotError, Style, PALETTE};
 
 /// Where the bars were drawn, in backend pixels, so a pointer position can be mapped back to
 /// a bar and a variance. The y axis is log10 of the explained-variance ratio.
@@ -81,12 +82,12 @@ pub fn variance_bars<DB: DrawingBackend>(
     styled_mesh(
         &mut chart.configure_mesh(),
         "PC of X",
-        "variance ratio (log)",
+        "share of variance (log)",
         style,
     )
     .x_labels(m.min(12))
     .x_label_formatter(&|v| format!("{}", v.round() as i64 + 1))
-    .y_label_formatter(&|v| format!("1e{}", v.round() as i64))
+    .y_label_formatter(&|v| decade_percent(&10f64.powf(v.round())))
     .y_labels(((hi - lo) as usize + 1).min(10))
     .draw()
     .map_err(err)?;
@@ -180,18 +181,25 @@ pub fn perturb_sweep<DB: DrawingBackend>(
         }
     }
     let pad = 0.05 * (xhi - xlo);
-    let mut chart = frame(root, style, 44.0)
+    let entries: Vec<(String, Key)> = ids
+        .iter()
+        .enumerate()
+        .map(|(j, id)| (id.to_string(), Key::Line(PALETTE[j % PALETTE.len()])))
+        .collect();
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d((xlo - pad)..(xhi + pad), ylo..yhi)
         .map_err(err)?;
     styled_mesh(
         &mut chart.configure_mesh(),
-        "variance ratio of the decorrelated PC (log10)",
+        "share of variance of the decorrelated PC (log)",
         "score",
         style,
     )
+    .x_label_formatter(&|v| percent(10f64.powf(*v)))
     .draw()
     .map_err(err)?;
-    for (j, id) in ids.iter().enumerate() {
+    for j in 0..ids.len() {
         let color = PALETTE[j % PALETTE.len()];
         let theory: Vec<(f64, f64)> = logs
             .iter()
@@ -201,11 +209,7 @@ pub fn perturb_sweep<DB: DrawingBackend>(
             .collect();
         chart
             .draw_series(LineSeries::new(theory, color.stroke_width(style.px(2.0))))
-            .map_err(err)?
-            .label(id.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
-            });
+            .map_err(err)?;
         chart
             .draw_series(
                 logs.iter()
@@ -215,9 +219,6 @@ pub fn perturb_sweep<DB: DrawingBackend>(
                     .map(|p| Circle::new(p, style.px(3.5), color.filled())),
             )
             .map_err(err)?;
-    }
-    if !ids.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
     }
     root.present().map_err(err)
 }

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, frame, legend, plasma, styled_mesh, PlotError, Style, PALETTE};
+use super::{err, frame, legend_above, plasma, styled_mesh, Key, PlotError, Style, PALETTE};
 
 /// What the fit-vs-features plot shows besides the curve.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +37,28 @@ pub fn prune_curve<DB: DrawingBackend>(
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    let mut chart = frame(root, style, 44.0)
+    let gray = RGBColor(110, 110, 110);
+    let green = PALETTE[2];
+    let mut entries = Vec::new();
+    for (y, color, label) in [
+        (refs.test_full, gray, "test, all features"),
+        (refs.test_reweighted, green, "test, reweighted (NNLS)"),
+    ] {
+        if y.is_finite() {
+            entries.push((label.to_string(), Key::Dash(color)));
+        }
+    }
+    entries.push((
+        format!("chosen: {} kept", refs.chosen),
+        Key::Line(RGBColor(100, 100, 100)),
+    ));
+    entries.push(("train fit".to_string(), Key::Line(PALETTE[0])));
+    entries.push((
+        "test fit (held-out pairs)".to_string(),
+        Key::Line(PALETTE[1]),
+    ));
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d(0.0..(max_n as f64 + 0.5), lo..hi)
         .map_err(err)?;
     styled_mesh(
@@ -63,20 +84,9 @@ pub fn prune_curve<DB: DrawingBackend>(
             })
             .collect()
     };
-    let gray = RGBColor(110, 110, 110);
-    let green = PALETTE[2];
-    for (y, color, label) in [
-        (refs.test_full, gray, "test, all features"),
-        (refs.test_reweighted, green, "test, reweighted (NNLS)"),
-    ] {
+    for (y, color) in [(refs.test_full, gray), (refs.test_reweighted, green)] {
         if y.is_finite() {
-            chart
-                .draw_series(dashed(y, color))
-                .map_err(err)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+            chart.draw_series(dashed(y, color)).map_err(err)?;
         }
     }
     let chosen = refs.chosen as f64;
@@ -85,13 +95,8 @@ pub fn prune_curve<DB: DrawingBackend>(
             vec![(chosen, lo), (chosen, hi)],
             BLACK.mix(0.6).stroke_width(style.px(1.5)),
         )))
-        .map_err(err)?
-        .label(format!("chosen: {} kept", refs.chosen))
-        .legend(|(x, y)| PathElement::new(vec![(x + 8, y - 6), (x + 8, y + 6)], BLACK));
-    for (k, (name, pick)) in [("train fit", 1usize), ("test fit (held-out pairs)", 2usize)]
-        .into_iter()
-        .enumerate()
-    {
+        .map_err(err)?;
+    for (k, pick) in [1usize, 2].into_iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let pts: Vec<(f64, f64)> = curve
             .iter()
@@ -103,13 +108,8 @@ pub fn prune_curve<DB: DrawingBackend>(
                 pts.iter().copied(),
                 color.stroke_width(style.px(2.0)),
             ))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
-            });
+            .map_err(err)?;
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0, style)?;
     root.present().map_err(err)
 }
 

@@ -3,7 +3,9 @@
 
 use plotters::prelude::*;
 
-use super::{err, frame, legend, styled_mesh, variance_colour, PlotError, Style};
+use super::{
+    err, frame, legend_above, styled_mesh, variance_colour, Key, PlotError, Style, PALETTE,
+};
 
 /// Log-scale axis range covering `values` (positive entries only), padded by a factor 1.5.
 fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -21,7 +23,7 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// Log-axis tick label: powers of ten only, as a percentage (1e-2 → "1%"); the ticks in
 /// between stay unlabelled so narrow plots do not crowd.
-fn decade_percent(v: &f64) -> String {
+pub(crate) fn decade_percent(v: &f64) -> String {
     let l = v.log10();
     if (l - l.round()).abs() > 1e-6 {
         return String::new();
@@ -155,7 +157,13 @@ pub fn capture_scores<DB: DrawingBackend>(
     } else {
         (0.0, 1.0)
     };
-    let mut chart = frame(root, style, 48.0)
+    let entries: Vec<(String, Key)> = series
+        .iter()
+        .enumerate()
+        .map(|(m, s)| (s.measure.to_string(), Key::Dot(PALETTE[m % PALETTE.len()])))
+        .collect();
+    let area = legend_above(root, &entries, style)?;
+    let mut chart = frame(&area, style, 48.0)
         .build_cartesian_2d((lo..hi).log_scale(), ylo..yhi)
         .map_err(err)?;
     styled_mesh(
@@ -169,7 +177,7 @@ pub fn capture_scores<DB: DrawingBackend>(
     .map_err(err)?;
     let size = style.px(4.0) as i32;
     for (m, s) in series.iter().enumerate() {
-        let color = super::PALETTE[m % super::PALETTE.len()];
+        let color = PALETTE[m % PALETTE.len()];
         let reached: Vec<(f64, f64)> = ratios
             .iter()
             .zip(s.scores)
@@ -187,9 +195,7 @@ pub fn capture_scores<DB: DrawingBackend>(
                     .iter()
                     .map(|&p| Circle::new(p, size, color.filled())),
             )
-            .map_err(err)?
-            .label(s.measure.to_string())
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+            .map_err(err)?;
         chart
             .draw_series(
                 ratios
@@ -199,9 +205,6 @@ pub fn capture_scores<DB: DrawingBackend>(
                     .map(|(&r, _)| Circle::new((r, yhi), size, color.stroke_width(style.px(1.5)))),
             )
             .map_err(err)?;
-    }
-    if !series.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::LowerLeft, 12.0, style)?;
     }
     root.present().map_err(err)
 }

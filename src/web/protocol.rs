@@ -127,6 +127,10 @@ pub struct RunSettings {
     pub seed: u64,
     pub stop: Option<f64>,
     pub decode_every: usize,
+    /// Start from this Compare model's activations instead of a random Y₀ ("optimise from
+    /// this model"); the model must be open in the Compare panel.
+    #[serde(default)]
+    pub y0_model: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -152,6 +156,9 @@ pub enum RunResponse {
         done: usize,
         total: usize,
     },
+    /// A step, decode or pause request for a run that a new recording has replaced (it was
+    /// sent before the page learnt of the recording): nothing to do, nothing wrong.
+    Stale,
     /// A file to save as `name` (its bytes alongside, in `bytes`): Y, or the trajectory.
     Download {
         name: String,
@@ -317,8 +324,13 @@ pub enum CalibrateResponse {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CompareRequest {
-    /// Read a model's activations (the file's bytes beside) and check them against X.
+    /// Read a model's activations (the file's bytes beside) and check them against X; it
+    /// joins the open models (replacing one of the same name).
     Model {
+        name: String,
+    },
+    /// Close the open model of this name.
+    Remove {
         name: String,
     },
     /// Compare the model with the loaded recording (`simscope compare`'s flags).
@@ -340,10 +352,10 @@ pub struct CompareSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CompareResponse {
-    /// The model was read and fits X's conditions (`warnings` from the reader and the checks).
-    Model {
-        name: String,
-        dims: Vec<usize>,
+    /// The open models, as (name, shape), after one was read (it fits X's conditions;
+    /// `warnings` from the reader and the checks) or closed.
+    Models {
+        models: Vec<(String, Vec<usize>)>,
         warnings: Vec<String>,
     },
     Started {

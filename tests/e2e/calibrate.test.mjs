@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { openSite, waitValue, ARTIFACTS } from './harness.mjs';
+import { openSite, waitValue, inkedPixels, ARTIFACTS } from './harness.mjs';
 
 let site;
 before(async () => { site = await openSite(); });
@@ -43,6 +43,13 @@ test('one button: progress, then the table per measure, then the CSV', async () 
     assert.match(verdict, /cannot make stimulus decodable, as X itself decodes it at chance/);
     assert.match(verdict, /passes the stop score after \d+ steps|never passes/);
   }
+  // The thresholds are plotted, one row per measure, between the verdicts and the table.
+  assert.equal(await page.getAttribute(sel('cal-plot'), 'data-rows'), '3');
+  let ink = 0;
+  for (let t = 0; t < 50 && ink <= 500; t++) { ink = await inkedPixels(page, 'cal-plot'); await page.waitForTimeout(100); }
+  assert.ok(ink > 500, `the threshold plot is drawn (${ink} inked pixels)`);
+  const [verdicts, plotBox, table] = await Promise.all(['cal-verdicts', 'cal-plot', 'cal-table'].map((t) => page.locator(sel(t)).boundingBox()));
+  assert.ok(verdicts.y < plotBox.y && plotBox.y + plotBox.height <= table.y + 1, 'verdicts, plot, then table');
   await page.locator('#cal-panel').screenshot({ path: `${ARTIFACTS}/calibration.png` });
   const [d] = await Promise.all([page.waitForEvent('download'), page.click(sel('cal-csv'))]);
   assert.match(d.suggestedFilename(), /^simscope-calibration-toy2d\.csv$/);

@@ -4,7 +4,7 @@
 // banner and the previous model stays.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { openSite, waitValue, runCli, npyBytes, ARTIFACTS } from './harness.mjs';
 
 let site;
@@ -30,7 +30,7 @@ test('a model file, one button: the table, and the report is simscope compare\'s
   await waitValue(page, 'score-cka', 'v > 0', 60000);
   assert.match(await page.textContent(sel('cmp-model')), /no model yet/);
   await openModel(page, MODEL);
-  await page.waitForFunction(() => /golub2018_after_counts/.test(document.querySelector('[data-testid="cmp-model"]').textContent));
+  await page.waitForFunction(() => /golub2018_after_counts/.test(document.querySelector('[data-testid="cmp-models"]').textContent));
   await page.click(sel('cmp-run'));
   await compareDone(page);
   const ids = ['cka', 'nbs', 'procrustes-angular-score'];
@@ -97,7 +97,7 @@ test('placed on the calibration: each score says what it means on this recording
   await waitValue(page, 'score-cka', 'v > 0', 60000);
   assert.equal(await page.isChecked(sel('cmp-calibrate-input')), true, 'placement is on by default');
   await openModel(page, MODEL);
-  await page.waitForFunction(() => /golub2018_after_counts/.test(document.querySelector('[data-testid="cmp-model"]').textContent));
+  await page.waitForFunction(() => /golub2018_after_counts/.test(document.querySelector('[data-testid="cmp-models"]').textContent));
   await page.click(sel('cmp-run'));
   await page.waitForFunction(() => document.querySelector('[data-testid="cmp-progress"]').dataset.state === 'running');
   await compareDone(page, 300000);
@@ -111,7 +111,7 @@ test('placed on the calibration: each score says what it means on this recording
 
 test('a model on other conditions is refused by name and counts; the previous model stays', async () => {
   const { page } = site;
-  const before = await page.textContent(sel('cmp-model'));
+  const before = await page.textContent(sel('cmp-models'));
   assert.match(before, /golub2018_after_counts/);
   const values = Array.from({ length: 7 * 3 }, (_, i) => Math.sin(i));
   await openModel(page, { name: 'short.npy', mimeType: 'application/octet-stream', buffer: npyBytes([7, 3], values) });
@@ -119,10 +119,72 @@ test('a model on other conditions is refused by name and counts; the previous mo
   const msg = await page.textContent('#error-text');
   assert.match(msg, /short/);
   assert.match(msg, /7/);
-  assert.equal(await page.textContent(sel('cmp-model')), before);
+  assert.equal(await page.textContent(sel('cmp-models')), before);
   await openModel(page, { name: 'broken.npy', mimeType: 'application/octet-stream', buffer: Buffer.from('not numpy') });
   await page.waitForFunction(() => /broken\.npy/.test(document.querySelector('#error-text').textContent));
-  assert.equal(await page.textContent(sel('cmp-model')), before);
+  assert.equal(await page.textContent(sel('cmp-models')), before);
+});
+
+test('several models: each in the table and the profile, marked on the score plot; optimise from one; close one', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  await page.goto(`${url}#dataset=golub2018&panel=compare&cmp=cka,nbs&cmpboot=20&cmpperm=20&cmpcal=0`);
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'golub2018');
+  await waitValue(page, 'score-cka', 'v > 0', 60000);
+  // An unrelated model (552 trials × 30 units of a deterministic pseudo-random pattern) beside
+  // the after-learning counts, opened together in one picker.
+  const noise = npyBytes([552, 30], Array.from({ length: 552 * 30 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(`${ARTIFACTS}/noise.npy`, noise);
+  await page.setInputFiles(sel('cmp-model-input'), [
+    { name: 'golub2018_after_counts.npy', mimeType: 'application/octet-stream', buffer: readFileSync(MODEL) },
+    { name: 'noise.npy', mimeType: 'application/octet-stream', buffer: noise },
+  ]);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="cmp-models"] li').length === 2);
+  assert.match(await page.textContent(sel('cmp-model')), /2 models/);
+  await page.click(sel('cmp-run'));
+  await compareDone(page);
+  // The second model's cells carry @1; its score is simscope score's for that file.
+  const related = Number(await page.getAttribute(sel('cmp-value-cka'), 'data-value'));
+  const unrelated = Number(await page.getAttribute(sel('cmp-value-cka@1'), 'data-value'));
+  const cli = JSON.parse(runCli(['score', 'golub2018', `${ARTIFACTS}/noise.npy`, '--measure', 'cka'])).scores.cka;
+  assert.ok(Math.abs(unrelated - cli) <= 1e-12, `noise model: page ${unrelated}, CLI ${cli}`);
+  assert.ok(related > unrelated, `after-learning counts ${related} above noise ${unrelated}`);
+  assert.equal(await page.getAttribute(sel('cmp-profile-plot'), 'data-models'), '2');
+  await page.locator('#cmp-results').screenshot({ path: `${ARTIFACTS}/compare-two-models.png` });
+  // Optimise's score plot (CKA) marks both models.
+  await page.click('#tab-optimise');
+  await page.waitForFunction(() => document.querySelector('[data-testid="score-plot"]').dataset.marks === '2');
+  // Optimise from the related model: Y₀ is its activations, so the run's first CKA is its score.
+  await page.click('#tab-compare');
+  await page.click(sel('cmp-optimise-golub2018_after_counts'));
+  await page.waitForFunction(() => document.querySelector('#tab-optimise').getAttribute('aria-selected') === 'true');
+  assert.match(await page.textContent(sel('y0-note')), /golub2018_after_counts/);
+  await waitValue(page, 'score-cka', `Math.abs(v - ${related}) < 1e-9`, 30000);
+  assert.equal(await page.getAttribute(sel('step-count'), 'data-value'), '0');
+  // Closing the model goes back to a random Y₀ and drops the report (it described both).
+  await page.click('#tab-compare');
+  await page.click(sel('cmp-remove-golub2018_after_counts'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="cmp-models"] li').length === 1);
+  assert.equal(await page.isHidden('#cmp-results'), true);
+  assert.equal(await page.isHidden(sel('y0-note')), true);
+  await waitValue(page, 'score-cka', `Math.abs(v - ${related}) > 1e-3`, 30000);
+});
+
+test('files dropped on the Compare panel open as models, not as the recording', async () => {
+  const { page } = site;
+  const bytes = [...readFileSync(MODEL)];
+  await page.evaluate((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'dropped_model.npy', { type: 'application/octet-stream' }));
+    const panel = document.querySelector('#cmp-panel');
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      panel.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+  }, bytes);
+  await page.waitForFunction(() => document.querySelector('[data-testid="cmp-model-dropped_model"]') !== null);
+  assert.equal(await page.textContent('#dataset-name'), 'golub2018', 'the recording stays');
+  assert.equal(await page.evaluate(() => document.querySelector('#cmp-panel').classList.contains('drop-target')), false, 'the outline goes after the drop');
 });
 
 test('no console errors and no request outside the page origin', () => {

@@ -82,3 +82,32 @@ test('the score trajectory downloads as CSV and Y as .npy of the recording shape
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });
+
+test('plots say what they will show at step 0, and a distance reads left to right as it falls', async () => {
+  const { page, url } = site;
+  await page.goto('about:blank');
+  // Euclidean Procrustes is a distance in data units (lower is better).
+  await page.goto(`${url}#measure=procrustes-euclidean&stop=2`);
+  await waitValue(page, 'score-procrustes-euclidean', 'v > 0');
+  await page.waitForTimeout(300);
+  const empty = (await download(page, 'export-score-plot-svg')).bytes.toString('utf8');
+  assert.match(empty, /press Play or Step: the run is drawn here/, 'step 0: a hint, not blank axes');
+  for (let i = 0; i < 5; i++) {
+    const before = Number(await page.getAttribute(sel('step-count'), 'data-value'));
+    await page.click(sel('step'));
+    await waitValue(page, 'step-count', `v > ${before}`);
+  }
+  await page.waitForTimeout(300);
+  const scores = (await download(page, 'export-score-plot-svg')).bytes.toString('utf8');
+  assert.doesNotMatch(scores, /press Play or Step/, 'the hint goes once the run is drawn');
+  assert.match(scores, /lower is better/);
+  const r2 = (await download(page, 'export-pc-r2-plot-svg')).bytes.toString('utf8');
+  assert.match(r2, /distance \(reversed: better to the right\)/);
+  // The x ticks are the distances themselves, decreasing to the right (the run's way).
+  const ticks = [...r2.matchAll(/<text x="(\d+(?:\.\d+)?)" y="(\d+(?:\.\d+)?)"[^>]*text-anchor="middle"[^>]*>\s*(-?\d+\.\d\d)\s*</g)]
+    .map((m) => ({ x: Number(m[1]), v: Number(m[3]) }));
+  assert.ok(ticks.length >= 3, `x ticks: ${JSON.stringify(ticks)}`);
+  ticks.sort((a, b) => a.x - b.x);
+  assert.ok(ticks.every((t) => t.v >= 0), 'no negated distances on the axis');
+  assert.ok(ticks.every((t, k) => k === 0 || t.v < ticks[k - 1].v), `ticks fall to the right: ${JSON.stringify(ticks)}`);
+});

@@ -105,6 +105,15 @@ test('a degenerate measure is said out loud: correlation-distance RSA on toy2d\'
     await warning.waitFor();
     const b = await warning.boundingBox();
     assert.ok(b && b.y >= 0 && b.y + b.height <= 900, `the warning is on screen: ${JSON.stringify(b)}`);
+    // ... and beside the plot it concerns: the score plot's title counts it, the text on hover.
+    const badge = page.locator('[data-testid="warning-score-plot"]');
+    await badge.waitFor();
+    const listed = await page.locator('[data-testid^="warning-"]:not([data-testid="warning-score-plot"])').count();
+    assert.equal(await badge.textContent(), `⚠ ${listed} warning${listed === 1 ? '' : 's'} · `);
+    assert.match(await badge.getAttribute('title'), /2 neurons/);
+    const plot = await page.locator('[data-testid="score-plot"]').boundingBox();
+    const bb = await badge.boundingBox();
+    assert.ok(bb.y + bb.height <= plot.y + 2 && plot.y - bb.y < 60, `badge just above the plot: ${JSON.stringify([bb, plot])}`);
     assert.deepEqual(site.problems, []);
   } finally {
     await site.close();

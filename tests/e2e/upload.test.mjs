@@ -75,6 +75,32 @@ test('a recording holding a NaN is refused with its position; the previous one s
   assert.equal(await page.textContent('#dataset-name'), 'dropped');
 });
 
+test('the dataset menu names the loaded file; a built-in or a demonstration link replaces it', async () => {
+  const { page } = site;
+  const menu = () => page.evaluate(() => {
+    const s = document.querySelector('[data-testid="dataset-select"]');
+    return s.options[s.selectedIndex]?.textContent;
+  });
+  // 'dropped' is loaded (the settings still name toy2d): the menu says so, after any change.
+  assert.equal(await menu(), 'dropped (your file)');
+  await page.fill(sel('lr-input'), '0.05');
+  await page.press(sel('lr-input'), 'Enter');
+  assert.equal(await menu(), 'dropped (your file)', 'a settings change keeps the file named');
+  // Choosing the built-in the settings already name loads it.
+  await page.selectOption(sel('dataset-select'), 'toy2d');
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'toy2d');
+  assert.match(await menu(), /^toy2d /);
+  assert.equal(await page.$('[data-testid="dataset-file-option"]'), null, 'the file entry is gone');
+  // A file again, then a demonstration link that names toy2d: it loads toy2d.
+  const values = Array.from({ length: 12 * 3 }, (_, i) => Math.sin(i * 0.7) + (i % 3));
+  await page.setInputFiles(sel('file-input'), { name: 'mine.npy', mimeType: 'application/octet-stream', buffer: npyBytes([12, 3], values) });
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'mine');
+  assert.equal(await menu(), 'mine (your file)');
+  await page.click(sel('preset-cka-pc2'));
+  await page.waitForFunction(() => document.querySelector('#dataset-name').textContent === 'toy2d');
+  assert.match(await menu(), /^toy2d /);
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

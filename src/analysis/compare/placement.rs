@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::analysis::calibrate::{Reference, Trajectory};
 use crate::analysis::captured::{first_crossing, Threshold};
+use crate::analysis::percent;
 
 /// One measure's placement of one model's score.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -58,14 +59,6 @@ pub fn pc_list(pcs: &[usize]) -> String {
         i = j + 1;
     }
     parts.join(", ")
-}
-
-fn pct(v: f64) -> String {
-    if v >= 0.01 {
-        format!("{:.0}%", 100.0 * v)
-    } else {
-        format!("{:.1}%", 100.0 * v)
-    }
 }
 
 /// Place `value` of measure `id` on the run `traj`. `evr` holds X's explained-variance ratios,
@@ -160,10 +153,10 @@ pub fn place(
         format!(
             "{} of the {k} PCs that hold ≥ 1% of X's variance ({} of the variance)",
             pcs.len(),
-            pct(variance)
+            percent(variance)
         )
     } else {
-        format!("{} ({} of the variance)", pc_list(&pcs), pct(variance))
+        format!("{} ({} of the variance)", pc_list(&pcs), percent(variance))
     };
     let head = match reach {
         Some(0) => format!(

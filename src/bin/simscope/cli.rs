@@ -13,7 +13,8 @@ simscope: what do model-brain similarity scores reward?
 usage:
   simscope optimize DATA --measure ID [--lr 0.1] [--steps 1000] [--stop 0.99|none] [--seed 0]
            [--optimizer adam|sgd] [--watch ID ...] [--labels FILE] [--snapshot-every K]
-           [--decode-every 10] [--pc-every 1] [--replicate-nan] [--out DIR [--svg]]
+           [--decode-every 10] [--pc-every 1] [--replicate-nan] [--y0 MODEL] [--out DIR [--svg]]
+           (--y0: start from a model's activations on X's conditions instead of a random Y0)
   simscope perturb DATA --pc K [--angle 90] [--scale 1] [--measure ID ...] [--seed 0]
   simscope perturb DATA --sweep --out FILE.csv [--measure ID ...] [--max-pcs M] [--seed 0]
   simscope joint DATA --a ID --b ID [--per-side 6] [--steps 100] [--seed 0] [--lr 0.1] --out DIR
@@ -23,7 +24,8 @@ usage:
            [--labels FILE] [--no-calibrate] [--threads N] [--out DIR]
            (each model Y against the recording X: score, bootstrap 95% interval over conditions,
            permutation null mean/95th percentile/p, calibration placement and verdict, per-PC
-           cross-validated R²; a file with several arrays: FILE.npz:NAME or FILE.mat:NAME)
+           cross-validated R²; a file with several arrays: FILE.npz:NAME or FILE.mat:NAME;
+           --out DIR: scores.csv, pc_r2.csv, decoding.csv and profile.svg)
   simscope prune F (--target-rdm R | --target X) [--folds 5] [--seed 0]
            [--method backward|forward] [--distance correlation|sqeuclidean]
            [--compare pearson|spearman] --out DIR   (F: file or prune-demo-mit|-hit)

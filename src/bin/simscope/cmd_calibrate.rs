@@ -95,6 +95,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         })
         .collect();
     write_csv(&dir.join("report.csv"), &header, &rows)?;
+    crate::svg::calibration_thresholds(&dir, &report.rows)?;
     let table: Vec<serde_json::Value> = report
         .rows
         .iter()

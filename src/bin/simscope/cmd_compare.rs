@@ -94,7 +94,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     }
     let doc = serde_json::to_value(&report).map_err(|e| CliError(e.to_string()))?;
     if let Some(dir) = out {
-        write_tables(&out_dir(&dir)?, &doc)?;
+        let dir = out_dir(&dir)?;
+        write_tables(&dir, &doc)?;
+        crate::svg::compare_profile(&dir, &report)?;
     }
     println!("{doc}");
     Ok(())

@@ -6,6 +6,7 @@ use std::path::Path;
 use lexopt::prelude::*;
 use nalgebra::DMatrix;
 use serde_json::json;
+use simscope::analysis::compare::{check_model, Model};
 use simscope::analysis::decode::decodable_threshold;
 use simscope::analysis::job::{Budget, Job};
 use simscope::analysis::run::{PcSchedule, Run, RunSpec, StopScale};
@@ -35,7 +36,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut optimizer, mut watch, mut labels) = (OptimizerKind::Adam, Vec::<String>::new(), None);
     let (mut snapshot_every, mut out, mut decode_every, mut pc_every) =
         (0usize, None, 10usize, 1usize);
-    let (mut replicate_nan, mut svg) = (false, false);
+    let (mut replicate_nan, mut svg, mut y0) = (false, false, None);
     while let Some(arg) = parser.next()? {
         match arg {
             Long("measure") => measure_id = parser.value()?.string()?,
@@ -56,6 +57,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Long("replicate-nan") => replicate_nan = true,
             Long("svg") => svg = true,
             Long("out") => out = Some(parser.value()?.string()?),
+            Long("y0") => y0 = Some(parser.value()?.string()?),
             Value(v) if data.is_none() => data = Some(v.string()?),
             other => return Err(other.unexpected().into()),
         }
@@ -89,7 +91,23 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         decode_every: decoding.then_some(decode_every),
         decode_every_score: None,
     };
-    let mut run = Run::new(&rec, target.clone(), &spec).map_err(CliError)?;
+    let mut run = match y0 {
+        // Start from a model's activations (the page's "optimise from this model"), checked
+        // as Compare checks a model.
+        Some(f) => {
+            let y = crate::common::recording(&f)?;
+            let model = Model {
+                name: y.name,
+                dims: y.dims,
+                data: y.data,
+            };
+            for w in check_model(&rec.dims, rec.data.nrows(), &model).map_err(CliError)? {
+                eprintln!("warning: --y0: {w}");
+            }
+            Run::from_y0(&rec, target.clone(), &spec, model.data).map_err(CliError)?
+        }
+        None => Run::new(&rec, target.clone(), &spec).map_err(CliError)?,
+    };
     for w in run.warnings() {
         eprintln!("warning: {w}");
     }

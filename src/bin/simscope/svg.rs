@@ -6,6 +6,7 @@ use std::path::Path;
 use nalgebra::DMatrix;
 use plotters::prelude::{IntoDrawingArea, SVGBackend};
 use simscope::analysis::captured::{scores_at_threshold, Threshold};
+use simscope::measures::registry;
 use simscope::plot::{self, CaptureSeries, PlotError, Style};
 
 use crate::common::CliError;
@@ -29,15 +30,24 @@ pub struct RunFigures<'a> {
     pub colour_by: Option<&'a simscope::data::TaskVariable>,
 }
 
+type Area<'a> = plotters::prelude::DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
 fn draw(
     dir: &Path,
     name: &str,
-    f: impl FnOnce(
-        &plotters::prelude::DrawingArea<SVGBackend, plotters::coord::Shift>,
-    ) -> Result<(), PlotError>,
+    f: impl FnOnce(&Area) -> Result<(), PlotError>,
+) -> Result<String, CliError> {
+    draw_sized(dir, name, SIZE, f)
+}
+
+fn draw_sized(
+    dir: &Path,
+    name: &str,
+    size: (u32, u32),
+    f: impl FnOnce(&Area) -> Result<(), PlotError>,
 ) -> Result<String, CliError> {
     let path = dir.join(name);
-    let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+    let root = SVGBackend::new(&path, size).into_drawing_area();
     f(&root).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     root.present()
         .map_err(|e| CliError(format!("cannot write {}: {e:?}", path.display())))?;
@@ -58,9 +68,17 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
     let k = captured.len().min(run.ratios.len());
     let measure = run.scores.first().map_or("", |s| s.0);
     Ok(vec![
-        draw(dir, "scores.svg", |r| plot::score_trace(r, &series, style))?,
+        draw(dir, "scores.svg", |r| {
+            plot::score_trace(r, &series, &[], style)
+        })?,
         draw(dir, "pc_r2.svg", |r| {
-            plot::pc_capture(r, &run.pc_r2, &run.ratios, style)
+            plot::pc_capture(
+                r,
+                &run.pc_r2,
+                &run.ratios,
+                registry::direction(measure),
+                style,
+            )
         })?,
         draw(dir, "capture.svg", |r| {
             let s = [CaptureSeries {
@@ -81,4 +99,34 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
             plot::pc_trajectories(r, &run.x_pcs, &run.y_pcs, run.conditions, colour_by, style)
         })?,
     ])
+}
+
+/// `simscope compare --out`'s profile.svg: X's variance per PC and each model's R² per PC
+/// (the page's Compare profile plot).
+pub fn compare_profile(
+    dir: &Path,
+    report: &simscope::analysis::compare::CompareReport,
+) -> Result<String, CliError> {
+    let models: Vec<(&str, &[f64])> = report
+        .models
+        .iter()
+        .map(|m| (m.name.as_str(), m.pc_r2.as_slice()))
+        .collect();
+    draw(dir, "profile.svg", |r| {
+        plot::pc_profile(r, &report.x_explained_variance, &models, Style::default())
+    })
+}
+
+/// The calibration report's thresholds plot (`simscope calibrate --out`'s thresholds.svg, the
+/// page's Calibration plot), 44 px a measure.
+pub fn calibration_thresholds(
+    dir: &Path,
+    rows: &[simscope::analysis::calibrate::ReportRow],
+) -> Result<String, CliError> {
+    let mut measures: Vec<&str> = rows.iter().map(|r| r.measure.as_str()).collect();
+    measures.dedup();
+    let size = (SIZE.0, 110 + 44 * measures.len() as u32);
+    draw_sized(dir, "thresholds.svg", size, |r| {
+        plot::calibration_thresholds(r, rows, Style::default())
+    })
 }

@@ -1,10 +1,13 @@
 //! The calibration report: the core's calibration job in worker slices, a table and CSV.
 
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
 use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
 use super::{with_page, Ctx, View};
 use crate::analysis::calibrate::verdicts;
+use crate::plot::{self, Style};
 use crate::web::dom::{self, js_number_string};
 use crate::web::protocol::{CalRow, CalibrateRequest, CalibrateResponse, Request};
 
@@ -19,6 +22,24 @@ pub(super) struct CalibrateView {
 }
 
 impl View for CalibrateView {
+    const PLOTS: &'static [&'static str] = &["cal-plot"];
+
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        self.rows.is_some()
+    }
+
+    /// The thresholds, one row per measure, before the table.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _ctx: &Ctx,
+        _id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        let rows = self.rows.as_deref().unwrap_or(&[]);
+        plot::calibration_thresholds(root, rows, style).map_err(|e| e.to_string())
+    }
+
     fn on_loaded(&mut self, ctx: &mut Ctx) {
         self.rows = None;
         self.progress = (0, 0);
@@ -81,6 +102,7 @@ impl CalibrateView {
                 if let Some(rows) = rows {
                     self.rows = Some(rows);
                     self.set_running(ctx, false);
+                    ctx.redraw("cal-plot");
                 } else {
                     ctx.send(Request::Calibrate(CalibrateRequest::Slice), None);
                 }
@@ -186,6 +208,15 @@ impl CalibrateView {
         }
         body.set_inner_html(&html);
         dom::set_hidden(doc, "cal-table", self.rows.is_none());
+        dom::set_hidden(doc, "cal-plot", self.rows.is_none());
+        // A row per measure: the canvas grows with them (legend band + axis + 44 px a row).
+        if let (Some(c), Some(rows)) = (dom::el(doc, "cal-plot"), &self.rows) {
+            let mut measures: Vec<&str> = rows.iter().map(|r| r.measure.as_str()).collect();
+            measures.dedup();
+            let h = 110 + 44 * measures.len();
+            let _ = c.set_attribute("style", &format!("height: {h}px"));
+            let _ = c.set_attribute("data-rows", &measures.len().to_string());
+        }
         // The verdicts lead: what a score means on this recording, one sentence per measure.
         if let Some(list) = dom::el(doc, "cal-verdicts") {
             let items: String = verdicts(self.rows.as_deref().unwrap_or(&[]))

@@ -5,6 +5,8 @@
 //! means on this recording (its placement on the calibration), then X's PCs the model
 //! predicts and the task variables it decodes. The JSON download is the CLI's document.
 
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -12,6 +14,7 @@ use web_sys::Document;
 
 use super::{read_user_file, with_page, Ctx, View};
 use crate::analysis::compare::tables::tables;
+use crate::plot::{self, Style};
 use crate::web::dom::{self, escape, js_number_string};
 use crate::web::protocol::{CompareRequest, CompareResponse, CompareSettings, Request};
 
@@ -23,30 +26,96 @@ pub(super) struct CompareView {
     what: String,
     /// When the running comparison started (page clock, ms), for the time left.
     started_ms: f64,
-    /// The model's name and shape, once read.
-    model: Option<(String, Vec<usize>)>,
+    /// The open models' names and shapes.
+    models: Vec<(String, Vec<usize>)>,
     /// The report as `simscope compare` prints it, and parsed.
     report: Option<(String, Value)>,
 }
 
 impl View for CompareView {
+    const PLOTS: &'static [&'static str] = &["cmp-profile-plot"];
+
     fn on_loaded(&mut self, ctx: &mut Ctx) {
-        // A new recording: the old report no longer describes it (the model is kept and
+        // A new recording: the old report no longer describes it (the models are kept and
         // checked against the new X at the next run).
-        self.report = None;
+        self.set_report(ctx, None);
         self.progress = (0, 0);
         self.what.clear();
         self.set_running(ctx, false);
         self.show(&ctx.doc);
     }
+
+    fn ready(&self, _ctx: &Ctx, _id: &str) -> bool {
+        self.report.is_some()
+    }
+
+    /// X's variance per PC and each model's R² per PC.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _ctx: &Ctx,
+        _id: &str,
+        root: &DrawingArea<DB, Shift>,
+        style: Style,
+    ) -> Result<(), String> {
+        let Some((_, v)) = &self.report else {
+            return Ok(());
+        };
+        let floats = |a: &Value| -> Vec<f64> {
+            a.as_array()
+                .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+                .unwrap_or_default()
+        };
+        let share = floats(&v["x_explained_variance"]);
+        let models: Vec<(String, Vec<f64>)> = v["models"]
+            .as_array()
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| {
+                        (
+                            m["name"].as_str().unwrap_or("").to_string(),
+                            floats(&m["pc_r2"]),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let series: Vec<(&str, &[f64])> = models
+            .iter()
+            .map(|(n, r)| (n.as_str(), r.as_slice()))
+            .collect();
+        plot::pc_profile(root, &share, &series, style).map_err(|e| e.to_string())
+    }
 }
 
 impl CompareView {
+    /// Keep the report (or drop it) and share each model's scores with the plots that mark
+    /// them (Optimise's score plot, Joint's map).
+    fn set_report(&mut self, ctx: &mut Ctx, report: Option<(String, Value)>) {
+        ctx.model_scores = report
+            .as_ref()
+            .and_then(|(_, v)| v["models"].as_array())
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| {
+                        let scores = m["scores"].as_object().map_or(Vec::new(), |o| {
+                            o.iter()
+                                .filter_map(|(id, s)| Some((id.clone(), s["value"].as_f64()?)))
+                                .collect()
+                        });
+                        (m["name"].as_str().unwrap_or("").to_string(), scores)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.report = report;
+        ctx.redraw_all();
+    }
+
     fn run(&mut self, ctx: &mut Ctx) {
         if ctx.dataset.is_none() {
             return;
         }
-        if self.model.is_none() {
+        if self.models.is_empty() {
             ctx.error("compare: open a model's activations first (Model Y…)");
             return;
         }
@@ -58,7 +127,7 @@ impl CompareView {
             seed: s.cmp_seed,
             calibrate: s.cmp_calibrate,
         });
-        self.report = None;
+        self.set_report(ctx, None);
         self.progress = (0, 0);
         self.what.clear();
         self.set_running(ctx, true);
@@ -77,13 +146,12 @@ impl CompareView {
 
     pub fn on_response(&mut self, ctx: &mut Ctx, r: CompareResponse) {
         match r {
-            CompareResponse::Model {
-                name,
-                dims,
-                warnings,
-            } => {
-                self.model = Some((name, dims));
-                self.report = None;
+            CompareResponse::Models { models, warnings } => {
+                self.models = models;
+                // The report described the models open when it ran, and a running
+                // comparison was dropped by the worker (its models changed).
+                self.set_report(ctx, None);
+                self.set_running(ctx, false);
                 self.progress = (0, 0);
                 dom::set_text(&ctx.doc, "cmp-warnings", &warnings.join(" "));
                 self.show(&ctx.doc);
@@ -110,7 +178,7 @@ impl CompareView {
                 match report {
                     Some(json) => {
                         let parsed = serde_json::from_str(&json).unwrap_or(Value::Null);
-                        self.report = Some((json, parsed));
+                        self.set_report(ctx, Some((json, parsed)));
                         self.set_running(ctx, false);
                     }
                     None => ctx.send(Request::Compare(CompareRequest::Slice), None),
@@ -137,13 +205,28 @@ impl CompareView {
         }
     }
 
-    /// The model line, the progress and, once done, the report.
+    /// The models, the progress and, once done, the report.
     fn show(&self, doc: &Document) {
-        let model = match &self.model {
-            Some((name, dims)) => format!("model Y: {} ({})", name, shape(dims)),
-            None => "no model yet: open its activations on the same conditions as X (.npy, .npz, .mat or CSV; any number of units)".into(),
+        let line = match self.models.len() {
+            0 => "no model yet: open its activations on the same conditions as X (.npy, .npz, .mat or CSV; any number of units), or drop the files on this panel".into(),
+            1 => "model Y:".to_string(),
+            k => format!("{k} models:"),
         };
-        dom::set_text(doc, "cmp-model", &model);
+        dom::set_text(doc, "cmp-model", &line);
+        if let Some(list) = dom::el(doc, "cmp-models") {
+            let items: Vec<String> = self
+                .models
+                .iter()
+                .map(|(name, dims)| {
+                    let n = escape(name);
+                    format!(
+                        "<li data-testid=\"cmp-model-{n}\"><strong>{n}</strong> ({}) <button type=\"button\" data-optimise=\"{n}\" data-testid=\"cmp-optimise-{n}\" title=\"Optimise from this model: Y₀ = its activations, in the Optimise panel\">optimise from this model</button> <button type=\"button\" data-remove=\"{n}\" data-testid=\"cmp-remove-{n}\" aria-label=\"close model {n}\">close</button></li>",
+                        shape(dims)
+                    )
+                })
+                .collect();
+            list.set_inner_html(&items.concat());
+        }
         let (done, total) = self.progress;
         let state = if self.running {
             "running"
@@ -179,6 +262,12 @@ impl CompareView {
             let _ = e.set_attribute("data-state", state);
         }
         let report = self.report.as_ref().map(|(_, v)| v);
+        if let Some(c) = dom::el(doc, "cmp-profile-plot") {
+            let n = report
+                .and_then(|v| v["models"].as_array())
+                .map_or(0, Vec::len);
+            let _ = c.set_attribute("data-models", &n.to_string());
+        }
         if let Some(body) = dom::el(doc, "cmp-rows") {
             body.set_inner_html(&report.map(score_rows).unwrap_or_default());
         }
@@ -191,8 +280,11 @@ impl CompareView {
     /// The report as `simscope compare` prints it on stdout.
     fn export_json(&self, ctx: &Ctx) -> Result<(), String> {
         let (json, v) = self.report.as_ref().ok_or("run the comparison first")?;
-        let model = v["models"][0]["name"].as_str().unwrap_or("model");
-        let name = format!("simscope-compare-{}-{model}.json", ctx.state.dataset);
+        let name = format!(
+            "simscope-compare-{}-{}.json",
+            ctx.state.dataset,
+            file_part(v)
+        );
         dom::download_bytes(&ctx.doc, format!("{json}\n").as_bytes(), &name)
             .map_err(|e| format!("{e:?}"))
     }
@@ -200,13 +292,25 @@ impl CompareView {
     /// The table as CSV: `simscope compare --out`'s scores.csv, from the same document.
     fn export_csv(&self, ctx: &Ctx) -> Result<(), String> {
         let (_, v) = self.report.as_ref().ok_or("run the comparison first")?;
-        let model = v["models"][0]["name"].as_str().unwrap_or("model");
-        let name = format!("simscope-compare-{}-{model}-scores.csv", ctx.state.dataset);
+        let name = format!(
+            "simscope-compare-{}-{}-scores.csv",
+            ctx.state.dataset,
+            file_part(v)
+        );
         let (_, csv) = tables(v)
             .into_iter()
             .find(|(n, _)| *n == "scores.csv")
             .ok_or("no scores table")?;
         dom::download_bytes(&ctx.doc, csv.as_bytes(), &name).map_err(|e| format!("{e:?}"))
+    }
+}
+
+/// The model's name in a download's file name, or "N-models" for several.
+fn file_part(report: &Value) -> String {
+    match report["models"].as_array().map(Vec::as_slice) {
+        Some([one]) => one["name"].as_str().unwrap_or("model").to_string(),
+        Some(ms) => format!("{}-models", ms.len()),
+        None => "model".into(),
     }
 }
 
@@ -226,11 +330,36 @@ fn data_value(v: &Value) -> String {
     v.as_f64().map(js_number_string).unwrap_or_default()
 }
 
-/// Per measure a row of numbers (score, interval, chance level, p) and, under it across the
-/// table, what the score means here: a sentence reads badly in a narrow column at 1024 px.
+/// The test id suffix of model `k`'s cells: none for the first model, `@k` for the others.
+fn suffix(k: usize) -> String {
+    if k == 0 {
+        String::new()
+    } else {
+        format!("@{k}")
+    }
+}
+
+/// Per model (a heading row when there are several) and measure a row of numbers (score,
+/// interval, chance level, p) and, under it across the table, what the score means here: a
+/// sentence reads badly in a narrow column at 1024 px.
 fn score_rows(report: &Value) -> String {
     let mut html = String::new();
-    let Some(scores) = report["models"][0]["scores"].as_object() else {
+    let models = report["models"].as_array().map_or(&[][..], Vec::as_slice);
+    for (k, m) in models.iter().enumerate() {
+        if models.len() > 1 {
+            html.push_str(&format!(
+                "<tr class=\"cmp-model-head\"><th colspan=\"5\" scope=\"rowgroup\">model {}</th></tr>",
+                escape(m["name"].as_str().unwrap_or(""))
+            ));
+        }
+        html.push_str(&model_rows(report, m, &suffix(k)));
+    }
+    html
+}
+
+fn model_rows(report: &Value, model: &Value, sfx: &str) -> String {
+    let mut html = String::new();
+    let Some(scores) = model["scores"].as_object() else {
         return html;
     };
     let perms = report["permutations"].as_u64().unwrap_or(0);
@@ -248,7 +377,7 @@ fn score_rows(report: &Value) -> String {
         };
         let verdict = s["calibration"]["verdict"].as_str().unwrap_or("—");
         html.push_str(&format!(
-            "<tr><th scope=\"row\">{id}</th><td data-testid=\"cmp-value-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}\">{ci}</td><td data-testid=\"cmp-null-{id}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}\" data-value=\"{}\">{p}</td></tr><tr class=\"cmp-verdict\"><td colspan=\"5\" class=\"hint\" data-testid=\"cmp-verdict-{id}\">{}</td></tr>",
+            "<tr><th scope=\"row\">{id}</th><td data-testid=\"cmp-value-{id}{sfx}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}{sfx}\">{ci}</td><td data-testid=\"cmp-null-{id}{sfx}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}{sfx}\" data-value=\"{}\">{p}</td></tr><tr class=\"cmp-verdict\"><td colspan=\"5\" class=\"hint\" data-testid=\"cmp-verdict-{id}{sfx}\">{}</td></tr>",
             data_value(&s["value"]),
             num(&s["value"]),
             data_value(&s["null_p95"]),
@@ -261,58 +390,19 @@ fn score_rows(report: &Value) -> String {
     html
 }
 
-/// X's PCs the model predicts (cross-validated), decoding beside X's, and the warnings.
+/// Per model, X's PCs it predicts (cross-validated) and decoding beside X's; then the
+/// warnings.
 fn details(report: &Value) -> String {
-    let m = &report["models"][0];
+    let models = report["models"].as_array().map_or(&[][..], Vec::as_slice);
     let mut html = String::new();
-    let evr = report["x_explained_variance"].as_array();
-    if let Some(r2) = m["pc_r2"].as_array().filter(|a| !a.is_empty()) {
-        let shown: Vec<String> = r2
-            .iter()
-            .take(10)
-            .enumerate()
-            .map(|(k, v)| {
-                let share = evr
-                    .and_then(|e| e.get(k))
-                    .and_then(Value::as_f64)
-                    .map_or(String::new(), |s| format!(" ({:.0}% of X)", 100.0 * s));
-                format!("PC{} {}{share}", k + 1, num(v))
-            })
-            .collect();
-        let more = if r2.len() > 10 {
-            format!(" … ({} PCs in the JSON)", r2.len())
-        } else {
-            String::new()
-        };
-        html.push_str(&format!(
-            "<p data-testid=\"cmp-pcs\">X's PCs predicted from the model (R², {}): {}{more}</p>",
-            escape(report["profile_cv"].as_str().unwrap_or("cross-validated")),
-            shown.join(", ")
-        ));
-    }
-    if let Some(dec) = m["decoding"].as_array().filter(|a| !a.is_empty()) {
-        let rows: Vec<String> = dec
-            .iter()
-            .map(|d| {
-                let name = escape(d["variable"].as_str().unwrap_or(""));
-                let x_note = if d["x_above_chance"].as_bool() == Some(false) {
-                    " (X itself is at chance: nothing to recover)"
-                } else {
-                    ""
-                };
-                format!(
-                    "<li data-testid=\"cmp-decode-{name}\" data-value=\"{}\"><em>{name}</em>: model {}, X {}, chance {}{x_note}</li>",
-                    data_value(&d["model"]),
-                    num(&d["model"]),
-                    num(&d["x"]),
-                    num(&d["chance"]),
-                )
-            })
-            .collect();
-        html.push_str(&format!(
-            "<p>Decoding the task variables (cross-validated accuracy):</p><ul>{}</ul>",
-            rows.concat()
-        ));
+    for (k, m) in models.iter().enumerate() {
+        if models.len() > 1 {
+            html.push_str(&format!(
+                "<h3>model {}</h3>",
+                escape(m["name"].as_str().unwrap_or(""))
+            ));
+        }
+        html.push_str(&model_details(report, m, &suffix(k)));
     }
     if let Some(w) = report["warnings"].as_array().filter(|a| !a.is_empty()) {
         let w: Vec<String> = w
@@ -328,14 +418,74 @@ fn details(report: &Value) -> String {
     html
 }
 
-/// Read the model's file and send it to the worker.
-fn open_file(file: web_sys::File) {
-    read_user_file(file, |p, name, bytes| {
-        p.ctx.send(
-            Request::Compare(CompareRequest::Model { name }),
-            Some(bytes),
-        );
-    });
+fn model_details(report: &Value, m: &Value, sfx: &str) -> String {
+    let mut html = String::new();
+    let evr = report["x_explained_variance"].as_array();
+    if let Some(r2) = m["pc_r2"].as_array().filter(|a| !a.is_empty()) {
+        let shown: Vec<String> = r2
+            .iter()
+            .take(10)
+            .enumerate()
+            .map(|(k, v)| {
+                let share = evr
+                    .and_then(|e| e.get(k))
+                    .and_then(Value::as_f64)
+                    .map_or(String::new(), |s| {
+                        format!(" ({} of X)", crate::analysis::percent(s))
+                    });
+                format!("PC{} {}{share}", k + 1, num(v))
+            })
+            .collect();
+        let more = if r2.len() > 10 {
+            format!(" … ({} PCs in the JSON)", r2.len())
+        } else {
+            String::new()
+        };
+        html.push_str(&format!(
+            "<p data-testid=\"cmp-pcs{sfx}\">X's PCs predicted from the model (R², {}): {}{more}</p>",
+            escape(report["profile_cv"].as_str().unwrap_or("cross-validated")),
+            shown.join(", ")
+        ));
+    }
+    if let Some(dec) = m["decoding"].as_array().filter(|a| !a.is_empty()) {
+        let rows: Vec<String> = dec
+            .iter()
+            .map(|d| {
+                let name = escape(d["variable"].as_str().unwrap_or(""));
+                let x_note = if d["x_above_chance"].as_bool() == Some(false) {
+                    " (X itself is at chance: nothing to recover)"
+                } else {
+                    ""
+                };
+                format!(
+                    "<li data-testid=\"cmp-decode-{name}{sfx}\" data-value=\"{}\"><em>{name}</em>: model {}, X {}, chance {}{x_note}</li>",
+                    data_value(&d["model"]),
+                    num(&d["model"]),
+                    num(&d["x"]),
+                    num(&d["chance"]),
+                )
+            })
+            .collect();
+        html.push_str(&format!(
+            "<p>Decoding the task variables (cross-validated accuracy):</p><ul>{}</ul>",
+            rows.concat()
+        ));
+    }
+    html
+}
+
+/// Read each model's file and send it to the worker (each joins the open models).
+pub(super) fn open_files(files: web_sys::FileList) {
+    for k in 0..files.length() {
+        if let Some(file) = files.get(k) {
+            read_user_file(file, |p, name, bytes| {
+                p.ctx.send(
+                    Request::Compare(CompareRequest::Model { name }),
+                    Some(bytes),
+                );
+            });
+        }
+    }
 }
 
 pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
@@ -344,10 +494,33 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
             .target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
         if let Some(input) = input {
-            if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                open_file(file);
+            if let Some(files) = input.files() {
+                open_files(files);
             }
             input.set_value("");
+        }
+    })?;
+    // The model list's buttons (the list is rebuilt, so one listener on the list).
+    dom::on(doc, "cmp-models", "click", |ev: web_sys::Event| {
+        let Some(b) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        if let Some(name) = b.get_attribute("data-remove") {
+            with_page(|p| {
+                p.ctx.send(
+                    Request::Compare(CompareRequest::Remove { name: name.clone() }),
+                    None,
+                );
+                p.run.model_closed(&mut p.ctx, &name);
+            });
+        } else if let Some(name) = b.get_attribute("data-optimise") {
+            with_page(|p| {
+                p.set_field("panel", "optimise");
+                p.run.start_from(&mut p.ctx, Some(name));
+            });
         }
     })?;
     dom::on(doc, "cmp-run", "click", |_: web_sys::Event| {

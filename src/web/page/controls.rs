@@ -125,6 +125,9 @@ pub(super) fn apply_state(ctx: &Ctx) {
                 if let Some(e) = dom::select(doc, id) {
                     e.set_value(&value);
                 }
+                if f.key == "dataset" {
+                    show_file_choice(ctx);
+                }
             }
             Control::Number { id, .. } => {
                 if let Some(e) = dom::input(doc, id) {
@@ -268,6 +271,38 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// The dataset menu names the user's file while one is loaded (an extra entry, selected; it
+/// goes when a built-in is loaded again).
+pub(super) fn show_file_choice(ctx: &Ctx) {
+    const ID: &str = "dataset-file-option";
+    let Some(select) = dom::select(&ctx.doc, "dataset-select") else {
+        return;
+    };
+    let existing = ctx.doc.get_element_by_id(ID);
+    match &ctx.file_loaded {
+        Some(name) => {
+            let option = existing.or_else(|| {
+                let o = ctx.doc.create_element("option").ok()?;
+                o.set_id(ID);
+                let _ = o.set_attribute("value", "");
+                let _ = o.set_attribute("data-testid", ID);
+                let _ = select.prepend_with_node_1(&o);
+                Some(o)
+            });
+            if let Some(o) = option {
+                o.set_text_content(Some(&format!("{name} (your file)")));
+            }
+            select.set_value("");
+        }
+        None => {
+            if let Some(o) = existing {
+                o.remove();
+            }
+            select.set_value(&ctx.state.dataset);
+        }
+    }
+}
+
 /// The user edited or pasted a link in this tab: every bad setting is named in the banner
 /// and keeps its default, the rest is applied.
 fn on_hash_change(p: &mut super::Page) {
@@ -278,8 +313,19 @@ fn on_hash_change(p: &mut super::Page) {
     if !problems.is_empty() {
         p.ctx.error(&problems.join("; "));
     }
+    // A link that names a dataset (a demonstration) loads it even while a user's file is
+    // loaded in its place, also when the settings already name that dataset.
+    let reload = p.ctx.file_loaded.is_some()
+        && next.dataset == p.ctx.state.dataset
+        && hash
+            .trim_start_matches('#')
+            .split('&')
+            .any(|kv| kv.starts_with("dataset="));
     if next != p.ctx.state {
         p.change_state(next);
+    }
+    if reload {
+        p.recording.load_builtin(&mut p.ctx);
     }
 }
 

@@ -9,6 +9,7 @@ use web_sys::Document;
 
 use super::{now_ms, Ctx, View};
 use crate::analysis::run::DecodeRow;
+use crate::measures::registry;
 use crate::optim::history::Decimated;
 use crate::plot::{self, Style};
 use crate::web::dom::{self, js_number_string};
@@ -55,12 +56,13 @@ impl View for DecodeView {
 
     fn draw<DB: DrawingBackend>(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         _id: &str,
         root: &DrawingArea<DB, Shift>,
         style: Style,
     ) -> Result<(), String> {
-        plot::decode_accuracy(root, &self.series(), style).map_err(|e| e.to_string())
+        let direction = registry::direction(&ctx.state.measure);
+        plot::decode_accuracy(root, &self.series(), direction, style).map_err(|e| e.to_string())
     }
 }
 

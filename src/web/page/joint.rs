@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
 use super::{with_page, Ctx, View};
+use crate::measures::registry;
 use crate::plot::{self, Style};
 use crate::web::dom;
 use crate::web::protocol::{JointRequest, JointResponse, JointSpec, Request};
@@ -44,7 +45,7 @@ impl View for JointView {
 
     fn draw<DB: DrawingBackend>(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         _id: &str,
         root: &DrawingArea<DB, Shift>,
         style: Style,
@@ -68,7 +69,20 @@ impl View for JointView {
             }),
             _ => None,
         };
-        plot::joint_region(root, (&j.a, &j.b), &runs, bounds, style).map_err(|e| e.to_string())
+        // The Compare panel's models scored on both measures, as markers.
+        let on_b = ctx.model_marks(&j.b);
+        let models: Vec<(&str, (f64, f64))> = ctx
+            .model_marks(&j.a)
+            .into_iter()
+            .filter_map(|(name, a)| Some((name, (a, on_b.iter().find(|m| m.0 == name)?.1))))
+            .collect();
+        if let Some(c) = dom::el(&ctx.doc, "joint-plot") {
+            let _ = c.set_attribute("data-models", &models.len().to_string());
+        }
+        // Axes in words, as the menus.
+        let name = |id: &str| registry::entry(id).map_or(id.to_string(), |e| e.name);
+        let (a, b) = (name(&j.a), name(&j.b));
+        plot::joint_region(root, (&a, &b), &runs, bounds, &models, style).map_err(|e| e.to_string())
     }
 }
 

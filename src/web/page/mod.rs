@@ -2,7 +2,7 @@
 //! requests to the worker and draws the answers, once per animation frame.
 //!
 //! One view per panel (`recording`, `run`, `decode`, `perturb`, `joint`, `calibrate`,
-//! `compare`, `prune`), each owning its fields and implementing the same few hooks ([`View`]); the
+//! `compare`, `prune`, and the `lesson` card), each owning its fields and implementing the same few hooks ([`View`]); the
 //! [`Page`] keeps the document, the worker, the settings and the views, and this module only
 //! dispatches: a worker answer goes to the view of its panel, a settings change and a new
 //! recording to every view, a frame to every view's `tick` and to the plots that changed.
@@ -13,6 +13,7 @@ mod controls;
 mod decode;
 mod export;
 mod joint;
+mod lesson;
 mod perturb;
 mod prune;
 mod recording;
@@ -46,6 +47,12 @@ pub(super) struct Ctx {
     pub dataset: Option<DatasetSummary>,
     /// Whether Play is on (the Optimise view sets it; decoding yields to stepping by it).
     pub playing: bool,
+    /// The Compare panel's last report as (model, [(measure id, score)]): the Optimise and
+    /// Joint plots mark each model where it stands. Cleared with the recording.
+    pub model_scores: Vec<(String, Vec<(String, f64)>)>,
+    /// The name of the user's file loaded as the recording (None: the settings' built-in),
+    /// which the dataset menu shows instead of the built-in the settings still name.
+    pub file_loaded: Option<String>,
     /// Redraw every plot at the next frame.
     dirty: bool,
     /// Plots to redraw at the next frame when not everything is `dirty`: a step report redraws
@@ -87,6 +94,18 @@ impl Ctx {
     /// Redraw every plot at the next frame.
     pub fn redraw_all(&mut self) {
         self.dirty = true;
+    }
+
+    /// Each model's score on measure `id` (any alias), for the plots' model marks.
+    pub fn model_marks(&self, id: &str) -> Vec<(&str, f64)> {
+        let id = crate::measures::registry::entry(id).map_or(id.to_string(), |e| e.id);
+        self.model_scores
+            .iter()
+            .filter_map(|(name, scores)| {
+                let v = scores.iter().find(|(m, _)| *m == id)?.1;
+                Some((name.as_str(), v))
+            })
+            .collect()
     }
 
     /// Show a message in the error banner (kept until dismissed or replaced).
@@ -139,6 +158,7 @@ struct Page {
     calibrate: calibrate::CalibrateView,
     compare: compare::CompareView,
     prune: prune::PruneView,
+    lesson: lesson::LessonView,
 }
 
 /// `$body` for each view of `$page` as `$v` (with `$ctx` the page's context): the views are
@@ -178,6 +198,10 @@ macro_rules! each_view {
         }
         {
             let $v = &mut p.prune;
+            $body;
+        }
+        {
+            let $v = &mut p.lesson;
             $body;
         }
     }};
@@ -308,6 +332,8 @@ impl Page {
                     self.decode.on_failed();
                     self.run.on_response(ctx, r);
                 }
+                // The new recording's run starts next (Started resets the step count).
+                RunResponse::Stale => self.decode.on_failed(),
                 RunResponse::Download { .. } => {}
             },
             Response::Perturb(r) => self.perturb.on_response(ctx, r),
@@ -331,6 +357,20 @@ impl Page {
     /// A control changed: check and apply the value (a refused value is named in the banner
     /// and the control shows the setting again).
     fn set_field(&mut self, key: &str, value: &str) {
+        // Choosing a built-in while a user's file is loaded loads it, even the one the
+        // settings already name (the file replaced it without changing the settings).
+        if key == "dataset" && self.ctx.file_loaded.is_some() {
+            if value.is_empty() {
+                // The file's own entry: it is already loaded.
+                return;
+            }
+            self.ctx.file_loaded = None;
+            if value == self.ctx.state.dataset {
+                controls::show_file_choice(&self.ctx);
+                self.recording.load_builtin(&mut self.ctx);
+                return;
+            }
+        }
         let mut next = self.ctx.state.clone();
         match next.set(key, value) {
             Ok(()) => self.change_state(next),
@@ -347,6 +387,7 @@ impl Page {
     /// update every other frame or so. Anything else redraws at once.
     fn tick(&mut self) {
         each_view!(self, |v, ctx| v.tick(ctx));
+        lesson::tick(self);
         let now = now_ms();
         let c = &mut self.ctx;
         if c.dirty || (!c.redraw.is_empty() && now >= c.render_not_before) {
@@ -480,6 +521,8 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         ready: false,
         dataset: None,
         playing: false,
+        model_scores: Vec::new(),
+        file_loaded: None,
         dirty: false,
         redraw: Vec::new(),
         render_not_before: 0.0,
@@ -495,8 +538,10 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
         calibrate: Default::default(),
         compare: Default::default(),
         prune: Default::default(),
+        lesson: Default::default(),
     };
     PAGE.with(|p| *p.borrow_mut() = Some(page));
+    with_page(|p| p.lesson.start(&p.ctx));
 
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
         let body = js_sys::Reflect::get(&ev.data(), &"body".into()).unwrap_or(JsValue::NULL);
@@ -536,6 +581,7 @@ pub fn start(doc: Document) -> Result<(), JsValue> {
     calibrate::wire(&doc)?;
     compare::wire(&doc)?;
     prune::wire(&doc)?;
+    lesson::wire(&doc)?;
     export::wire(&doc, &all_plots())?;
 
     // The animation loop: each view's work, then draw what changed.

@@ -94,7 +94,14 @@ impl View for PerturbView {
                 Ok(())
             }
             "sweep-plot" => match &self.sweep {
-                Some((ids, rows, _)) => plot::perturb_sweep(root, ids, rows, style).map_err(e),
+                Some((ids, rows, _)) => {
+                    // Legends in words, as the menus.
+                    let names: Vec<String> = ids
+                        .iter()
+                        .map(|id| registry::entry(id).map_or(id.clone(), |e| e.name))
+                        .collect();
+                    plot::perturb_sweep(root, &names, rows, style).map_err(e)
+                }
                 None => Ok(()),
             },
             other => Err(format!("no plot named {other}")),

@@ -18,6 +18,9 @@ use crate::web::protocol::{DatasetSummary, RecordingRequest, RecordingResponse, 
 pub(super) struct RecordingView {
     /// The spectrum needs drawing (a new recording, or a layout change).
     spectrum_stale: bool,
+    /// What the recording request in flight opens: a user's file (true), a built-in (false),
+    /// or labels for the loaded recording (None).
+    next_is_file: Option<bool>,
 }
 
 impl View for RecordingView {
@@ -62,6 +65,7 @@ impl RecordingView {
     /// Load the built-in dataset the settings name.
     pub fn load_builtin(&mut self, ctx: &mut Ctx) {
         let name = ctx.state.dataset.clone();
+        self.next_is_file = Some(false);
         busy(&ctx.doc, Some(&format!("loading {name}…")));
         ctx.send(Request::Recording(RecordingRequest::Builtin { name }), None);
     }
@@ -71,6 +75,10 @@ impl RecordingView {
         match r {
             RecordingResponse::Loaded(summary) => {
                 busy(&ctx.doc, None);
+                if let Some(file) = self.next_is_file.take() {
+                    ctx.file_loaded = file.then(|| summary.name.clone());
+                    super::controls::show_file_choice(ctx);
+                }
                 for w in &summary.warnings {
                     ctx.error(&format!("note: {w}"));
                 }
@@ -78,6 +86,7 @@ impl RecordingView {
             }
             RecordingResponse::Failed { message } => {
                 busy(&ctx.doc, None);
+                self.next_is_file = None;
                 ctx.error(&message);
                 None
             }
@@ -122,7 +131,7 @@ fn show_dataset(doc: &Document, s: &DatasetSummary) {
         .iter()
         .take(5)
         .enumerate()
-        .map(|(k, r)| format!("PC{} {:.1}%", k + 1, 100.0 * r))
+        .map(|(k, r)| format!("PC{} {}", k + 1, crate::analysis::percent(*r)))
         .collect();
     let ninety = match plot::pcs_for_share(&s.explained, 0.9) {
         Some(k) => format!(
@@ -157,8 +166,10 @@ fn open_file(file: web_sys::File, as_labels: bool) {
         let mb = f64::from(bytes.length()) / 1e6;
         busy(&p.ctx.doc, Some(&format!("opening {name} ({mb:.1} MB)…")));
         let req = if as_labels {
+            p.recording.next_is_file = None;
             RecordingRequest::Labels { name }
         } else {
+            p.recording.next_is_file = Some(true);
             RecordingRequest::File { name }
         };
         dom::set_hidden(&p.ctx.doc, "error", true);
@@ -181,19 +192,67 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
             }
         })?;
     }
+    // Files dropped on the Compare panel are models; anywhere else, the first is a recording.
+    // The panel under the pointer is outlined so the user sees which it will be.
     let body: web_sys::EventTarget = doc.clone().into();
     dom::listen(&body, "dragover", |ev: web_sys::DragEvent| {
-        ev.prevent_default()
+        ev.prevent_default();
+        mark_drop_target(&ev);
+    })?;
+    dom::listen(&body, "dragleave", |ev: web_sys::DragEvent| {
+        // Leaving the window (no element entered): nothing is outlined.
+        if ev.related_target().is_none() {
+            clear_drop_target();
+        }
     })?;
     dom::listen(&body, "drop", |ev: web_sys::DragEvent| {
         ev.prevent_default();
-        if let Some(file) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
-        {
+        clear_drop_target();
+        let Some(files) = ev.data_transfer().and_then(|d| d.files()) else {
+            return;
+        };
+        if on_compare_panel(&ev) {
+            super::compare::open_files(files);
+        } else if let Some(file) = files.get(0) {
             open_file(file, false);
         }
     })?;
     Ok(())
+}
+
+/// Whether a drag event is over the Compare panel (a drop there opens models).
+fn on_compare_panel(ev: &web_sys::DragEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|e| e.closest("#cmp-panel").ok().flatten())
+        .is_some()
+}
+
+/// Outline what a drop would open: the Compare panel (models) or the page (a recording).
+fn mark_drop_target(ev: &web_sys::DragEvent) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let compare = on_compare_panel(ev);
+    if let Some(p) = doc.get_element_by_id("cmp-panel") {
+        let _ = p.class_list().toggle_with_force("drop-target", compare);
+    }
+    if let Some(b) = doc.body() {
+        let _ = b.class_list().toggle_with_force("drop-target", !compare);
+    }
+}
+
+fn clear_drop_target() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    for e in [
+        doc.get_element_by_id("cmp-panel"),
+        doc.body().map(Into::into),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = e.class_list().remove_1("drop-target");
+    }
 }

@@ -43,6 +43,9 @@ pub(super) struct RunView {
     stop_at: Option<f64>,
     /// The object URL of the last exported Y (revoked when replaced).
     y_url: Option<String>,
+    /// The Compare model that Y₀ is ("optimise from this model"), until the user goes back
+    /// to a random Y₀, closes the model or loads another recording.
+    y0_model: Option<String>,
 }
 
 impl View for RunView {
@@ -53,6 +56,8 @@ impl View for RunView {
         if let Some(s) = &ctx.dataset {
             self.x_pcs = DMatrix::from_row_slice(s.x_pcs.len() / 2, 2, &s.x_pcs);
         }
+        self.y0_model = None;
+        self.show_y0(&ctx.doc);
         self.restart(ctx);
     }
 
@@ -65,8 +70,15 @@ impl View for RunView {
             || before.seed != s.seed
             || before.stop != s.stop
             || before.decode_every != s.decode_every;
-        if ctx.ready && before.dataset == s.dataset && run_changed {
+        let dataset_changed = before.dataset != s.dataset;
+        if ctx.ready && !dataset_changed && run_changed {
             self.restart(ctx);
+        }
+        if dataset_changed {
+            // Another recording is on its way: no more steps for this run (the worker drops
+            // it with the old recording, so a step or a pause sent now would find no run).
+            self.last = None;
+            self.set_playing(ctx, false);
         }
     }
 
@@ -129,7 +141,17 @@ impl View for RunView {
                     .zip(&points)
                     .map(|(name, h)| (name.as_str(), h.as_slice()))
                     .collect();
-                plot::score_trace(root, &series, style).map_err(e)
+                // The Compare panel's models on the optimised measure: where the curve
+                // crosses one, the synthetic Y reached that model's score.
+                let scored = self.ids.first().map_or(Vec::new(), |m| ctx.model_marks(m));
+                let marks: Vec<plot::ModelMark> = scored
+                    .iter()
+                    .map(|&(name, value)| plot::ModelMark { name, value })
+                    .collect();
+                if let Some(c) = dom::el(&ctx.doc, id) {
+                    let _ = c.set_attribute("data-marks", &marks.len().to_string());
+                }
+                plot::score_trace(root, &series, &marks, style).map_err(e)
             }
             "pc-plot" => {
                 let conditions = ctx.dataset.as_ref().map_or(1, |d| d.conditions);
@@ -149,7 +171,10 @@ impl View for RunView {
                 plot::pc_trajectories(root, &self.x_pcs, &y_pcs, conditions, colour_by, style)
                     .map_err(e)
             }
-            "pc-r2-plot" => plot::pc_capture(root, &self.pc_points(), ratios, style).map_err(e),
+            "pc-r2-plot" => {
+                let direction = registry::direction(self.ids.first().map_or("", String::as_str));
+                plot::pc_capture(root, &self.pc_points(), ratios, direction, style).map_err(e)
+            }
             "capture-plot" => {
                 let scores = self.capture_scores();
                 if let Some(c) = dom::el(&ctx.doc, id) {
@@ -170,8 +195,9 @@ impl View for RunView {
 }
 
 impl RunView {
-    fn settings(s: &UiState) -> RunSettings {
+    fn settings(&self, s: &UiState) -> RunSettings {
         RunSettings {
+            y0_model: self.y0_model.clone(),
             measure: s.measure.clone(),
             watch: s.watch.clone(),
             lr: s.lr,
@@ -190,10 +216,35 @@ impl RunView {
         self.set_playing(ctx, false);
         if ctx.dataset.is_some() {
             ctx.send(
-                Request::Run(RunRequest::Start(Self::settings(&ctx.state))),
+                Request::Run(RunRequest::Start(self.settings(&ctx.state))),
                 None,
             );
         }
+    }
+
+    /// Y₀ = the Compare model `name` (None: the seed's random Y₀), and a fresh run from it.
+    pub fn start_from(&mut self, ctx: &mut Ctx, name: Option<String>) {
+        self.y0_model = name;
+        self.show_y0(&ctx.doc);
+        self.restart(ctx);
+    }
+
+    /// The Compare model `name` was closed: a run from it goes back to a random Y₀.
+    pub fn model_closed(&mut self, ctx: &mut Ctx, name: &str) {
+        if self.y0_model.as_deref() == Some(name) {
+            self.start_from(ctx, None);
+        }
+    }
+
+    fn show_y0(&self, doc: &Document) {
+        if let Some(name) = &self.y0_model {
+            dom::set_text(
+                doc,
+                "y0-text",
+                &format!("Y₀ is model {name} (Compare panel): Reset starts from it again."),
+            );
+        }
+        dom::set_hidden(doc, "y0-note", self.y0_model.is_none());
     }
 
     pub fn set_playing(&mut self, ctx: &mut Ctx, playing: bool) {
@@ -282,7 +333,7 @@ impl RunView {
                 self.set_playing(ctx, false);
                 ctx.error(&message);
             }
-            RunResponse::Decoding { .. } | RunResponse::Download { .. } => {}
+            RunResponse::Decoding { .. } | RunResponse::Download { .. } | RunResponse::Stale => {}
         }
     }
 
@@ -444,6 +495,9 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
     dom::on(doc, "reset", "click", |_: web_sys::Event| {
         with_page(|p| p.run.restart(&mut p.ctx));
     })?;
+    dom::on(doc, "y0-clear", "click", |_: web_sys::Event| {
+        with_page(|p| p.run.start_from(&mut p.ctx, None));
+    })?;
     dom::on(doc, "new-seed", "click", |_: web_sys::Event| {
         let seed = (js_sys::Math::random() * 1e9).floor() as u64;
         with_page(|p| p.set_field("seed", &seed.to_string()));
@@ -472,9 +526,17 @@ fn mark_in_flight(ctx: &Ctx, stepping: u8) {
     }
 }
 
-/// The run's warnings under the readouts they concern, one element each (`warning-<k>`), so a
-/// degenerate measure is said where the user is looking.
+/// The run's warnings under the readouts they concern, one element each (`warning-<k>`), and
+/// counted in the score plot's title (the full texts on hover), so a degenerate measure is
+/// said where the user is looking.
 fn show_warnings(doc: &Document, warnings: &[String]) {
+    if let Some(badge) = dom::el(doc, "score-warning") {
+        let n = warnings.len();
+        let s = if n == 1 { "" } else { "s" };
+        badge.set_text_content(Some(&format!("⚠ {n} warning{s} · ")));
+        let _ = badge.set_attribute("title", &warnings.join("\n"));
+        dom::set_hidden(doc, "score-warning", n == 0);
+    }
     let Some(list) = dom::el(doc, "warnings") else {
         return;
     };

@@ -9,8 +9,8 @@ use crate::web::protocol::{CompareRequest, CompareResponse, CompareSettings};
 
 #[derive(Default)]
 pub(super) struct ComparePanel {
-    /// The model's activations, kept across recordings (checked again at each start).
-    model: Option<Model>,
+    /// The open models' activations, kept across recordings (checked again at each start).
+    models: Vec<Model>,
     job: Option<Compare>,
 }
 
@@ -48,17 +48,20 @@ impl ComparePanel {
                     dims: y.dims,
                     data: y.data,
                 };
-                // A model that does not fit X is refused now, and the previous one stays.
+                // A model that does not fit X is refused now, and the open ones stay.
                 let rec = &l.recording;
                 warnings.extend(check_model(&rec.dims, rec.data.nrows(), &model)?);
-                let reply = CompareResponse::Model {
-                    name: model.name.clone(),
-                    dims: model.dims.clone(),
-                    warnings,
-                };
                 self.job = None;
-                self.model = Some(model);
-                Ok(reply)
+                match self.models.iter_mut().find(|m| m.name == model.name) {
+                    Some(m) => *m = model,
+                    None => self.models.push(model),
+                }
+                Ok(self.listing(warnings))
+            }
+            CompareRequest::Remove { name } => {
+                self.job = None;
+                self.models.retain(|m| m.name != name);
+                Ok(self.listing(Vec::new()))
             }
             CompareRequest::Start(s) => self.start(loaded(l)?, s),
             CompareRequest::Slice => {
@@ -93,11 +96,26 @@ impl ComparePanel {
         }
     }
 
+    /// The open model of this name (Optimise's "from this model").
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    fn listing(&self, warnings: Vec<String>) -> CompareResponse {
+        CompareResponse::Models {
+            models: self
+                .models
+                .iter()
+                .map(|m| (m.name.clone(), m.dims.clone()))
+                .collect(),
+            warnings,
+        }
+    }
+
     fn start(&mut self, l: &Loaded, s: CompareSettings) -> Result<CompareResponse, String> {
-        let model = self
-            .model
-            .clone()
-            .ok_or("open a model's activations first (Model Y…)")?;
+        if self.models.is_empty() {
+            return Err("open a model's activations first (Model Y…)".into());
+        }
         let opts = CompareOptions {
             measures: s.measures,
             bootstrap: s.bootstrap,
@@ -114,7 +132,7 @@ impl ComparePanel {
             &rec.data,
             &rec.dims,
             &rec.labels,
-            vec![model],
+            self.models.clone(),
             &opts,
         )?;
         let total = job.progress().total;

@@ -96,7 +96,10 @@ impl Worker {
                 self.recording(r, bytes)
                     .unwrap_or_else(|message| RecordingResponse::Failed { message }),
             ),
-            Request::Run(r) => Response::Run(self.run.handle(l, r)),
+            Request::Run(r) => {
+                let compare = &self.compare;
+                Response::Run(self.run.handle(l, r, |name| compare.model(name)))
+            }
             Request::Perturb(r) => Response::Perturb(self.perturb.handle(l, r)),
             Request::Joint(r) => Response::Joint(self.joint.handle(l, r)),
             Request::Calibrate(r) => Response::Calibrate(self.calibrate.handle(l, r)),

@@ -3,6 +3,9 @@
 
 use super::decode::{decoding, ReferenceCache};
 use super::{attach, loaded, now_ms, row_major_2, slice, Loaded};
+use nalgebra::DMatrix;
+
+use crate::analysis::compare::Model;
 use crate::analysis::run::{PcSchedule, Run, RunSpec, StopScale};
 use crate::data::{self, Recording};
 use crate::measures::registry;
@@ -20,24 +23,52 @@ pub(super) struct RunPanel {
     /// Every score at every step as CSV, written as the run goes (the page's plots keep a
     /// thinned copy; this is what "scores CSV" saves).
     trajectory: String,
+    /// The run was dropped with its recording (requests still on their way are stale).
+    replaced: bool,
 }
 
 impl RunPanel {
     /// A new recording: its run and reference are gone.
     pub fn on_loaded(&mut self) {
+        self.replaced = self.run.is_some() || self.replaced;
         self.run = None;
         self.reference = ReferenceCache::default();
     }
 
-    pub fn handle(&mut self, l: Option<&Loaded>, req: RunRequest) -> RunResponse {
-        self.try_handle(l, req)
+    /// `model` finds an open Compare model by name (a run may start from one).
+    pub fn handle<'m>(
+        &mut self,
+        l: Option<&Loaded>,
+        req: RunRequest,
+        model: impl Fn(&str) -> Option<&'m Model>,
+    ) -> RunResponse {
+        self.try_handle(l, req, model)
             .unwrap_or_else(|message| RunResponse::Failed { message })
     }
 
-    fn try_handle(&mut self, l: Option<&Loaded>, req: RunRequest) -> Result<RunResponse, String> {
+    fn try_handle<'m>(
+        &mut self,
+        l: Option<&Loaded>,
+        req: RunRequest,
+        model: impl Fn(&str) -> Option<&'m Model>,
+    ) -> Result<RunResponse, String> {
         let l = loaded(l)?;
         if let RunRequest::Start(s) = req {
-            return self.start(l, &s);
+            let y0 = match &s.y0_model {
+                Some(name) => Some(
+                    model(name)
+                        .ok_or_else(|| {
+                            format!("model `{name}` is no longer open in the Compare panel")
+                        })?
+                        .data
+                        .clone(),
+                ),
+                None => None,
+            };
+            return self.start(l, &s, y0);
+        }
+        if self.run.is_none() && self.replaced {
+            return Ok(RunResponse::Stale);
         }
         let run = self.run.as_mut().ok_or("no run: press Reset")?;
         Ok(match req {
@@ -70,7 +101,13 @@ impl RunPanel {
         })
     }
 
-    fn start(&mut self, l: &Loaded, s: &RunSettings) -> Result<RunResponse, String> {
+    /// A run from `y0` (a model's activations) or, without one, from the seed's random Y₀.
+    fn start(
+        &mut self,
+        l: &Loaded,
+        s: &RunSettings,
+        y0: Option<DMatrix<f64>>,
+    ) -> Result<RunResponse, String> {
         let spec = RunSpec {
             measure: s.measure.clone(),
             watch: s.watch.clone(),
@@ -91,7 +128,16 @@ impl RunPanel {
                 .and_then(|e| Some(0.05 * (e.range[1]? - e.range[0]?))),
             ..RunSpec::default()
         };
-        let mut run = Run::new(&l.recording, l.target.clone(), &spec)?.with_clock(now_ms);
+        let run = match y0 {
+            Some(y0) => Run::from_y0(&l.recording, l.target.clone(), &spec, y0).map_err(|e| {
+                format!(
+                    "optimise from model `{}`: {e}",
+                    s.y0_model.as_deref().unwrap_or("")
+                )
+            })?,
+            None => Run::new(&l.recording, l.target.clone(), &spec)?,
+        };
+        let mut run = run.with_clock(now_ms);
         self.reference.hand_over(&mut run);
         let header: Vec<&str> = std::iter::once("step")
             .chain(run.ids().iter().map(String::as_str))
@@ -107,6 +153,7 @@ impl RunPanel {
             report: report(&run, first),
         };
         self.run = Some(run);
+        self.replaced = false;
         Ok(started)
     }
 }
