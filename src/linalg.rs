@@ -206,6 +206,27 @@ pub fn sym_eigen(m: DMatrix<f64>) -> (DVector<f64>, DMatrix<f64>) {
     (vals, vecs)
 }
 
+/// ‖AᵀA‖_F (= ‖AAᵀ‖_F) from the smaller of the two Gram matrices.
+pub fn gram_norm(a: &DMatrix<f64>) -> f64 {
+    if a.ncols() <= a.nrows() {
+        gram(a, Op::T).norm()
+    } else {
+        gram(a, Op::N).norm()
+    }
+}
+
+/// The singular values of A (decreasing), without the vectors (faer; NaN if A is not finite).
+pub fn singular_values(a: &DMatrix<f64>) -> Vec<f64> {
+    let k = a.nrows().min(a.ncols());
+    if a.iter().any(|v| !v.is_finite()) {
+        return vec![f64::NAN; k];
+    }
+    match view(a).singular_values() {
+        Ok(s) => s,
+        Err(_) => thin_svd(a).1.iter().copied().collect(),
+    }
+}
+
 /// Thin SVD A = U diag(s) Vᵀ (k = min(m, n) columns), singular values in decreasing order.
 pub fn thin_svd(a: &DMatrix<f64>) -> (DMatrix<f64>, DVector<f64>, DMatrix<f64>) {
     let k = a.nrows().min(a.ncols());

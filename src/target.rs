@@ -45,8 +45,9 @@ pub enum TargetError {
 }
 
 impl Target {
-    /// Centre X (n × p), take its thin SVD and keep the numerically non-zero part.
-    pub fn new(x: &DMatrix<f64>) -> Result<Self, TargetError> {
+    /// Whether X can be a target, without preparing it (what a one-off pair score checks):
+    /// at least 2 samples and a neuron, finite, not constant. `new` refuses exactly these.
+    pub fn check(x: &DMatrix<f64>) -> Result<(), TargetError> {
         let (n, p) = x.shape();
         if n < 2 || p < 1 {
             return Err(TargetError::TooSmall { n, p });
@@ -57,6 +58,17 @@ impl Target {
                 col: k / n,
             });
         }
+        // X_c = 0 exactly iff every singular value is 0 (`new`'s test after its SVD).
+        if frob2(&center_columns(x)) == 0.0 {
+            return Err(TargetError::Constant);
+        }
+        Ok(())
+    }
+
+    /// Centre X (n × p), take its thin SVD and keep the numerically non-zero part.
+    pub fn new(x: &DMatrix<f64>) -> Result<Self, TargetError> {
+        Self::check(x)?;
+        let (n, p) = x.shape();
         let mean = column_means(x);
         let xc = center_columns(x);
         // The thin SVD (faer's): 14× faster than nalgebra's full one at 2000×500, and only the

@@ -9,7 +9,8 @@ use nalgebra::DMatrix;
 use super::def::{built, Def, Dims, Group, List::*, PcSums, OIST};
 use super::{angular, degenerate, Angular, Direction, Measure, DEGENERATE_NORM2};
 use crate::linalg::{
-    center_columns, center_columns_mut, dot, frob2, gemm, gram, mul, sym_eigen, thin_svd, Op,
+    center_columns, center_columns_mut, dot, frob2, gemm, gram, mul, singular_values, sym_eigen,
+    thin_svd, Op,
 };
 use crate::target::Target;
 
@@ -28,6 +29,7 @@ pub const NBS: Def = Def {
     invariances: OIST,
     citation: "Tang, Maddox, Dickens, Diethe, Damianou (2020) Similarity of neural networks with gradients, arXiv:2003.11498; Williams et al. (2021)",
     score_only: None,
+    pair: Some(nbs_pair),
     build: |c| built(Nbs::new(c.target())),
     flops: bures_flops,
     theory: Some(nbs_theory),
@@ -60,6 +62,7 @@ pub const PROCRUSTES_ANGULAR: Def = Def {
     invariances: OIST,
     citation: WILLIAMS,
     score_only: None,
+    pair: Some(|x, y| angular(nbs_pair(x, y))),
     build: |c| built(Angular(Nbs::new(c.target()))),
     flops: bures_flops,
     theory: Some(|t| angular(nbs_theory(t))),
@@ -87,6 +90,7 @@ pub const PROCRUSTES_EUCLIDEAN: Def = Def {
     invariances: &["orthogonal", "translation"],
     citation: WILLIAMS,
     score_only: None,
+    pair: None,
     build: |c| built(ProcrustesEuclidean::new(c.target())),
     flops: |d| {
         let Dims { n, r, q } = d;
@@ -182,6 +186,20 @@ fn bures_parts(t: &Target, y: &DMatrix<f64>) -> BuresParts {
     let b = mul(&t.xs, Op::T, &yc, Op::N);
     let (nuc, p) = polar(&b);
     BuresParts { yc, yc2, nuc, p }
+}
+
+/// NBS of a pair without preparing X, for a one-off score (`pair::score_pair`): the nuclear
+/// norm of the p × q matrix X_cᵀY_c (its singular values only) instead of X's thin SVD and a
+/// polar factor. The prepared `Nbs::score` to rounding (registry test
+/// `pair_formulas_equal_the_prepared_measures`).
+fn nbs_pair(x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    let (xc, yc) = (center_columns(x), center_columns(y));
+    let yc2 = frob2(&yc);
+    if yc2 < DEGENERATE_NORM2 {
+        return 0.0;
+    }
+    let nuc: f64 = singular_values(&mul(&xc, Op::T, &yc, Op::N)).iter().sum();
+    (nuc / (frob2(&xc).sqrt() * yc2.sqrt())).min(1.0)
 }
 
 /// Normalised Bures similarity NBS = ‖X_cᵀY_c‖_* / (‖X_c‖‖Y_c‖).

@@ -30,6 +30,7 @@ pub const CCA_ANGULAR: Def = Def {
     invariances: &["invertible-linear", "orthogonal", "isotropic-scaling", "translation"],
     citation: "Hotelling (1936) Biometrika; Raghu et al. (2017) SVCCA, NeurIPS; Williams et al. (2021)",
     score_only: None,
+    pair: None,
     build: |c| {
         let cca = CcaMean::new(c.target());
         let (n, p, q, rx) = (c.n(), c.p(), c.q, cca.rank_x());

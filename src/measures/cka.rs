@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 
 use super::def::{built, Def, Dims, Group, List::*, PcSums, OIST};
 use super::{angular, degenerate, Angular, Direction, Measure, DEGENERATE_NORM2};
-use crate::linalg::{center_columns, center_columns_mut, frob2, gemm, gram, mul, Op};
+use crate::linalg::{center_columns, center_columns_mut, frob2, gemm, gram, gram_norm, mul, Op};
 use crate::target::Target;
 
 pub(crate) const KORNBLITH: &str = "Kornblith, Norouzi, Lee, Hinton (2019) Similarity of neural network representations revisited, ICML";
@@ -34,6 +34,7 @@ pub const CKA: Def = Def {
     invariances: OIST,
     citation: KORNBLITH,
     score_only: None,
+    pair: Some(cka_pair),
     build: |c| built(Cka::new(c.target())),
     flops: kernel_flops,
     theory: Some(cka_theory),
@@ -61,6 +62,7 @@ pub const CKA_ANGULAR: Def = Def {
     invariances: OIST,
     citation: KORNBLITH,
     score_only: None,
+    pair: Some(|x, y| angular(cka_pair(x, y))),
     build: |c| built(Angular(Cka::new(c.target()))),
     flops: kernel_flops,
     theory: Some(|t| angular(cka_theory(t))),
@@ -80,6 +82,7 @@ pub const ENSD: Def = Def {
     invariances: OIST,
     citation: "Giaffar, Rojas Buján, Rodgers, Sompolinsky, Zylberberg (2023) The effective number of shared dimensions, bioRxiv",
     score_only: None,
+    pair: None,
     build: |c| built(Ensd::new(c.target())),
     flops: kernel_flops,
     theory: Some(|t| {
@@ -132,6 +135,7 @@ impl KernelParts {
         } else {
             gram(&yc, Op::N)
         };
+        // ‖Y_cᵀY_c‖, as `linalg::gram_norm` computes it (the pair formula's denominator).
         let yy = gram.norm();
         let yc2 = frob2(&yc);
         KernelParts {
@@ -159,6 +163,17 @@ impl Cka {
     pub fn new(target: Arc<Target>) -> Self {
         Cka { target }
     }
+}
+
+/// Linear CKA of a pair without preparing X, for a one-off score (`pair::score_pair`): one
+/// p × q product and two small Grams instead of X's thin SVD. The prepared `Cka::score` to
+/// rounding (registry test `pair_formulas_equal_the_prepared_measures`).
+fn cka_pair(x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    let (xc, yc) = (center_columns(x), center_columns(y));
+    if frob2(&yc) < DEGENERATE_NORM2 {
+        return 0.0;
+    }
+    frob2(&mul(&xc, Op::T, &yc, Op::N)) / (gram_norm(&xc) * gram_norm(&yc))
 }
 
 impl Measure for Cka {

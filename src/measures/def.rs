@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use nalgebra::DMatrix;
 use serde::Serialize;
 
 use super::{Direction, Measure, MeasureError};
@@ -219,6 +220,10 @@ pub struct Def {
     pub score_only: ScoreOnly,
     /// Build against a prepared target (shape checks, warnings).
     pub build: fn(&Ctx) -> Built,
+    /// A one-off score from the raw pair (X, Y), for a measure whose closed form costs less
+    /// than preparing X (`Target::new`'s thin SVD): what `pair::score_pair` uses when no
+    /// gradient is asked. Equal to `build(..).score(y)` to rounding (a registry test).
+    pub pair: Option<PairFn>,
     /// Dominant floating-point operations of one step (score + gradient), see `bench`.
     pub flops: fn(Dims) -> f64,
     /// The PC perturbation closed form, if there is one.
@@ -226,6 +231,9 @@ pub struct Def {
     /// The default lists it is in, with its position in each.
     pub lists: &'static [(List, u8)],
 }
+
+/// A score of the raw pair (X, Y): X n × p, Y n × q, neither centred.
+pub type PairFn = fn(&DMatrix<f64>, &DMatrix<f64>) -> f64;
 
 /// A resolved measure id: a declaration with its parameters. What `registry::resolve` finds.
 pub trait Spec: Send + Sync {
@@ -239,6 +247,10 @@ pub trait Spec: Send + Sync {
     fn build(&self, ctx: &Ctx) -> Built;
     /// Dominant FLOPs of one step.
     fn flops(&self, dims: Dims) -> f64;
+    /// The one-off pair formula, if the measure has one (see `Def::pair`).
+    fn pair(&self) -> Option<PairFn> {
+        None
+    }
     /// The PC perturbation closed form, if there is one.
     fn theory(&self, sums: &PcSums) -> Option<f64>;
     /// Position in `list`, if it is in it.
@@ -302,6 +314,10 @@ impl Spec for &'static Def {
 
     fn flops(&self, dims: Dims) -> f64 {
         (self.flops)(dims)
+    }
+
+    fn pair(&self) -> Option<PairFn> {
+        self.pair
     }
 
     fn theory(&self, sums: &PcSums) -> Option<f64> {

@@ -24,6 +24,7 @@ pub const CKA_SONG: Def = Def {
     invariances: OIST,
     citation: "Song, Smola, Gretton, Bedo, Borgwardt (2012) Feature selection via dependence maximization, JMLR; Kornblith et al. (2019)",
     score_only: None,
+    pair: None,
     build: |c| {
         if c.n() < 4 {
             return Err(c.unsupported(format!(
@@ -54,6 +55,7 @@ pub const CKA_LANGE: Def = Def {
     invariances: OIST,
     citation: "Lange, Kwok, Matelsky, Wang, Rolnick, Kording (2022) Neural networks as paths through the space of representations, arXiv:2206.10999; similarity-repository",
     score_only: None,
+    pair: None,
     build: |c| built(CkaLange::new(c.target())),
     flops: gram_flops,
     theory: None,

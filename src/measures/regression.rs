@@ -39,6 +39,7 @@ pub const LINREG: Def = Def {
     invariances: &["invertible-linear", "orthogonal", "isotropic-scaling", "translation"],
     citation: REG_CITE,
     score_only: None,
+    pair: None,
     build: |c| {
         let (n, q) = (c.n(), c.q);
         let mut warnings = Vec::new();

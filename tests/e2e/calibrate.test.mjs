@@ -38,7 +38,10 @@ test('one button: progress, then the table per measure, then the CSV', async () 
     assert.ok(cap === '' || (Number(cap) > 0 && Number(cap) <= 1), `${m} capture score ${cap}`);
     // The panel leads with a verdict per measure, in words, with the numbers of its rows.
     const verdict = await page.textContent(sel(`cal-verdict-${m}`));
-    assert.match(verdict, new RegExp(`^${m}: a synthetic Y optimised for it `));
+    // In words, as the menus (the id on hover).
+    const name = { cka: 'linear CKA', nbs: 'NBS', 'procrustes-angular-score': 'angular Procrustes' }[m];
+    assert.match(verdict, new RegExp(`^${name}: a synthetic Y optimised for it `));
+    assert.equal(await page.getAttribute(sel(`cal-verdict-${m}`), 'title'), m);
     assert.match(verdict, /makes choice decodable at 0\.\d\d|cannot make choice decodable/);
     assert.match(verdict, /cannot make stimulus decodable, as X itself decodes it at chance/);
     assert.match(verdict, /passes the stop score after \d+ steps|never passes/);

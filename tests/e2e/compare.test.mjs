@@ -72,7 +72,7 @@ test('a model file, one button: the table, and the report is simscope compare\'s
     const score = JSON.parse(runCli(['score', 'golub2018', MODEL, '--measure', id])).scores[id];
     assert.equal(cli.models[0].scores[id].value, score, `${id}: the CLI's value is simscope score's to the bit`);
   }
-  assert.match(await page.textContent(sel('cmp-pcs')), /PC1 [0-9.]+ \(\d+% of X\)/);
+  assert.match(await page.textContent(sel('cmp-pcs')), /PC1 [0-9.]+ \([0-9.]+% of X\)/);
   // The table as CSV: simscope compare --out's scores.csv, built from the same document.
   const [c] = await Promise.all([page.waitForEvent('download'), page.click(sel('cmp-csv'))]);
   assert.equal(c.suggestedFilename(), 'simscope-compare-golub2018-golub2018_after_counts-scores.csv');

@@ -17,8 +17,9 @@
 //!   ([`profile`]) beside X's spectrum, and with labels the decoding accuracy from the model
 //!   next to decoding from X (`analysis::decode`, same folds and seed).
 //!
-//! `value` is computed exactly as `simscope score` computes it (the registry's measure
-//! prepared against `Target::new(X)`, then `score(Y)`), so the two agree to the last bit.
+//! `value` is computed exactly as `simscope score` computes it (`measures::pair::score_one`:
+//! the measure's pair formula, or the measure prepared against `Target::new(X)`), so the two
+//! agree to the last bit.
 //!
 //! The whole comparison is one [`Job`]: units are one model's values, one batch of
 //! permutations or bootstrap samples, one decoding fold, one profile fold, one calibration
@@ -43,6 +44,7 @@ use super::calibrate::{above_chance, CalibrateOptions, Calibration, Reference, R
 use super::decode::{decodable_threshold, DecodeError, DecodeOptions, Decoding, StagedDecode};
 use super::job::{Budget, Job, Progress};
 use crate::data::TaskVariable;
+use crate::measures::pair::score_one;
 use crate::measures::{registry, Direction};
 use crate::target::Target;
 use placement::{place, Placement};
@@ -456,12 +458,11 @@ impl Compare {
         match self.phase {
             Phase::Values => {
                 let m = &self.models[self.next_model];
-                // Exactly `simscope score`'s path.
+                // Exactly `simscope score`'s path (a pair formula where the measure has one).
                 let mut row = Vec::with_capacity(self.ids.len());
+                let mut target = Some(self.target.clone());
                 for id in &self.ids {
-                    let (measure, _) = registry::prepare(id, self.target.clone(), m.data.ncols())
-                        .map_err(|e| e.to_string())?;
-                    row.push(measure.score(&m.data));
+                    row.push(score_one(id, &self.x, &m.data, &mut target)?.0);
                 }
                 self.values.push(row);
                 self.next_model += 1;

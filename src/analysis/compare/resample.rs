@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use crate::linalg::{center_columns, frob2, gemm, gram, mul, Llt, Op};
+use crate::linalg::{center_columns, frob2, gemm, gram, gram_norm, mul, Llt, Op};
 use crate::measures::bures::polar;
 use crate::measures::rsa::{rdm_matrix, Compare as RdmCompare, Rdm};
 use crate::measures::{angular, registry, Measure, DEGENERATE_NORM2};
@@ -108,14 +108,6 @@ struct Side {
     chol: Option<Llt>,
 }
 
-fn small_gram_norm(yc: &DMatrix<f64>) -> f64 {
-    if yc.ncols() <= yc.nrows() {
-        gram(yc, Op::T).norm()
-    } else {
-        gram(yc, Op::N).norm()
-    }
-}
-
 /// The measures of one job and the statistics of X and of every model, read-only and shared
 /// by every thread.
 pub struct Engine {
@@ -167,7 +159,7 @@ impl Engine {
                 Side {
                     chol,
                     yc2: frob2(&yc),
-                    yy: small_gram_norm(&yc),
+                    yy: gram_norm(&yc),
                     rdm_corr: corr.then(|| rdm_matrix(Rdm::Correlation, y)),
                     rdm_euclid: euclid.then(|| rdm_matrix(Rdm::SquaredEuclidean, y)),
                     yc,
@@ -334,7 +326,7 @@ impl Engine {
                 let (yb2, ybyy, b) = if kernel {
                     let c = center_columns(&yb);
                     let b = mul(z.as_ref().unwrap(), Op::T, &c, Op::N);
-                    (frob2(&c), small_gram_norm(&c), Some(b))
+                    (frob2(&c), gram_norm(&c), Some(b))
                 } else {
                     (0.0, 0.0, None)
                 };

@@ -1,13 +1,10 @@
 //! `simscope score X Y --measure ID [--measure ID ...] [--grad-dir DIR]`: score a pair of
 //! recordings with any registry measures, optionally writing ∂score/∂Y as `.npy` files.
 
-use std::sync::Arc;
-
-use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 use simscope::data::npy::write_npy_f64;
+use simscope::measures::pair::score_pair;
 use simscope::measures::registry;
-use simscope::target::Target;
 
 use crate::common::CliError;
 use lexopt::prelude::*;
@@ -42,57 +39,36 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     }
     let x = crate::common::recording(&files[0])?;
     let y = crate::common::recording(&files[1])?;
-    let (xm, ym) = (&x.data, &y.data);
-    if xm.nrows() != ym.nrows() {
-        return Err(CliError(format!(
-            "X and Y must have the same number of samples (rows after flattening time × conditions): X {:?} gives {}, Y {:?} gives {}",
-            x.dims,
-            xm.nrows(),
-            y.dims,
-            ym.nrows()
-        )));
-    }
-    if let Some(k) = ym.iter().position(|v| !v.is_finite()) {
-        return Err(CliError(format!(
-            "Y contains a non-finite value at flattened row {}, column {}",
-            k % ym.nrows(),
-            k / ym.nrows()
-        )));
-    }
-    let target = Arc::new(Target::new(xm)?);
     // Expand `all`, resolve aliases, drop duplicates (keeping the first).
     let (canon, mut warnings) = registry::resolve_list(&ids, None)?;
-    let yc_norm2: f64 = simscope::linalg::frob2(&simscope::linalg::center_columns(ym));
-    if yc_norm2 < simscope::measures::DEGENERATE_NORM2 {
-        warnings.push("Y is constant (every column has zero variance): normalised scores are undefined and reported as 0 with zero gradients".into());
-    }
     if let Some(dir) = &grad_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError(format!("cannot create --grad-dir {dir}: {e}")))?;
     }
+    // The core's one-off scoring, shared with Python and the Compare job.
+    let (results, w) = score_pair(
+        &x.data,
+        &x.dims,
+        &y.data,
+        &y.dims,
+        &canon,
+        grad_dir.is_some(),
+    )
+    .map_err(CliError)?;
+    warnings.extend(w);
     let mut scores = Map::new();
-    for id in &canon {
-        let (m, w) = registry::prepare(id, target.clone(), ym.ncols())?;
-        warnings.extend(w);
-        let value = if let Some(dir) = &grad_dir {
-            let mut g = DMatrix::zeros(0, 0);
-            let s = m.score_and_grad(ym, &mut g);
+    for r in results {
+        if let (Some(dir), Some(g)) = (&grad_dir, &r.grad) {
             // n × q back to Y's own shape: C order of the flattened rows is Y's C order.
             let values: Vec<f64> = (0..g.nrows())
                 .flat_map(|i| (0..g.ncols()).map(move |j| (i, j)))
                 .map(|(i, j)| g[(i, j)])
                 .collect();
-            let path = std::path::Path::new(dir).join(grad_file_name(id));
+            let path = std::path::Path::new(dir).join(grad_file_name(&r.id));
             std::fs::write(&path, write_npy_f64(&y.dims, &values))
                 .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
-            s
-        } else {
-            m.score(ym)
-        };
-        if !value.is_finite() {
-            warnings.push(format!("{id}: the score is not finite for this input"));
         }
-        scores.insert(id.clone(), json!(value));
+        scores.insert(r.id, json!(r.value));
     }
     let out = json!({
         "x_shape": x.dims,

@@ -7,6 +7,7 @@ use web_sys::Document;
 
 use super::{with_page, Ctx, View};
 use crate::analysis::calibrate::verdicts;
+use crate::measures::registry;
 use crate::plot::{self, Style};
 use crate::web::dom::{self, js_number_string};
 use crate::web::protocol::{CalRow, CalibrateRequest, CalibrateResponse, Request};
@@ -221,7 +222,18 @@ impl CalibrateView {
         if let Some(list) = dom::el(doc, "cal-verdicts") {
             let items: String = verdicts(self.rows.as_deref().unwrap_or(&[]))
                 .iter()
-                .map(|(m, v)| format!("<li data-testid=\"cal-verdict-{}\">{}</li>", esc(m), esc(v)))
+                .map(|(m, v)| {
+                    // The measure in words, as the menus; the id on hover.
+                    let name = registry::entry(m).map_or(m.clone(), |e| e.name);
+                    let text = v.strip_prefix(&format!("{m}: ")).unwrap_or(v);
+                    format!(
+                        "<li data-testid=\"cal-verdict-{}\" title=\"{}\"><strong>{}</strong>: {}</li>",
+                        esc(m),
+                        esc(m),
+                        esc(&name),
+                        esc(text)
+                    )
+                })
                 .collect();
             list.set_inner_html(&items);
         }

@@ -14,6 +14,7 @@ use web_sys::Document;
 
 use super::{read_user_file, with_page, Ctx, View};
 use crate::analysis::compare::tables::tables;
+use crate::measures::registry;
 use crate::plot::{self, Style};
 use crate::web::dom::{self, escape, js_number_string};
 use crate::web::protocol::{CompareRequest, CompareResponse, CompareSettings, Request};
@@ -377,7 +378,7 @@ fn model_rows(report: &Value, model: &Value, sfx: &str) -> String {
         };
         let verdict = s["calibration"]["verdict"].as_str().unwrap_or("—");
         html.push_str(&format!(
-            "<tr><th scope=\"row\">{id}</th><td data-testid=\"cmp-value-{id}{sfx}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}{sfx}\">{ci}</td><td data-testid=\"cmp-null-{id}{sfx}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}{sfx}\" data-value=\"{}\">{p}</td></tr><tr class=\"cmp-verdict\"><td colspan=\"5\" class=\"hint\" data-testid=\"cmp-verdict-{id}{sfx}\">{}</td></tr>",
+            "<tr><th scope=\"row\" title=\"{id}\">{name}</th><td data-testid=\"cmp-value-{id}{sfx}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-ci-{id}{sfx}\">{ci}</td><td data-testid=\"cmp-null-{id}{sfx}\" data-value=\"{}\">{}</td><td data-testid=\"cmp-p-{id}{sfx}\" data-value=\"{}\">{p}</td></tr><tr class=\"cmp-verdict\"><td colspan=\"5\" class=\"hint\" data-testid=\"cmp-verdict-{id}{sfx}\">{}</td></tr>",
             data_value(&s["value"]),
             num(&s["value"]),
             data_value(&s["null_p95"]),
@@ -385,6 +386,8 @@ fn model_rows(report: &Value, model: &Value, sfx: &str) -> String {
             data_value(&s["p_value"]),
             escape(verdict),
             id = escape(id),
+            // The measure in words, as the menus; the id on hover.
+            name = escape(&registry::entry(id).map_or(id.clone(), |e| e.name)),
         ));
     }
     html
