@@ -142,6 +142,12 @@ pub fn entry(id: &str) -> Result<Entry, MeasureError> {
     Ok(spec(id)?.entry())
 }
 
+/// What menus, legends and tables call an id (its `name`; the id itself if it resolves to
+/// nothing, so a caller can always show something).
+pub fn name(id: &str) -> String {
+    entry(id).map_or(id.to_string(), |e| e.name)
+}
+
 /// Which way an id is better (a similarity for an unknown id: plots then read as today).
 pub fn direction(id: &str) -> super::Direction {
     entry(id).map_or(super::Direction::Similarity, |e| e.direction)

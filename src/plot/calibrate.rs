@@ -77,10 +77,7 @@ pub fn calibration_thresholds<DB: DrawingBackend>(
         hi = hi.max(v);
     }
     // Rows in words, as the menus (the ids are in the table below).
-    let names: Vec<String> = measures
-        .iter()
-        .map(|id| registry::entry(id).map_or(id.to_string(), |e| e.name))
-        .collect();
+    let names: Vec<String> = measures.iter().map(|id| registry::name(id)).collect();
     let n = measures.len().max(1);
     let name_width = names.iter().map(|m| m.chars().count()).max().unwrap_or(4);
     let y_label = (7.0 * name_width as f64).clamp(44.0, 220.0);

@@ -224,7 +224,7 @@ impl CalibrateView {
                 .iter()
                 .map(|(m, v)| {
                     // The measure in words, as the menus; the id on hover.
-                    let name = registry::entry(m).map_or(m.clone(), |e| e.name);
+                    let name = registry::name(m);
                     let text = v.strip_prefix(&format!("{m}: ")).unwrap_or(v);
                     format!(
                         "<li data-testid=\"cal-verdict-{}\" title=\"{}\"><strong>{}</strong>: {}</li>",

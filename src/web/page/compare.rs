@@ -387,7 +387,7 @@ fn model_rows(report: &Value, model: &Value, sfx: &str) -> String {
             escape(verdict),
             id = escape(id),
             // The measure in words, as the menus; the id on hover.
-            name = escape(&registry::entry(id).map_or(id.clone(), |e| e.name)),
+            name = escape(&registry::name(id)),
         ));
     }
     html

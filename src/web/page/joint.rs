@@ -80,8 +80,7 @@ impl View for JointView {
             let _ = c.set_attribute("data-models", &models.len().to_string());
         }
         // Axes in words, as the menus.
-        let name = |id: &str| registry::entry(id).map_or(id.to_string(), |e| e.name);
-        let (a, b) = (name(&j.a), name(&j.b));
+        let (a, b) = (registry::name(&j.a), registry::name(&j.b));
         plot::joint_region(root, (&a, &b), &runs, bounds, &models, style).map_err(|e| e.to_string())
     }
 }

@@ -96,10 +96,7 @@ impl View for PerturbView {
             "sweep-plot" => match &self.sweep {
                 Some((ids, rows, _)) => {
                     // Legends in words, as the menus.
-                    let names: Vec<String> = ids
-                        .iter()
-                        .map(|id| registry::entry(id).map_or(id.clone(), |e| e.name))
-                        .collect();
+                    let names: Vec<String> = ids.iter().map(|id| registry::name(id)).collect();
                     plot::perturb_sweep(root, &names, rows, style).map_err(e)
                 }
                 None => Ok(()),
