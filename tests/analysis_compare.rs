@@ -241,7 +241,11 @@ fn placement_agrees_with_the_calibration_report() {
             assert_eq!(at, row.values[0], "{}", row.variable);
         }
     }
-    assert!(cal.verdict.contains("cka"), "{}", cal.verdict);
+    assert!(
+        cal.verdict.contains("linear CKA"),
+        "in words: {}",
+        cal.verdict
+    );
 }
 
 /// p-values of an unrelated model are uniform: over M = 200 independent pairs with N = 99

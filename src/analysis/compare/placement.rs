@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::analysis::calibrate::{Reference, Trajectory};
 use crate::analysis::captured::{first_crossing, Threshold};
 use crate::analysis::percent;
+use crate::measures::registry;
 
 /// One measure's placement of one model's score.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -72,6 +73,8 @@ pub fn place(
     refs: &[Reference],
     x_above: &[bool],
 ) -> Placement {
+    // Sentences name the measure in words, as the menus (the id is the JSON key).
+    let measure = registry::name(id);
     let scores = &traj.scores;
     let last = scores.len().saturating_sub(1);
     let dist = traj.distance;
@@ -135,14 +138,14 @@ pub fn place(
         decodable.push((name.clone(), yes));
         decodable_at.push((name.clone(), at));
         clauses.push(match (yes, at) {
-            (true, Some(a)) if dist => format!("{name} was decodable by then (from {id} {a:.3})"),
-            (true, Some(a)) => format!("{name} was decodable by then (from {id} {a:.3} on)"),
+            (true, Some(a)) if dist => format!("{name} was decodable by then (from {measure} {a:.3})"),
+            (true, Some(a)) => format!("{name} was decodable by then (from {measure} {a:.3} on)"),
             (false, Some(a)) if dist => {
-                format!("{name} becomes decodable only later, at {id} {a:.3}")
+                format!("{name} becomes decodable only later, at {measure} {a:.3}")
             }
-            (false, Some(a)) => format!("{name} becomes decodable only at {id} {a:.3}"),
+            (false, Some(a)) => format!("{name} becomes decodable only at {measure} {a:.3}"),
             _ => format!(
-                "{name} never became decodable in the synthetic run (which ended at {id} {:.3})",
+                "{name} never became decodable in the synthetic run (which ended at {measure} {:.3})",
                 scores[last]
             ),
         });
@@ -160,22 +163,22 @@ pub fn place(
     };
     let head = match reach {
         Some(0) => format!(
-            "A random Y, before any optimisation, already scores {id} {:.3}, {} your {value:.3}: on this recording your score is what an unrelated Y gets",
+            "A random Y, before any optimisation, already scores {measure} {:.3}, {} your {value:.3}: on this recording your score is what an unrelated Y gets",
             scores[0],
             if dist { "at or below" } else { "at or above" }
         ),
         Some(t) if dist => format!(
-            "{id} is a distance, so it is placed by steps only: a synthetic Y reaches your {value:.3} after {t} steps, having captured {captured}"
+            "{measure} is a distance, so it is placed by steps only: a synthetic Y reaches your {value:.3} after {t} steps, having captured {captured}"
         ),
         Some(t) => format!(
-            "A synthetic Y reaches your {id} of {value:.3} after {t} steps, having captured {captured}"
+            "A synthetic Y reaches your {measure} of {value:.3} after {t} steps, having captured {captured}"
         ),
         None if last == 0 => format!(
-            "The synthetic run stopped at once: a random Y already scores {id} {:.3}, past the calibration's stop score, so {id} is saturated on this recording and your {value:.3} cannot be placed",
+            "The synthetic run stopped at once: a random Y already scores {measure} {:.3}, past the calibration's stop score, so {measure} is saturated on this recording and your {value:.3} cannot be placed",
             scores[0]
         ),
         None => format!(
-            "The synthetic Y never reached your {id} of {value:.3} in its {last} steps (it ended at {:.3}, having captured {captured})",
+            "The synthetic Y never reached your {measure} of {value:.3} in its {last} steps (it ended at {:.3}, having captured {captured})",
             scores[last]
         ),
     };
@@ -260,7 +263,7 @@ mod tests {
         assert_eq!(p.pcs_captured, vec![1]);
         assert!((p.variance_captured - 0.6).abs() < 1e-15);
         assert_eq!(p.decodable, vec![("direction".into(), false)]);
-        assert!(p.verdict.starts_with("A synthetic Y reaches your cka of 0.800 after 2 steps, having captured PC1 (60% of the variance); direction becomes decodable only at cka 0.9"), "{}", p.verdict);
+        assert!(p.verdict.starts_with("A synthetic Y reaches your linear CKA of 0.800 after 2 steps, having captured PC1 (60% of the variance); direction becomes decodable only at linear CKA 0.9"), "{}", p.verdict);
         // X at chance: no threshold is reported, the verdict says why.
         let q = place("cka", 0.8, &traj, &[0.6, 0.3], &[r_at_chance()], &[false]);
         assert_eq!(q.decodable_at, vec![("direction".into(), None)]);
