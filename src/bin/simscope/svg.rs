@@ -67,6 +67,7 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
     let captured = scores_at_threshold(&r2, &scores, Threshold::Half);
     let k = captured.len().min(run.ratios.len());
     let measure = run.scores.first().map_or("", |s| s.0);
+    let name = registry::name(measure);
     Ok(vec![
         draw(dir, "scores.svg", |r| {
             plot::score_trace(r, &series, &[], style)
@@ -82,7 +83,7 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
         })?,
         draw(dir, "capture.svg", |r| {
             let s = [CaptureSeries {
-                measure,
+                measure: &name,
                 scores: &captured,
             }];
             plot::capture_scores(r, &run.ratios[..k], &s, style)

@@ -181,9 +181,10 @@ impl View for RunView {
                     let n = scores.iter().flatten().count();
                     let _ = c.set_attribute("data-captured", &n.to_string());
                 }
-                let measure = self.ids.first().map(String::as_str).unwrap_or("");
+                // The legend in words, as the menus.
+                let measure = registry::name(self.ids.first().map_or("", String::as_str));
                 let series = [plot::CaptureSeries {
-                    measure,
+                    measure: &measure,
                     scores: &scores,
                 }];
                 let k = scores.len().min(ratios.len());
