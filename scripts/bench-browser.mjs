@@ -9,11 +9,15 @@
 //  compare  issue 12's compare benchmark (N permutations + N bootstrap samples, 7 measures,
 //           golub2018 vs its after-learning counts) in the page beside the native CLI on one
 //           thread and on every core (`--samples 1000`).
+//  download the first visit in a fresh profile (cold) and a reload (warm): bytes the server
+//           sent, per file and in total (uncompressed; serve.mjs sends no Content-Encoding, and
+//           answers a matching ETag with 304 as static hosts do),
+//           time from navigation to the first score on screen, and main-thread long tasks.
 //  latency  input latency while a random 2000 × 500 recording optimises: click/Space on
 //           Play/Pause → the next frame after the handler (event timestamp to a task queued
 //           from the following requestAnimationFrame), median and max, with long tasks.
 // Prints one JSON line per result, then the machine, Chromium and date.
-//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,compare]
+//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,download,compare]
 //     [--builds simd,fallback] [--seconds 4] [--speed 1,20] [--measure cka] [--native PATH]
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
@@ -35,7 +39,8 @@ const measure = arg('measure', 'cka');
 const tgt = process.env.CARGO_TARGET_DIR ?? 'target';
 const native = arg('native', join(tgt, 'release', 'simscope'));
 
-const { server, url } = await startServer({ port: 0, dir: 'dist' });
+let served = [];
+const { server, url } = await startServer({ port: 0, dir: 'dist', onServe: (path, bytes) => served.push({ path, bytes }) });
 const profile = mkdtempSync(join(tmpdir(), 'simscope-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -98,7 +103,7 @@ if (parts.includes('steps')) {
 
 if (parts.includes('worker')) {
   const measures = ['cka', 'nbs', 'procrustes-angular-score', 'linreg'];
-  const sizes = [[500, 100], [1080, 200]];
+  const sizes = [[500, 100], [1080, 200], [2000, 500]];
   const nativeRows = new Map();
   if (existsSync(native)) {
     const args = ['bench', '--json', '--budget', '2', ...measures.flatMap((m) => ['--measure', m]),
@@ -130,6 +135,38 @@ if (parts.includes('worker')) {
       }
     }
   }
+}
+
+if (parts.includes('download')) {
+  // A profile of its own, so nothing is cached from the other parts.
+  const dir = mkdtempSync(join(tmpdir(), 'simscope-download-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
+    viewport: { width: 1280, height: 900 }, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  await ctx.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  const p = ctx.pages()[0] ?? await ctx.newPage();
+  for (const visit of ['cold', 'warm']) {
+    served = [];
+    if (visit === 'cold') await p.goto(url); else await p.reload();
+    await p.waitForFunction(() => document.querySelector('[data-testid="score-cka"]')?.dataset.value, null, { timeout: 120000, polling: 10 });
+    // Navigation start to the first score: performance.now() counts from the navigation.
+    const firstScoreMs = await p.evaluate(() => performance.now());
+    await p.evaluate(() => navigator.serviceWorker.ready);
+    await p.waitForTimeout(1500); // the service worker's precache, and anything fetched late
+    const total = served.reduce((a, f) => a + f.bytes, 0);
+    const files = {}; // path → bytes sent, summed over its requests (a 304 sends 0)
+    for (const f of served) files[f.path] = (files[f.path] ?? 0) + f.bytes;
+    print({ part: 'download', visit, bytes: total, requests: served.length, first_score_ms: +firstScoreMs.toFixed(0),
+      ...summary(await p.evaluate(() => window.__longTasks)), files });
+  }
+  await ctx.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 if (parts.includes('latency')) {

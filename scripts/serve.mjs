@@ -14,7 +14,8 @@ const TYPES = {
   '.npy': 'application/octet-stream', '.npz': 'application/octet-stream',
 };
 
-export function startServer({ port = 8080, dir = 'dist', base = '/' } = {}) {
+// `onServe(path, bytes)` hears of every file sent (the download benchmark counts them).
+export function startServer({ port = 8080, dir = 'dist', base = '/', onServe = () => {} } = {}) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     try {
@@ -24,9 +25,20 @@ export function startServer({ port = 8080, dir = 'dist', base = '/' } = {}) {
       let file = normalize(join(root, path));
       if (!file.startsWith(root)) { res.writeHead(403).end('forbidden'); return; }
       if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, 'index.html');
+      // A validator, as static hosts send: a browser holding the file revalidates (304) instead
+      // of downloading it again, so the download benchmark counts what a visitor really fetches.
+      const info = await stat(file);
+      const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+      const type = TYPES[extname(file)] ?? 'application/octet-stream';
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag, 'cache-control': 'no-cache' }).end();
+        onServe(path, 0);
+        return;
+      }
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', etag });
       res.end(body);
+      onServe(path, body.length);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }

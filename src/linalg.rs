@@ -32,6 +32,17 @@ pub fn frob2(m: &DMatrix<f64>) -> f64 {
     m.iter().map(|v| v * v).sum()
 }
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
+
+/// The one strided f64 product every other routine here calls: `matrixmultiply` (AVX/FMA
+/// kernels natively, scalar in the fallback wasm), or our own simd128 kernel in the SIMD wasm,
+/// where `matrixmultiply` has none for f64.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use matrixmultiply::dgemm;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd128::dgemm;
+
 /// Whether an operand of [`gemm`] is used as is or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -49,7 +60,7 @@ fn strides(m: &DMatrix<f64>, op: Op) -> (usize, usize, isize, isize) {
     }
 }
 
-/// C ← α·op(A)·op(B) + β·C, through `matrixmultiply` (blocked, SIMD) with strides, so a
+/// C ← α·op(A)·op(B) + β·C, through [`dgemm`] (blocked, SIMD) with strides, so a
 /// transposed operand is never copied. `c` must already have the result's shape.
 pub fn gemm(
     alpha: f64,
@@ -75,7 +86,7 @@ pub fn gemm(
     // SAFETY: the pointers and strides describe exactly the column-major storage of `a`, `b`
     // and `c`, whose shapes were checked above; `c` is borrowed mutably and does not alias.
     unsafe {
-        matrixmultiply::dgemm(
+        dgemm(
             m,
             k,
             n,
@@ -144,7 +155,7 @@ pub fn gram(a: &DMatrix<f64>, side: Op) -> DMatrix<f64> {
         // SAFETY: every pointer offset stays inside `a` (j0 < d) and the strides walk only its
         // elements; the output block G[j0.., j0..j0+nb] lies inside `g`.
         unsafe {
-            matrixmultiply::dgemm(
+            dgemm(
                 m,
                 inner,
                 nb,
@@ -334,6 +345,67 @@ mod tests {
         let mut acc = b.clone();
         gemm(2.0, &a, Op::N, &c, Op::T, -1.0, &mut acc);
         assert!((acc - (&a * c.transpose() * 2.0 - &b)).norm() < 1e-10);
+    }
+
+    /// Every operand layout, alpha and beta, with shapes that cross each blocking edge of the
+    /// SIMD kernel (MC = 64 rows, KC = 256 inner, NC = 1024 columns, 4 × 4 tiles), against the
+    /// textbook triple loop. Runs natively and in the wasm test layer, which is built with
+    /// `+simd128` so it checks our own kernel there.
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn gemm_matches_the_triple_loop_across_block_edges() {
+        let naive = |a: &DMatrix<f64>, ta: Op, b: &DMatrix<f64>, tb: Op| {
+            let a = if ta == Op::T {
+                a.transpose()
+            } else {
+                a.clone()
+            };
+            let b = if tb == Op::T {
+                b.transpose()
+            } else {
+                b.clone()
+            };
+            DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+                (0..a.ncols()).map(|q| a[(i, q)] * b[(q, j)]).sum::<f64>()
+            })
+        };
+        let shaped = |rows: usize, cols: usize, op: Op, seed: u64| match op {
+            Op::N => random(rows, cols, seed),
+            Op::T => random(cols, rows, seed),
+        };
+        for (m, k, n) in [(66, 260, 9), (5, 7, 1030), (3, 1, 5), (1, 513, 1)] {
+            for ta in [Op::N, Op::T] {
+                for tb in [Op::N, Op::T] {
+                    let a = shaped(m, k, ta, 10);
+                    let b = shaped(k, n, tb, 11);
+                    let want = naive(&a, ta, &b, tb);
+                    let c0 = random(m, n, 12);
+                    let mut c = c0.clone();
+                    gemm(0.7, &a, ta, &b, tb, -1.3, &mut c);
+                    let err = (&c - (&want * 0.7 - &c0 * 1.3)).amax();
+                    assert!(
+                        err < 1e-12 * (k as f64).sqrt() * 10.0,
+                        "{m}×{k}×{n} {ta:?}{tb:?}: {err}"
+                    );
+                    // β = 0 overwrites: NaN already in C must not leak into the result.
+                    let mut c = DMatrix::from_element(m, n, f64::NAN);
+                    gemm(1.0, &a, ta, &b, tb, 0.0, &mut c);
+                    assert!((&c - &want).amax() < 1e-11, "{m}×{k}×{n} {ta:?}{tb:?} β=0");
+                }
+            }
+        }
+        let mut c = random(4, 3, 13);
+        let want = &c * 2.0;
+        gemm(
+            1.0,
+            &DMatrix::zeros(4, 0),
+            Op::N,
+            &DMatrix::zeros(0, 3),
+            Op::N,
+            2.0,
+            &mut c,
+        );
+        assert_eq!(c, want);
     }
 
     #[test]

@@ -56,6 +56,15 @@ test('after the first visit the page works offline (service worker)', async () =
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.reload(); // the worker now controls the page and has cached the shell
   await waitValue(page, 'score-cka', 'v > 0');
+  // Only the wasm build this browser runs is cached, not both (issue 16: one download).
+  const cached = await page.evaluate(async () => {
+    const paths = [];
+    for (const k of await caches.keys()) {
+      for (const r of await (await caches.open(k)).keys()) paths.push(new URL(r.url).pathname);
+    }
+    return paths;
+  });
+  assert.ok(cached.includes('/simscope_simd_bg.wasm') && !cached.includes('/simscope_bg.wasm'), `cached: ${cached}`);
   await page.context().setOffline(true);
   try {
     await page.reload();
