@@ -13,11 +13,15 @@
 //           sent, per file and in total (uncompressed; serve.mjs sends no Content-Encoding, and
 //           answers a matching ETag with 304 as static hosts do),
 //           time from navigation to the first score on screen, and main-thread long tasks.
+//  soak     memory during an endless Play (golub2018, CKA, 20 steps per frame, SIMD build):
+//           steps, the page's and the worker's wasm memory and the page's JS heap, sampled
+//           through `--soak-seconds` (default 120); flat after warm-up means bounded history.
 //  latency  input latency while a random 2000 × 500 recording optimises: click/Space on
 //           Play/Pause → the next frame after the handler (event timestamp to a task queued
 //           from the following requestAnimationFrame), median and max, with long tasks.
 // Prints one JSON line per result, then the machine, Chromium and date.
-//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,download,compare]
+//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,download,soak,compare]
+//     [--soak-seconds 120]
 //     [--builds simd,fallback] [--seconds 4] [--speed 1,20] [--measure cka] [--native PATH]
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
@@ -54,6 +58,7 @@ await page.addInitScript(() => {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+  addEventListener('TrunkApplicationStarted', (e) => { window.__pageWasm = e.detail.wasm; });
 });
 const print = (r) => console.log(JSON.stringify(r));
 const stepCount = () => page.evaluate(() => Number(document.querySelector('[data-testid="step-count"]').dataset.value));
@@ -167,6 +172,34 @@ if (parts.includes('download')) {
   }
   await ctx.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+if (parts.includes('soak')) {
+  const total = Number(arg('soak-seconds', 120));
+  await open('simd', 'dataset=golub2018&measure=cka&stop=2&speed=20&decode=500');
+  const mib = (b) => (b == null ? null : +(b / 2 ** 20).toFixed(1));
+  const samples = [];
+  await page.click('[data-testid="play"]');
+  const t0 = Date.now();
+  for (let k = 0; k <= 8; k += 1) {
+    await page.waitForTimeout(Math.max(0, t0 + (k * total * 1000) / 8 - Date.now()));
+    const mem = await page.evaluate(() => ({
+      page_wasm: window.__pageWasm?.memory.buffer.byteLength, js_heap: performance.memory?.usedJSHeapSize,
+    }));
+    const worker = page.workers().find((w) => w.url().includes('worker.js'));
+    const workerWasm = worker ? await worker.evaluate(() => self.simscopeMemory?.buffer.byteLength) : null;
+    const r = { part: 'soak', seconds: Math.round((Date.now() - t0) / 1000), step: await stepCount(),
+      page_wasm_mib: mib(mem.page_wasm), worker_wasm_mib: mib(workerWasm), page_js_heap_mib: mib(mem.js_heap) };
+    samples.push(r);
+    print(r);
+  }
+  await page.click('[data-testid="play"]');
+  // Growth after the first quarter (allocators and caches warm up first).
+  const [a, z] = [samples[2], samples.at(-1)];
+  const growth = (key) => (a[key] == null || z[key] == null ? null : +(z[key] - a[key]).toFixed(1));
+  print({ part: 'soak-summary', steps: z.step - a.step, seconds: z.seconds - a.seconds,
+    page_wasm_growth_mib: growth('page_wasm_mib'), worker_wasm_growth_mib: growth('worker_wasm_mib'),
+    page_js_heap_growth_mib: growth('page_js_heap_mib') });
 }
 
 if (parts.includes('latency')) {

@@ -4,6 +4,9 @@
 import init from './simscope.js';
 import { wasmUrl } from './wasm-select.js';
 
-init({ module_or_path: wasmUrl(self.location.search) }).catch((e) => {
+init({ module_or_path: wasmUrl(self.location.search) }).then((wasm) => {
+  // Read by the soak benchmark (scripts/bench-browser.mjs --parts soak): the worker's heap size.
+  self.simscopeMemory = wasm.memory;
+}).catch((e) => {
   self.postMessage({ id: null, body: { panel: 'worker', response: { kind: 'failed', message: `the worker could not start: ${e}` } } });
 });
