@@ -3,10 +3,10 @@
 //! `matrixmultiply` has wasm SIMD kernels only for f32, and faer's f64 simd128 kernel measured no
 //! faster than that scalar path, so this is a small BLIS-order GEMM of our own: B packed into
 //! KC × NR panels (L1-sized), A into MC × KC blocks of MR-row panels, and a 4 × 4 micro-kernel
-//! holding C in eight `f64x2` registers. 4 × 4 is the largest block that stays in the 16 vector
-//! registers V8 has on x86-64; 4 × 6 spilled and ran 40 % slower. Measured in Node on this
-//! machine (2026-12-03): 15–17 GFLOP/s against matrixmultiply's 7–8 for 200×1080×200,
-//! 500×2000×500 and 1080×200×1080. There is no FMA in simd128, so every product rounds as
+//! holding C in eight `f64x2` registers. A 4 × 6 tile ran 40 % slower, presumably spilling
+//! (V8 has 16 vector registers on x86-64). Measured in Node on this machine (2026-12-03):
+//! 15–17 GFLOP/s against matrixmultiply's 5.5–7.9 for 200×1080×200, 500×2000×500 and
+//! 1080×200×1080 (docs/benchmarks.md, section (b)). There is no FMA in simd128, so every product rounds as
 //! `a·b` then `+`, like the scalar path; only the summation order differs from it.
 
 use core::arch::wasm32::{f64x2_add, f64x2_mul, f64x2_splat, v128, v128_load, v128_store};
