@@ -50,8 +50,11 @@ pub unsafe fn dgemm(
         }
         return;
     }
-    let mut pa = vec![0.0; MC * KC];
-    let mut pb = vec![0.0; NC * KC];
+    // Buffers sized to this product, not to the block limits: most calls are small (a 2 MiB
+    // zeroed B buffer would cost more than a 10 × 10 product itself).
+    let kb = KC.min(k);
+    let mut pa = vec![0.0; MC.min(m.div_ceil(MR) * MR) * kb];
+    let mut pb = vec![0.0; NC.min(n.div_ceil(NR) * NR) * kb];
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
