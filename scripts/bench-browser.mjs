@@ -7,8 +7,9 @@
 //           the loop `simscope bench` times natively) for a few measures and sizes, both builds,
 //           beside `simscope bench --json` from the native release binary when it exists.
 //  compare  issue 12's compare benchmark (N permutations + N bootstrap samples, 7 measures,
-//           golub2018 vs its after-learning counts) in the page beside the native CLI on one
-//           thread and on every core (`--samples 1000`).
+//           golub2018 vs its after-learning counts) in the page, its worker alone and with
+//           its helper pool (`--helpers 0,default`), beside the native CLI on one thread and
+//           on every core (`--samples 1000`).
 //  download the first visit in a fresh profile (cold) and a reload (warm): bytes the server
 //           sent, per file and in total (uncompressed; serve.mjs sends no Content-Encoding, and
 //           answers a matching ETag with 304 as static hosts do),
@@ -67,9 +68,9 @@ const summary = (long) => ({ long_tasks: long.length, longest_task_ms: long.leng
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const k = s.length; return k % 2 ? s[(k - 1) / 2] : (s[k / 2 - 1] + s[k / 2]) / 2; };
 
 /** Open the page on `build` with a hash and wait for the first score and decode. */
-async function open(build, hash) {
+async function open(build, hash, query = '') {
   await page.goto('about:blank');
-  await page.goto(`${url}?wasm=${build}#${hash}`);
+  await page.goto(`${url}?wasm=${build}${query}#${hash}`);
   await page.waitForFunction(() => document.querySelector('[data-testid="score-cka"]')?.dataset.value, null, { timeout: 120000 });
   const got = await page.evaluate(() => document.documentElement.dataset.wasm);
   if (got !== build) throw new Error(`asked for the ${build} build, the worker runs ${got}`);
@@ -270,18 +271,23 @@ if (parts.includes('compare')) {
   };
   const one = nativeMs(1);
   const all = nativeMs(cpus().length);
+  // The worker alone (`helpers=0`) and with its default pool (one helper per core beyond
+  // its own), side by side with the native runs.
   for (const build of builds) {
-    const hash = `dataset=golub2018&panel=compare&cmp=${paper.map(encodeURIComponent).join(',')}&cmpboot=${n}&cmpperm=${n}&cmpcal=0`;
-    await open(build, hash);
-    await page.setInputFiles('[data-testid="cmp-model-input"]', model);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="cmp-models"] li').length === 1, null, { timeout: 60000 });
-    const t0 = await page.evaluate(() => performance.now());
-    await page.click('[data-testid="cmp-run"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="cmp-progress"]').dataset.state === 'done', null, { timeout: 1200000, polling: 50 });
-    const ms = await page.evaluate(() => performance.now()) - t0;
-    print({ part: 'compare', build, samples: n, measures: paper.length, page_ms: +ms.toFixed(0),
-      native_1thread_ms: one && +one.toFixed(0), native_all_ms: all && +all.toFixed(0),
-      ratio_1thread: one && +(ms / one).toFixed(2), ratio_all: all && +(ms / all).toFixed(2) });
+    for (const helpers of String(arg('helpers', '0,default')).split(',')) {
+      const hash = `dataset=golub2018&panel=compare&cmp=${paper.map(encodeURIComponent).join(',')}&cmpboot=${n}&cmpperm=${n}&cmpcal=0`;
+      await open(build, hash, helpers === 'default' ? '' : `&helpers=${helpers}`);
+      await page.setInputFiles('[data-testid="cmp-model-input"]', model);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="cmp-models"] li').length === 1, null, { timeout: 60000 });
+      const t0 = await page.evaluate(() => performance.now());
+      await page.click('[data-testid="cmp-run"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="cmp-progress"]').dataset.state === 'done', null, { timeout: 1200000, polling: 50 });
+      const ms = await page.evaluate(() => performance.now()) - t0;
+      const threads = Number(await page.getAttribute('[data-testid="cmp-progress"]', 'data-threads'));
+      print({ part: 'compare', build, helpers, threads, samples: n, measures: paper.length, page_ms: +ms.toFixed(0),
+        native_1thread_ms: one && +one.toFixed(0), native_all_ms: all && +all.toFixed(0),
+        ratio_1thread: one && +(ms / one).toFixed(2), ratio_all: all && +(ms / all).toFixed(2) });
+    }
   }
 }
 

@@ -183,6 +183,74 @@ fn results_do_not_depend_on_threads_or_budget() {
     assert_eq!(one, serde_json::to_string(&job.result().unwrap()).unwrap());
 }
 
+/// The page's helper workers: batches handed out (`checkout`), scored by a `Resampler` built
+/// only from the job's `resampling()` (as another worker would, after a serde round trip), and
+/// delivered back out of order give the report of the job run alone, bit for bit. A batch
+/// that was never handed out, or of the wrong shape, is refused.
+#[test]
+fn samples_scored_elsewhere_and_delivered_out_of_order_give_the_same_report() {
+    use simscope::analysis::compare::{Resampler, Resampling};
+    let mut rng = Rng::new(21);
+    let (n, p) = (27, 4);
+    let x = normal(n, p, &mut rng);
+    let ys = || {
+        vec![
+            model("a", &x * 1.5 + normal(n, p, &mut Rng::new(2))),
+            model("b", normal(n, 5, &mut Rng::new(3))),
+        ]
+    };
+    let opts = quick(
+        &["cka", "nbs", "rsa-correlation-pearson", "linreg"],
+        23,
+        17,
+        4,
+    );
+    let alone = serde_json::to_string(&run(&x, &[n, p], &[], ys(), &opts)).unwrap();
+    let t = Arc::new(Target::new(&x).unwrap());
+    let mut job = Compare::new(t, &x, &[n, p], &[], ys(), &opts).unwrap();
+    let spec: Resampling =
+        serde_json::from_str(&serde_json::to_string(&job.resampling()).unwrap()).unwrap();
+    let helper = Resampler::new(&spec).unwrap();
+    let mut handed = 0;
+    while !job.is_done() {
+        // Hand out everything this phase has in batches of 5, then deliver newest first,
+        // stepping the job itself in between (it must wait, not spin or move on).
+        let mut out = Vec::new();
+        while let Some(b) = job.checkout(5) {
+            out.push(b);
+        }
+        if out.is_empty() {
+            job.advance(&mut Budget::units(1)).unwrap();
+            continue;
+        }
+        handed += out.len();
+        assert!(job.is_waiting());
+        let before = job.progress().done;
+        job.advance(&mut Budget::units(3)).unwrap();
+        assert_eq!(job.progress().done, before, "a waiting job does no unit");
+        let stray = simscope::analysis::compare::SampleBatch {
+            start: 1000,
+            end: 1001,
+            ..out[0].clone()
+        };
+        assert!(job.deliver(&stray, vec![]).is_err());
+        assert!(job.deliver(&out[0], vec![]).is_err(), "wrong shape");
+        for b in out.iter().rev() {
+            job.deliver(b, helper.score(b)).unwrap();
+        }
+        assert!(!job.is_waiting());
+    }
+    assert_eq!(
+        handed,
+        5 + 4,
+        "23 permutations and 17 bootstrap samples in batches of 5"
+    );
+    assert_eq!(
+        alone,
+        serde_json::to_string(&job.result().unwrap()).unwrap()
+    );
+}
+
 /// Placement reads the same run `simscope calibrate` makes: the score at which each variable
 /// becomes decodable equals the calibration report's value for that seed.
 #[test]
@@ -564,4 +632,39 @@ fn calibration_reports_no_threshold_where_x_is_at_chance() {
         real.mean.unwrap()
     );
     assert!(v[0].1.contains(&at), "{} lacks {at}", v[0].1);
+}
+
+/// On a recording with fewer samples than Y has columns (hatsopoulos2007: 80 × 141), every
+/// PC's in-sample R² is 1 from the random Y₀ on, so no score is "needed to capture" a PC: the
+/// calibration reports none, says why, and its verdict does not claim any PC as captured.
+#[test]
+fn calibration_reports_no_pc_capture_where_y_fits_every_pc_trivially() {
+    let rec = simscope::data::datasets::builtin("hatsopoulos2007").unwrap();
+    let t = Arc::new(Target::new(&rec.data).unwrap());
+    let report = calibrate(
+        &t,
+        &rec.data,
+        rec.time_steps(),
+        &[],
+        &["cka".into()],
+        &CalibrateOptions {
+            seeds: 1,
+            max_steps: 5,
+            ..CalibrateOptions::default()
+        },
+        |_| {},
+    )
+    .unwrap();
+    for q in ["capture_pcs_10pct", "capture_pcs_1pct"] {
+        let r = report.rows.iter().find(|r| r.quantity == q).unwrap();
+        assert!(r.undefined && r.values == vec![None], "{r:?}");
+        assert!(r.note.contains("trivially 1"), "{}", r.note);
+    }
+    assert!(report.trajectories.iter().all(|t| t.pc_saturated));
+    let v = verdicts(&report.rows);
+    assert!(
+        v[0].1.contains("cannot show which PCs it captures") && !v[0].1.contains("captures PC"),
+        "{}",
+        v[0].1
+    );
 }

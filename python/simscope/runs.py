@@ -64,7 +64,9 @@ def optimize(
     Returns ``steps``, ``final_score``, ``stopped_by`` (``"stop"``, ``"max_steps"`` or
     ``"non_finite"``), ``ids`` (the objective's and the watched measures' canonical ids),
     ``trajectory`` ({"step", "objective", watched id: arrays}: ``trajectory.csv``),
-    ``pc_r2`` ({"step", "score": arrays, "r2": steps × PCs}: ``pc_r2.csv``), with labels
+    ``pc_r2`` ({"step", "score": arrays, "r2": steps × PCs}: ``pc_r2.csv``), ``pc_r2_chance``
+    (a random Y's in-sample R² on any PC, rank(Y)/(n − 1): 1 means every R² is trivially 1,
+    and a warning says so), with labels
     ``decoding`` ({"step", "score", variable: accuracy arrays}) and ``decoding_reference``
     (variable → reference, chance, threshold, pooled, folds), ``Y`` (the final Y in X's
     shape) and ``snapshots`` (step → Y every ``snapshot_every`` updates).

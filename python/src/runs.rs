@@ -119,6 +119,7 @@ pub fn optimize<'py>(
     };
     let mut records: Vec<StepReport> = Vec::new();
     let mut run_warnings = Vec::new();
+    let mut pc_chance = f64::NAN;
     let done = run_job(
         py,
         progress,
@@ -132,6 +133,8 @@ pub fn optimize<'py>(
                 None => Run::new(&rec, t, &spec)?,
             };
             run_warnings.extend(run.warnings().iter().cloned());
+            run_warnings.extend(run.pc_chance().warning().map(|w| format!("per-PC R²: {w}")));
+            pc_chance = run.pc_chance().level;
             Ok(run)
         },
         |r| records.extend(r.take_records()),
@@ -163,6 +166,8 @@ pub fn optimize<'py>(
         out.report.stopped.map_or("max_steps", |s| s.as_str()),
     )?;
     d.set_item("ids", done.ids.clone())?;
+    // A random Y's per-PC R² for this Y's rank (1: every PC trivially captured).
+    d.set_item("pc_r2_chance", pc_chance)?;
     // trajectory.csv: step, objective, then one column per watched measure.
     let traj = PyDict::new(py);
     traj.set_item("step", records.iter().map(|r| r.step).collect::<Vec<_>>())?;

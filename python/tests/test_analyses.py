@@ -168,10 +168,20 @@ def test_optimize_from_a_model_equals_the_cli_and_starts_at_its_score(cli, tmp_p
 
 
 def test_optimize_defaults_are_the_clis(cli, tmp_path):
-    ref = cli("optimize", "hatsopoulos2007", "--out", tmp_path).json
-    got = simscope.optimize("hatsopoulos2007")
+    run = cli("optimize", "hatsopoulos2007", "--out", tmp_path)
+    ref = run.json
+    # 80 samples, a Y of 141 columns: every PC's in-sample R² is 1, said in both faces.
+    with pytest.warns(simscope.SimscopeWarning, match="trivially 1") as said:
+        got = simscope.optimize("hatsopoulos2007")
     assert (got["steps"], got["final_score"], got["stopped_by"]) == (ref["steps"], ref["final_score"], ref["stopped_by"])
     assert np.array_equal(got["Y"], np.load(tmp_path / "Y.npy"))
+    assert got["pc_r2_chance"] == 1.0 and np.all(np.asarray(got["pc_r2"]["r2"]) > 1 - 1e-9)
+    cli_said = [w for w in run.warnings if "trivially 1" in w]
+    py_said = [str(w.message) for w in said if "trivially 1" in str(w.message)]
+    assert len(cli_said) == len(py_said) == 1 and cli_said[0].split(": ", 1)[1] in py_said[0]
+    # golub2018 (552 × 86): a random Y's level is 86/551, and nothing to warn about.
+    small = simscope.optimize("golub2018", steps=2, stop=None)
+    assert small["pc_r2_chance"] == 86 / 551
 
 
 def test_joint_equals_the_cli(cli, tmp_path):

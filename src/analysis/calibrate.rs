@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::captured::{first_crossing, pc_r2, scores_at_threshold, Alignment, Threshold};
+use super::captured::{
+    first_crossing, pc_r2, scores_at_threshold, Alignment, LinearChance, Threshold,
+};
 use super::decode::{decodable_threshold, DecodeError, DecodeOptions, Decoding, StagedDecode};
 use super::job::{Budget, Job, Progress};
 use crate::data::TaskVariable;
@@ -71,6 +73,9 @@ pub struct ReportRow {
     pub max: Option<f64>,
     /// Extra information (e.g. reference accuracy, pooled decoding, PCs involved).
     pub note: String,
+    /// No score can reach it on this recording (X itself decodes the variable at chance, or a
+    /// Y this wide fits every PC exactly): no values, and `note` says why.
+    pub undefined: bool,
 }
 
 /// The reference decoding of a variable on X.
@@ -112,6 +117,8 @@ pub struct Trajectory {
     pub accuracies: Vec<Vec<f64>>,
     /// Whether the run passed the stop score (else it used every update).
     pub reached_stop: bool,
+    /// Y is as wide as n − 1: every R² in `r2` is trivially 1 and tells nothing.
+    pub pc_saturated: bool,
 }
 
 /// Whether a decoding is above chance: a one-sided binomial test at 5 % of the number of
@@ -181,6 +188,7 @@ pub fn row(
         min: got.iter().cloned().reduce(f64::min),
         max: got.iter().cloned().reduce(f64::max),
         note,
+        undefined: false,
     }
 }
 
@@ -207,10 +215,14 @@ pub fn verdicts(rows: &[ReportRow]) -> Vec<(String, String)> {
             let mut steps = String::new();
             for r in rows.iter().filter(|r| r.measure == m) {
                 match r.quantity.as_str() {
+                    "capture_pcs_10pct" if r.undefined => parts.push(
+                        "cannot show which PCs it captures, as a Y this wide fits every PC exactly"
+                            .into(),
+                    ),
                     "capture_pcs_10pct" | "capture_pcs_1pct" if r.note.starts_with("PC") => {
                         parts.push(format!("captures {} {}", r.note, at(r)))
                     }
-                    "decodable" if r.note.starts_with("X itself") => parts.push(format!(
+                    "decodable" if r.undefined => parts.push(format!(
                         "cannot make {} decodable, as X itself decodes it at chance",
                         r.variable
                     )),
@@ -291,6 +303,8 @@ pub struct Calibration {
     last: String,
     /// Skipped variables and finished runs, for the face to show ([`Calibration::take_notes`]).
     notes: Vec<String>,
+    /// What the per-PC R² of a Y₀ of X's width means here (every run's Y₀ has that width).
+    pc_chance: LinearChance,
     /// The first error: the job is then done, with no report.
     failed: Option<String>,
 }
@@ -332,6 +346,7 @@ impl Calibration {
         let evr: Vec<f64> = target.explained_variance_ratio().iter().cloned().collect();
         let k10 = evr.iter().filter(|&&v| v >= 0.10).count();
         let k1 = evr.iter().filter(|&&v| v >= 0.01).count().min(100);
+        let pc_chance = LinearChance::of(&initial_y(target.n, target.p, 0));
         Calibration {
             target,
             data: data.clone(),
@@ -355,6 +370,7 @@ impl Calibration {
             trajectories: Vec::new(),
             last: String::new(),
             notes: Vec::new(),
+            pc_chance,
             failed: None,
         }
     }
@@ -594,6 +610,7 @@ impl Calibration {
             decode_scores: run.dsteps,
             accuracies: run.acc,
             reached_stop: stopped_by_stop,
+            pc_saturated: self.pc_chance.saturated(),
         });
         self.notes.push(format!(
             "{id} seed {seed}: {} steps, final score {:.6}",
@@ -626,8 +643,10 @@ impl Calibration {
                 );
                 let seeds = v.dec[j].len();
                 v.dec[j].clear();
-                self.rows
-                    .push(row(id, "decodable", &r.variable, vec![None; seeds], note));
+                self.rows.push(ReportRow {
+                    undefined: true,
+                    ..row(id, "decodable", &r.variable, vec![None; seeds], note)
+                });
                 continue;
             }
             let note = format!(
@@ -649,8 +668,13 @@ impl Calibration {
                 note,
             ));
         }
+        let saturated = self.pc_chance.saturated();
         let pcs_note = |k: usize, pct: &str| {
-            if k == 0 {
+            if saturated {
+                // Every R² starts at 1, so "captured" would be the starting score: say why
+                // there is no value instead (as for a variable X decodes at chance).
+                self.pc_chance.warning().unwrap_or_default()
+            } else if k == 0 {
                 format!("no PC holds ≥ {pct} of the variance")
             } else if k == 1 {
                 format!("PC1 (≥ {pct} of the variance)")
@@ -658,20 +682,19 @@ impl Calibration {
                 format!("PCs 1–{k} (≥ {pct} of the variance)")
             }
         };
-        self.rows.push(row(
-            id,
-            "capture_pcs_10pct",
-            "",
-            v.cap10,
-            pcs_note(self.k10, "10%"),
-        ));
-        self.rows.push(row(
-            id,
-            "capture_pcs_1pct",
-            "",
-            v.cap1,
-            pcs_note(self.k1, "1%"),
-        ));
+        for (quantity, values, k, pct) in [
+            ("capture_pcs_10pct", v.cap10, self.k10, "10%"),
+            ("capture_pcs_1pct", v.cap1, self.k1, "1%"),
+        ] {
+            self.rows.push(if saturated {
+                ReportRow {
+                    undefined: true,
+                    ..row(id, quantity, "", vec![None; values.len()], pcs_note(k, pct))
+                }
+            } else {
+                row(id, quantity, "", values, pcs_note(k, pct))
+            });
+        }
         self.rows.push(row(
             id,
             "steps_to_stop",

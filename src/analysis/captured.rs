@@ -13,6 +13,7 @@
 //! Neither asserts n ≥ p (bug B9): wide data works.
 
 use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
 
 use crate::linalg::center_columns;
 use crate::target::Target;
@@ -77,6 +78,69 @@ fn linear(target: &Target, yc: &DMatrix<f64>, k: usize) -> Vec<f64> {
     (0..k)
         .map(|i| c.column(i).norm_squared().min(1.0))
         .collect()
+}
+
+/// What the linear per-PC R² means for one Y: in-sample least squares on n samples lets a Y
+/// of rank k (of its centred columns) explain k of the n − 1 centred directions, so a random
+/// Y already scores k/(n − 1) on every PC on average (its column space is a uniformly random
+/// k-subspace), and at k = n − 1 every R² is exactly 1 whatever Y is (spec §2.16 item 3).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearChance {
+    pub n: usize,
+    /// Columns of Y.
+    pub q: usize,
+    /// rank(Y_c), at the same relative tolerance as [`pc_r2`].
+    pub rank: usize,
+    /// The mean R² of a random Y of this rank on any PC: rank/(n − 1).
+    pub level: f64,
+}
+
+/// A random Y's R² from this share of level on: worth a warning beside the plot.
+const INFLATED: f64 = 0.5;
+
+impl LinearChance {
+    /// For Y (n × q) as it is now.
+    pub fn of(y: &DMatrix<f64>) -> Self {
+        let (n, q) = y.shape();
+        let yc = center_columns(y);
+        let gram = if q <= n {
+            yc.transpose() * &yc
+        } else {
+            &yc * yc.transpose()
+        };
+        let rank = kept(&gram.symmetric_eigenvalues())
+            .len()
+            .min(n.saturating_sub(1));
+        let level = if n > 1 {
+            rank as f64 / (n - 1) as f64
+        } else {
+            1.0
+        };
+        LinearChance { n, q, rank, level }
+    }
+
+    /// Every PC's R² is 1 for any Y of this rank: the plot carries no information.
+    pub fn saturated(&self) -> bool {
+        self.n < 2 || self.rank + 1 >= self.n
+    }
+
+    /// What to tell the user beside the R² plot, if anything.
+    pub fn warning(&self) -> Option<String> {
+        let LinearChance { n, q, rank, level } = *self;
+        if self.saturated() {
+            Some(format!(
+                "every PC's R² is trivially 1: Y's {q} columns span all n − 1 = {} directions of the recording's {n} centred samples, so in-sample regression fits any PC exactly, even from a random Y (read the scores instead, or use a Y narrower than n − 1 columns or more samples)",
+                n.saturating_sub(1)
+            ))
+        } else if level >= INFLATED {
+            Some(format!(
+                "R² is inflated: with rank(Y) = {rank} of n − 1 = {} centred directions, a random Y already explains {level:.2} of every PC on average (dashed line); only the rise above it is captured structure",
+                n - 1
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 fn kept(mu: &DVector<f64>) -> Vec<usize> {
@@ -208,5 +272,42 @@ mod tests {
         for v in pc_r2(&t, &(&x * q), 5, Alignment::Orthogonal) {
             assert!((v - 1.0).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn a_random_y_scores_its_chance_level_and_saturates_at_n_minus_one() {
+        let x = initial_y(41, 6, 3)
+            * DMatrix::from_diagonal(&DVector::from_vec(vec![3.0, 2.0, 1.5, 1.0, 0.5, 0.2]));
+        let t = Target::new(&x).unwrap();
+        // Narrow Y: the mean R² over PCs and seeds is near rank/(n − 1) = 10/40, no warning.
+        let mut mean = 0.0;
+        for seed in 0..200 {
+            let y = initial_y(41, 10, 100 + seed);
+            let c = LinearChance::of(&y);
+            assert_eq!((c.rank, c.level), (10, 0.25));
+            mean += pc_r2(&t, &y, 6, Alignment::Linear).iter().sum::<f64>() / 6.0 / 200.0;
+        }
+        assert!((mean - 0.25).abs() < 0.02, "mean R² of a random Y {mean}");
+        assert_eq!(LinearChance::of(&initial_y(41, 10, 1)).warning(), None);
+        // Half of the directions: inflated, said with its level.
+        let c = LinearChance::of(&initial_y(41, 20, 1));
+        assert!(
+            !c.saturated() && c.warning().unwrap().contains("0.50"),
+            "{c:?}"
+        );
+        // q = n − 1 (rank n − 1 after centring) and wider: every R² is 1, and it is said.
+        for q in [40, 41, 90] {
+            let y = initial_y(41, q, 7);
+            let c = LinearChance::of(&y);
+            assert!(c.saturated() && c.level == 1.0, "{c:?}");
+            assert!(c.warning().unwrap().contains("trivially 1"));
+            for v in pc_r2(&t, &y, 6, Alignment::Linear) {
+                assert!((v - 1.0).abs() < 1e-9, "q = {q}: {v}");
+            }
+        }
+        // The rank, not the width: 60 columns of rank 5 are no more than 5 columns.
+        let thin = initial_y(41, 5, 9) * initial_y(5, 60, 10);
+        let c = LinearChance::of(&thin);
+        assert_eq!((c.q, c.rank, c.warning()), (60, 5, None));
     }
 }

@@ -14,7 +14,7 @@ pub mod perturb;
 pub mod prune;
 pub mod run;
 
-pub use captured::{first_crossing, pc_r2, Alignment, Threshold};
+pub use captured::{first_crossing, pc_r2, Alignment, LinearChance, Threshold};
 pub use job::{run_to_end, Budget, Job, Progress};
 
 /// A share of variance as every face writes it: a percentage, one decimal below 10 %

@@ -18,7 +18,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::above_chance;
-use super::captured::{pc_r2, Alignment};
+use super::captured::{pc_r2, Alignment, LinearChance};
 use super::decode::{DecodeAll, DecodeError, DecodeOptions, Decoding};
 use super::job::{Budget, Job, Progress};
 use crate::data::{Recording, TaskVariable};
@@ -199,6 +199,8 @@ pub struct Run {
     ids: Vec<String>,
     warnings: Vec<String>,
     tracked: usize,
+    /// What the R² rows mean for this Y's rank, from Y₀ (steps keep the rank).
+    pc_chance: LinearChance,
     pc_schedule: PcSchedule,
     pc_rows: Decimated<PcRow>,
     /// Stepping time since the last R² and that R²'s cost (ms), for `TimeShare`.
@@ -257,6 +259,7 @@ impl Run {
             ));
         }
         let q = y0.ncols();
+        let pc_chance = LinearChance::of(&y0);
         let (measure, mut warnings) =
             registry::prepare(&spec.measure, target.clone(), q).map_err(|e| e.to_string())?;
         let (canonical, _) = registry::resolve(&spec.measure).map_err(|e| e.to_string())?;
@@ -314,6 +317,7 @@ impl Run {
             ids: std::iter::once(canonical).chain(watch).collect(),
             warnings,
             tracked,
+            pc_chance,
             pc_schedule: spec.pc_schedule,
             pc_rows: Decimated::new(PLOT_POINTS),
             since_r2_ms: 0.0,
@@ -340,6 +344,12 @@ impl Run {
     /// What the registry said about these measures on this recording.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// A random Y's R² and whether the R² rows can say anything (their warning, if any,
+    /// belongs beside the R² plot, not among the measures').
+    pub fn pc_chance(&self) -> LinearChance {
+        self.pc_chance
     }
 
     /// How many of X's PCs the R² rows hold.

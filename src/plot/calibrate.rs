@@ -23,11 +23,13 @@ fn quantities(rows: &[ReportRow]) -> Vec<(String, String)> {
     out
 }
 
-fn label(quantity: &str, variable: &str, at_chance: bool) -> String {
+fn label(quantity: &str, variable: &str, undefined: bool) -> String {
     match quantity {
-        "decodable" if at_chance => format!("{variable} decodable (X at chance: none)"),
+        "decodable" if undefined => format!("{variable} decodable (X at chance: none)"),
         "decodable" => format!("{variable} decodable"),
+        "capture_pcs_10pct" if undefined => "PCs ≥ 10% captured (any Y this wide: none)".into(),
         "capture_pcs_10pct" => "PCs ≥ 10% captured".into(),
+        "capture_pcs_1pct" if undefined => "PCs ≥ 1% captured (any Y this wide: none)".into(),
         "capture_pcs_1pct" => "PCs ≥ 1% captured".into(),
         q => q.into(),
     }
@@ -35,8 +37,8 @@ fn label(quantity: &str, variable: &str, at_chance: bool) -> String {
 
 /// One row per measure, one marker per quantity at its mean over the seeds that reached it,
 /// with a bar over their range; a quantity no seed reached is a hollow marker at the right
-/// edge. A variable X itself decodes at chance has no marker (no score makes it decodable)
-/// and its legend entry says so.
+/// edge. A quantity no score can reach (a variable X itself decodes at chance, PCs a Y this
+/// wide fits exactly) has no marker and its legend entry says so.
 pub fn calibration_thresholds<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     rows: &[ReportRow],
@@ -50,17 +52,17 @@ pub fn calibration_thresholds<DB: DrawingBackend>(
         }
     }
     let qs = quantities(rows);
-    let at_chance = |q: &(String, String)| {
+    let undefined = |q: &(String, String)| {
         rows.iter()
             .filter(|r| r.quantity == q.0 && r.variable == q.1)
-            .any(|r| r.note.starts_with("X itself decodes"))
+            .any(|r| r.undefined)
     };
     let entries: Vec<(String, Key)> = qs
         .iter()
         .enumerate()
         .map(|(k, q)| {
             let c = PALETTE[k % PALETTE.len()];
-            let chance = at_chance(q);
+            let chance = undefined(q);
             let key = if chance { Key::Cross(c) } else { Key::Dot(c) };
             (label(&q.0, &q.1, chance), key)
         })
@@ -109,7 +111,7 @@ pub fn calibration_thresholds<DB: DrawingBackend>(
             else {
                 continue;
             };
-            if r.note.starts_with("X itself decodes") {
+            if r.undefined {
                 continue;
             }
             let c = PALETTE[k % PALETTE.len()];
@@ -150,27 +152,13 @@ mod tests {
     use super::*;
 
     fn row(measure: &str, quantity: &str, variable: &str, values: &[Option<f64>]) -> ReportRow {
-        let got: Vec<f64> = values.iter().flatten().copied().collect();
-        let mean = (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64);
-        ReportRow {
-            measure: measure.into(),
-            quantity: quantity.into(),
-            variable: variable.into(),
-            values: values.to_vec(),
-            reached: got.len(),
-            seeds: values.len(),
-            mean,
-            sd: None,
-            min: got.iter().copied().reduce(f64::min),
-            max: got.iter().copied().reduce(f64::max),
-            note: String::new(),
-        }
+        crate::analysis::calibrate::row(measure, quantity, variable, values.to_vec(), String::new())
     }
 
     #[test]
     fn one_row_per_measure_and_a_marker_per_quantity() {
         let mut chance = row("cka", "decodable", "context", &[None, None]);
-        chance.note = "X itself decodes context at chance (…)".into();
+        chance.undefined = true;
         let rows = vec![
             row("cka", "decodable", "choice", &[Some(0.8), Some(0.9)]),
             chance,

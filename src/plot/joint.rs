@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, frame, legend_above, styled_mesh, Key, PlotError, Style, PALETTE};
+use super::{dashes, err, frame, legend_above, styled_mesh, Key, PlotError, Style, PALETTE};
 use crate::analysis::joint::nbs_bounds_given_cka;
 
 /// A run ending within this L1 distance of its target reached it.
@@ -27,18 +27,6 @@ pub struct CkaNbsBounds {
     pub rank_x: usize,
     pub rank_y: usize,
     pub cka_on_x: bool,
-}
-
-/// A dashed segment from `a` to `b` in data coordinates, `n` dashes.
-fn dashes(a: (f64, f64), b: (f64, f64), n: usize) -> Vec<Vec<(f64, f64)>> {
-    (0..n)
-        .map(|k| {
-            let t0 = k as f64 / n as f64;
-            let t1 = (k as f64 + 0.5) / n as f64;
-            let p = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            vec![p(t0), p(t1)]
-        })
-        .collect()
 }
 
 pub fn joint_region<DB: DrawingBackend>(

@@ -117,6 +117,19 @@ pub(crate) enum Key {
     Block(RGBColor),
 }
 
+/// A dashed segment from `a` to `b` in data coordinates, `n` dashes: drawn as short segments
+/// because plotters' dashed style is not on every backend.
+pub(crate) fn dashes(a: (f64, f64), b: (f64, f64), n: usize) -> Vec<Vec<(f64, f64)>> {
+    (0..n)
+        .map(|k| {
+            let t0 = k as f64 / n as f64;
+            let t1 = (k as f64 + 0.5) / n as f64;
+            let p = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            vec![p(t0), p(t1)]
+        })
+        .collect()
+}
+
 /// Legends sit above the data, never over it (issue 13: a legend in a corner covered the
 /// curves it named). The entries are laid out left to right in rows across the top of `root`,
 /// wrapping at its width (at most three rows; the rest are counted), and the area below the
@@ -203,14 +216,37 @@ fn empty_hint<DB: DrawingBackend, CT: CoordTranslate>(
     chart: &ChartContext<'_, DB, CT>,
     style: Style,
 ) -> Result<(), PlotError> {
+    centred_note(chart, EMPTY_HINT, 0.5, style)
+}
+
+/// Said on the R² and capture plots when Y is as wide as n − 1 (every R² is 1 from the start).
+pub const SATURATED_NOTE: &str =
+    "every R² is 1 for any Y\nwith n − 1 columns or more:\nno PC is told apart";
+
+/// Grey text centred across the plotting area at `height` (0 = top, 1 = bottom), one line per
+/// `\n`.
+pub(crate) fn centred_note<DB: DrawingBackend, CT: CoordTranslate>(
+    chart: &ChartContext<'_, DB, CT>,
+    text: &str,
+    height: f64,
+    style: Style,
+) -> Result<(), PlotError> {
     let area = chart.plotting_area().strip_coord_spec();
     let (w, h) = area.dim_in_pixel();
-    let font = ("sans-serif", style.font(13.0))
+    let size = style.font(13.0);
+    let font = ("sans-serif", size)
         .into_font()
         .color(&RGBColor(110, 110, 110))
         .pos(Pos::new(HPos::Center, VPos::Center));
-    area.draw(&Text::new(EMPTY_HINT, (w as i32 / 2, h as i32 / 2), font))
-        .map_err(err)
+    let lines: Vec<&str> = text.lines().collect();
+    let step = 1.3 * size;
+    let top = h as f64 * height - step * (lines.len() as f64 - 1.0) / 2.0;
+    for (k, line) in lines.iter().enumerate() {
+        let y = (top + step * k as f64) as i32;
+        area.draw(&Text::new(*line, (w as i32 / 2, y), font.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// A model's score on the first series' measure, drawn across the score plot so the
@@ -499,6 +535,7 @@ pub fn pc_capture<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     points: &[(f64, Vec<f64>)],
     ratios: &[f64],
+    chance: Option<f64>,
     direction: Direction,
     style: Style,
 ) -> Result<(), PlotError> {
@@ -524,7 +561,8 @@ pub fn pc_capture<DB: DrawingBackend>(
             1.0
         })
     };
-    let entries: Vec<(String, Key)> = (0..k.min(3))
+    let grey = RGBColor(110, 110, 110);
+    let mut entries: Vec<(String, Key)> = (0..k.min(3))
         .map(|pc| {
             (
                 format!("PC{} ({})", pc + 1, percent(ratios[pc])),
@@ -532,6 +570,9 @@ pub fn pc_capture<DB: DrawingBackend>(
             )
         })
         .collect();
+    if let Some(c) = chance {
+        entries.push((format!("random Y ({c:.2})"), Key::Dash(grey)));
+    }
     let area = legend_above(root, &entries, style)?;
     let mut chart = frame(&area, style, 44.0)
         .build_cartesian_2d(lo..hi, 0.0..1.0)
@@ -547,6 +588,20 @@ pub fn pc_capture<DB: DrawingBackend>(
     .map_err(err)?;
     if points.iter().filter(|p| p.0.is_finite()).count() < 2 {
         empty_hint(&chart, style)?;
+    }
+    if chance.is_some_and(|c| c >= 1.0) {
+        // Said on the plot itself: every line sits on 1 whatever the score.
+        centred_note(&chart, SATURATED_NOTE, 0.4, style)?;
+    }
+    if let Some(c) = chance.filter(|c| c.is_finite()) {
+        for seg in dashes((lo, c), (hi, c), 30) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    seg,
+                    grey.stroke_width(style.px(1.5)),
+                )))
+                .map_err(err)?;
+        }
     }
     for pc in (0..k).rev() {
         let line = points
@@ -711,11 +766,16 @@ mod tests {
                 &root,
                 &pts,
                 &[0.7, 0.3],
+                Some(0.25),
                 Direction::Distance,
                 Style::default(),
             )
             .unwrap();
         }
+        assert!(
+            svg.contains("random Y (0.25)"),
+            "the chance level is in the legend"
+        );
         // Tick labels show the distances themselves, not their negatives, falling to the right.
         let ticks: Vec<f64> = svg
             .split("<text")

@@ -4,7 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, frame, legend_above, plasma, styled_mesh, Key, PlotError, Style, PALETTE};
+use super::{
+    dashes, err, frame, legend_above, plasma, styled_mesh, Key, PlotError, Style, PALETTE,
+};
 
 /// What the fit-vs-features plot shows besides the curve.
 #[derive(Clone, Copy, Debug)]
@@ -70,23 +72,16 @@ pub fn prune_curve<DB: DrawingBackend>(
     .x_label_formatter(&|v| format!("{v:.0}"))
     .draw()
     .map_err(err)?;
-    let dashed = |y: f64, color: RGBColor| -> Vec<PathElement<(f64, f64)>> {
-        // Dashes drawn as short segments: plotters' dashed style is not on every backend.
-        let step = max_n as f64 / 60.0;
-        (0..60)
-            .filter(|k| k % 2 == 0)
-            .map(|k| {
-                let x = k as f64 * step;
-                PathElement::new(
-                    vec![(x, y), (x + step, y)],
-                    color.stroke_width(style.px(1.5)),
-                )
-            })
-            .collect()
-    };
     for (y, color) in [(refs.test_full, gray), (refs.test_reweighted, green)] {
         if y.is_finite() {
-            chart.draw_series(dashed(y, color)).map_err(err)?;
+            let segments = dashes((0.0, y), (max_n as f64, y), 30);
+            chart
+                .draw_series(
+                    segments
+                        .into_iter()
+                        .map(|s| PathElement::new(s, color.stroke_width(style.px(1.5)))),
+                )
+                .map_err(err)?;
         }
     }
     let chosen = refs.chosen as f64;

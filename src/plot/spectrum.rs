@@ -4,7 +4,8 @@
 use plotters::prelude::*;
 
 use super::{
-    err, frame, legend_above, styled_mesh, variance_colour, Key, PlotError, Style, PALETTE,
+    centred_note, err, frame, legend_above, styled_mesh, variance_colour, Key, PlotError, Style,
+    PALETTE,
 };
 
 /// Log-scale axis range covering `values` (positive entries only), padded by a factor 1.5.
@@ -140,6 +141,7 @@ pub fn capture_scores<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     ratios: &[f64],
     series: &[CaptureSeries],
+    uninformative: Option<&str>,
     style: Style,
 ) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(err)?;
@@ -175,6 +177,10 @@ pub fn capture_scores<DB: DrawingBackend>(
     .x_label_formatter(&decade_percent)
     .draw()
     .map_err(err)?;
+    if let Some(why) = uninformative {
+        // Every R² starts at 1: a "score when captured" would be the starting score for all.
+        return centred_note(&chart, why, 0.5, style).and_then(|_| root.present().map_err(err));
+    }
     let size = style.px(4.0) as i32;
     for (m, s) in series.iter().enumerate() {
         let color = PALETTE[m % PALETTE.len()];
@@ -249,7 +255,7 @@ mod tests {
                 measure: "cka",
                 scores: &scores,
             }];
-            capture_scores(&root, &ratios, &s, Style::default()).unwrap();
+            capture_scores(&root, &ratios, &s, None, Style::default()).unwrap();
         }
         // 3 captured + 2 hollow + 1 legend marker.
         assert!(svg.matches("<circle").count() >= 6, "{svg}");

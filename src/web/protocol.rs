@@ -26,6 +26,8 @@ pub enum Request {
     Compare(CompareRequest),
     Prune(PruneRequest),
     Bench(BenchRequest),
+    /// The worker → one of its helper workers (never sent by the page).
+    Helper(HelperRequest),
 }
 
 /// Worker → page.
@@ -42,6 +44,8 @@ pub enum Response {
     Compare(CompareResponse),
     Prune(PruneResponse),
     Bench(BenchResponse),
+    /// A helper worker → the worker (never seen by the page).
+    Helper(HelperResponse),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -52,6 +56,43 @@ pub enum WorkerResponse {
     Ready { simd: bool },
     /// A message the worker could not read, or a worker that could not start.
     Failed { message: String },
+}
+
+// ---- Helper workers (the worker's pool; src/web/worker/pool.rs) -------------------------
+
+/// The worker spreads independent units of a job over helper workers (other instances of the
+/// same wasm): one `Init` per job (`job` numbers it), then batches to score.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HelperRequest {
+    /// Build the scorer of a Compare job's resampling.
+    Init {
+        job: u64,
+        resampling: crate::analysis::compare::Resampling,
+    },
+    /// Score one batch of that job's samples.
+    Score {
+        job: u64,
+        batch: crate::analysis::compare::SampleBatch,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HelperResponse {
+    Initialised {
+        job: u64,
+    },
+    /// `[sample][model][measure]`.
+    Scored {
+        job: u64,
+        batch: crate::analysis::compare::SampleBatch,
+        scores: Vec<Vec<Vec<f64>>>,
+    },
+    Failed {
+        job: u64,
+        message: String,
+    },
 }
 
 // ---- Recording X -------------------------------------------------------------------------
@@ -141,6 +182,8 @@ pub enum RunResponse {
         ids: Vec<String>,
         variables: Vec<String>,
         warnings: Vec<String>,
+        /// What the per-PC R² means for this Y (its warning goes beside the R² plot).
+        pc_chance: crate::analysis::LinearChance,
         /// The score at which the run stops, read by the measure (`None`: only when paused).
         stop_at: Option<f64>,
         report: Report,
@@ -368,6 +411,8 @@ pub enum CompareResponse {
         total: usize,
         what: String,
         report: Option<String>,
+        /// Threads that scored samples of this job: the worker and the helpers that did.
+        threads: usize,
     },
     Cancelled,
     Failed {

@@ -187,6 +187,36 @@ test('files dropped on the Compare panel open as models, not as the recording', 
   assert.equal(await page.evaluate(() => document.querySelector('#cmp-panel').classList.contains('drop-target')), false, 'the outline goes after the drop');
 });
 
+test('the permutations and the bootstrap spread over helper workers: the same document, bit for bit', async () => {
+  // `?helpers=N` sets the worker's pool (default: one helper per core beyond the worker's).
+  const docs = {};
+  for (const helpers of [0, 2]) {
+    const own = await openSite({ viewport: { width: 1366, height: 768 } });
+    try {
+      const { page, url } = own;
+      await page.goto(`${url}?helpers=${helpers}#dataset=golub2018&panel=compare&cmp=cka,procrustes-angular-score,rsa-correlation-pearson,linreg&cmpboot=60&cmpperm=60&cmpcal=0&cmpseed=8`);
+      await waitValue(page, 'score-cka', 'v > 0', 60000);
+      await openModel(page, MODEL);
+      await page.waitForFunction(() => /golub2018_after_counts/.test(document.querySelector('[data-testid="cmp-models"]').textContent));
+      await page.click(sel('cmp-run'));
+      await compareDone(page);
+      docs[helpers] = { threads: Number(await page.getAttribute(sel('cmp-progress'), 'data-threads')) };
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(sel('cmp-json'))]);
+      const path = `${ARTIFACTS}/helpers-${helpers}-${d.suggestedFilename()}`;
+      await d.saveAs(path);
+      docs[helpers].json = readFileSync(path, 'utf8');
+      assert.deepEqual(own.problems, []);
+    } finally {
+      await own.close();
+    }
+  }
+  assert.equal(docs[0].threads, 1, 'no helpers: the worker alone');
+  assert.equal(docs[2].threads, 3, 'two helpers and the worker scored samples');
+  assert.equal(docs[2].json, docs[0].json, 'the same report whoever scored which sample');
+  const r = JSON.parse(docs[0].json);
+  assert.equal(r.permutations, 60);
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

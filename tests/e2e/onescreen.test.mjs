@@ -108,13 +108,81 @@ test('a degenerate measure is said out loud: correlation-distance RSA on toy2d\'
     // ... and beside the plot it concerns: the score plot's title counts it, the text on hover.
     const badge = page.locator('[data-testid="warning-score-plot"]');
     await badge.waitFor();
-    const listed = await page.locator('[data-testid^="warning-"]:not([data-testid="warning-score-plot"])').count();
+    const listed = await page.locator('#warnings [data-testid^="warning-"]').count();
     assert.equal(await badge.textContent(), `⚠ ${listed} warning${listed === 1 ? '' : 's'} · `);
     assert.match(await badge.getAttribute('title'), /2 neurons/);
     const plot = await page.locator('[data-testid="score-plot"]').boundingBox();
     const bb = await badge.boundingBox();
     assert.ok(bb.y + bb.height <= plot.y + 2 && plot.y - bb.y < 60, `badge just above the plot: ${JSON.stringify([bb, plot])}`);
     assert.deepEqual(site.problems, []);
+  } finally {
+    await site.close();
+  }
+});
+
+test('a Y as wide as the recording has samples: the PC plots say their R² is trivially 1 (hatsopoulos2007)', async () => {
+  const site = await openSite({ viewport: { width: 1024, height: 768 } });
+  try {
+    const { page, url } = site;
+    // 80 samples (10 time steps × 8 conditions) and a Y of 141 columns: rank(Y_c) = n − 1.
+    await page.goto(`${url}#dataset=hatsopoulos2007`);
+    await waitValue(page, 'score-cka', 'v > 0');
+    await page.click(sel('play'));
+    await waitValue(page, 'step-count', 'v >= 1', 30000);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="play"]').getAttribute('aria-pressed') === 'false',
+      null, { timeout: 60000 });
+    const badge = page.locator(sel('warning-pc-r2-plot'));
+    await badge.waitFor();
+    assert.match(await badge.textContent(), /trivially 1/);
+    assert.match(await badge.getAttribute('title'), /every PC's R² is trivially 1: Y's 141 columns span all n − 1 = 79 directions/);
+    const plot = await page.locator(sel('pc-r2-plot')).boundingBox();
+    const bb = await badge.boundingBox();
+    assert.ok(bb.y >= 0 && bb.y + bb.height <= plot.y + 2 && plot.y - bb.y < 60,
+      `the badge is on screen, just above the R² plot: ${JSON.stringify([bb, plot])}`);
+    assert.equal(await page.locator(sel('pc-r2-plot')).getAttribute('data-chance'), '1');
+    // The capture plot's "score needed" would be the starting score for every PC: flagged too.
+    await page.locator(sel('warning-capture-plot')).waitFor();
+    assert.equal(await page.locator(sel('capture-plot')).getAttribute('data-captured'), '0', 'no PC claimed as captured');
+    assert.match(await page.locator(sel('warning-pc-r2-text')).textContent(), /in-sample regression fits any PC exactly/);
+    await page.screenshot({ path: `${ARTIFACTS}/pc-r2-saturated-1024.png` });
+    // golub2018 (552 × 86): a random Y's level is 86/551, drawn, with nothing to warn about.
+    await page.goto(`${url}#dataset=golub2018`);
+    await waitValue(page, 'score-cka', 'v > 0');
+    await page.waitForFunction(() => document.querySelector('[data-testid="pc-r2-plot"]').dataset.chance !== '1');
+    const level = Number(await page.locator(sel('pc-r2-plot')).getAttribute('data-chance'));
+    assert.ok(Math.abs(level - 86 / 551) < 1e-12, `chance ${level}`);
+    for (const id of ['warning-pc-r2-plot', 'warning-capture-plot', 'warning-pc-r2-text']) {
+      assert.equal(await page.locator(sel(id)).isVisible(), false, `${id} hidden on golub2018`);
+    }
+    assert.deepEqual(site.problems, []);
+  } finally {
+    await site.close();
+  }
+});
+
+test('a link with a typo: the message is on screen and covers neither the toolbar nor the tabs', async () => {
+  const site = await openSite({ viewport: { width: 1024, height: 768 } });
+  try {
+    const { page, url } = site;
+    await page.goto(`${url}#dataset=golub2018&panel=decode`);
+    await page.waitForSelector(`${sel('error')}:not([hidden])`);
+    assert.match(await page.textContent(sel('error')), /panel.*decode/);
+    const b = await page.locator(sel('error')).boundingBox();
+    assert.ok(b.y >= 0 && b.y + b.height <= 768, `the message is inside the viewport: ${JSON.stringify(b)}`);
+    // Every control stays clickable: the topmost element at its centre is itself (or inside it).
+    const covered = await page.evaluate((ids) => ids.filter((id) => {
+      const e = document.querySelector(`[data-testid="${id}"]`);
+      const r = e.getBoundingClientRect();
+      const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      return !(top && (top === e || e.contains(top)));
+    }), ['dataset-select', 'measure-select', 'play', 'step', 'reset', 'tab-optimise', 'tab-compare', 'tab-prune']);
+    assert.deepEqual(covered, [], 'controls under the message');
+    // ... and the page works meanwhile: Play runs.
+    await waitValue(page, 'score-cka', 'v > 0');
+    await page.click(sel('play'));
+    await waitValue(page, 'step-count', 'v >= 3', 30000);
+    await page.click(sel('play'));
   } finally {
     await site.close();
   }

@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use nalgebra::DMatrix;
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::calibrate::{above_chance, CalibrateOptions, Calibration, Reference, Report};
 use super::decode::{decodable_threshold, DecodeError, DecodeOptions, Decoding, StagedDecode};
@@ -105,6 +105,112 @@ impl Default for CompareOptions {
             threads: 1,
             batch: 0,
         }
+    }
+}
+
+/// Samples `start..end` of one resampling, handed out by [`Compare::checkout`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleBatch {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A matrix as it crosses to another worker: n × p, column-major.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Matrix {
+    pub rows: usize,
+    pub cols: usize,
+    pub data: Vec<f64>,
+}
+
+impl Matrix {
+    fn of(m: &DMatrix<f64>) -> Self {
+        Matrix {
+            rows: m.nrows(),
+            cols: m.ncols(),
+            data: m.as_slice().to_vec(),
+        }
+    }
+
+    fn to_dmatrix(&self) -> Result<DMatrix<f64>, String> {
+        if self.data.len() != self.rows * self.cols {
+            return Err("compare: a matrix of the wrong size".into());
+        }
+        Ok(DMatrix::from_column_slice(self.rows, self.cols, &self.data))
+    }
+}
+
+/// The inputs of a job's resampling ([`Compare::resampling`]), from which a [`Resampler`]
+/// elsewhere scores any of its samples bit for bit as the job would.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resampling {
+    pub x: Matrix,
+    pub time_steps: usize,
+    /// Canonical measure ids.
+    pub ids: Vec<String>,
+    pub models: Vec<Matrix>,
+    pub seed: u64,
+}
+
+/// Scores batches of a job's samples away from the job (a helper worker).
+pub struct Resampler {
+    engine: Engine,
+    prepared: Prepared,
+    seed: u64,
+}
+
+impl Resampler {
+    pub fn new(r: &Resampling) -> Result<Self, String> {
+        let x = r.x.to_dmatrix()?;
+        let target = Arc::new(Target::new(&x).map_err(|e| format!("compare: X: {e}"))?);
+        let models = r
+            .models
+            .iter()
+            .map(Matrix::to_dmatrix)
+            .collect::<Result<Vec<_>, _>>()?;
+        if models.iter().any(|m| m.nrows() != x.nrows()) {
+            return Err("compare: a model's rows differ from X's".into());
+        }
+        let engine = Engine::new(target, &x, r.time_steps, &r.ids, &models);
+        let prepared = engine.prepare();
+        Ok(Resampler {
+            engine,
+            prepared,
+            seed: r.seed,
+        })
+    }
+
+    /// The scores of `batch`, `[sample][model][measure]`.
+    pub fn score(&self, batch: &SampleBatch) -> Vec<Vec<Vec<f64>>> {
+        ResamplerRef {
+            engine: &self.engine,
+            prepared: &self.prepared,
+            seed: self.seed,
+            threads: 1,
+        }
+        .score(batch)
+    }
+}
+
+/// The engine, prepared measures and seed that score a batch, wherever they live.
+struct ResamplerRef<'a> {
+    engine: &'a Engine,
+    prepared: &'a Prepared,
+    seed: u64,
+    threads: usize,
+}
+
+impl ResamplerRef<'_> {
+    fn score(&self, b: &SampleBatch) -> Vec<Vec<Vec<f64>>> {
+        evaluate(
+            self.engine,
+            b.kind,
+            self.seed,
+            b.start..b.end,
+            self.threads,
+            self.prepared,
+        )
     }
 }
 
@@ -292,6 +398,9 @@ pub struct Compare {
     perm: Vec<Vec<Vec<f64>>>,
     boot: Vec<Vec<Vec<f64>>>,
     next_sample: usize,
+    /// Batches of the current resampling phase handed out ([`Compare::checkout`]) and not yet
+    /// delivered: the phase ends when every sample is back.
+    out: Vec<SampleBatch>,
     // Decoding of X (reference) and of the models.
     references: Vec<Reference>,
     usable: Vec<usize>,
@@ -402,6 +511,7 @@ impl Compare {
             perm: vec![vec![Vec::new(); n_ids]; n_models],
             boot: vec![vec![Vec::new(); n_ids]; n_models],
             next_sample: 0,
+            out: Vec::new(),
             references: Vec::new(),
             usable: Vec::new(),
             x_above: Vec::new(),
@@ -423,6 +533,122 @@ impl Compare {
             ids,
             opts: opts.clone(),
         })
+    }
+
+    /// The samples of `kind` in this job, and where they are stored.
+    fn samples(&mut self, kind: Kind) -> (usize, &mut Vec<Vec<Vec<f64>>>) {
+        match kind {
+            Kind::Permutation => (self.opts.permutations, &mut self.perm),
+            Kind::Bootstrap => (self.opts.bootstrap, &mut self.boot),
+        }
+    }
+
+    /// Hand out the next `size` samples of the resampling phase in progress, to be scored
+    /// elsewhere by a [`Resampler`] (the page's helper workers) and given back with
+    /// [`Compare::deliver`]; `None` outside that phase or once all are out. Which samples go
+    /// where changes nothing: each sample draws from its own seeded generator and the report
+    /// sorts them.
+    pub fn checkout(&mut self, size: usize) -> Option<SampleBatch> {
+        let kind = match self.phase {
+            Phase::Permutations => Kind::Permutation,
+            Phase::Bootstrap => Kind::Bootstrap,
+            _ => return None,
+        };
+        let total = self.samples(kind).0;
+        if self.next_sample >= total {
+            return None;
+        }
+        let end = (self.next_sample + size.max(1)).min(total);
+        let batch = SampleBatch {
+            kind,
+            start: self.next_sample,
+            end,
+        };
+        self.next_sample = end;
+        self.out.push(batch.clone());
+        if self.prepared.is_none() {
+            self.prepared = Some(self.engine.prepare());
+        }
+        Some(batch)
+    }
+
+    /// The scores of a batch handed out by [`Compare::checkout`], `[sample][model][measure]`.
+    pub fn deliver(
+        &mut self,
+        batch: &SampleBatch,
+        scores: Vec<Vec<Vec<f64>>>,
+    ) -> Result<(), String> {
+        if !self.out.contains(batch) {
+            return Err(format!(
+                "compare: samples {batch:?} were not handed out by this job"
+            ));
+        }
+        let shape_ok = scores.len() == batch.end - batch.start
+            && scores.iter().all(|s| {
+                s.len() == self.models.len() && s.iter().all(|m| m.len() == self.ids.len())
+            });
+        if !shape_ok {
+            return Err(format!(
+                "compare: the scores of samples {batch:?} have the wrong shape"
+            ));
+        }
+        self.store(batch, scores);
+        self.units_done += (batch.end - batch.start).div_ceil(self.batch());
+        Ok(())
+    }
+
+    fn store(&mut self, batch: &SampleBatch, scores: Vec<Vec<Vec<f64>>>) {
+        self.out.retain(|b| b != batch);
+        let store = self.samples(batch.kind).1;
+        for sample in scores {
+            for (mi, row) in sample.into_iter().enumerate() {
+                for (k, v) in row.into_iter().enumerate() {
+                    store[mi][k].push(v);
+                }
+            }
+        }
+        self.last_phase = self.phase;
+    }
+
+    /// Score a handed-out batch here after all (its helper was lost), for [`Compare::deliver`].
+    pub fn score_here(&self, batch: &SampleBatch) -> Vec<Vec<Vec<f64>>> {
+        self.resampler().score(batch)
+    }
+
+    /// Every sample of the resampling phase is out and some are not back: nothing to do here
+    /// until [`Compare::deliver`] (`advance` returns at once).
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.phase, Phase::Permutations | Phase::Bootstrap)
+            && !self.out.is_empty()
+            && self.next_sample >= self.samples_total()
+    }
+
+    fn samples_total(&self) -> usize {
+        match self.phase {
+            Phase::Permutations => self.opts.permutations,
+            _ => self.opts.bootstrap,
+        }
+    }
+
+    /// What a helper needs to score this job's samples exactly as this job would.
+    pub fn resampling(&self) -> Resampling {
+        Resampling {
+            x: Matrix::of(&self.x),
+            time_steps: self.time_steps,
+            ids: self.ids.clone(),
+            models: self.models.iter().map(|m| Matrix::of(&m.data)).collect(),
+            seed: self.opts.seed,
+        }
+    }
+
+    /// This job's own scorer (the one a helper builds from [`Compare::resampling`]).
+    fn resampler(&self) -> ResamplerRef<'_> {
+        ResamplerRef {
+            engine: &self.engine,
+            prepared: self.prepared.as_ref().expect("prepared at checkout"),
+            seed: self.opts.seed,
+            threads: self.opts.threads,
+        }
     }
 
     fn batch(&self) -> usize {
@@ -477,6 +703,9 @@ impl Compare {
                     (Kind::Bootstrap, self.opts.bootstrap)
                 };
                 if self.next_sample >= total {
+                    if !self.out.is_empty() {
+                        return Ok(()); // the rest is being scored elsewhere
+                    }
                     self.next_sample = 0;
                     self.phase = if kind == Kind::Permutation {
                         Phase::Bootstrap
@@ -485,31 +714,9 @@ impl Compare {
                     };
                     return Ok(());
                 }
-                let end = (self.next_sample + self.batch()).min(total);
-                if self.prepared.is_none() {
-                    self.prepared = Some(self.engine.prepare());
-                }
-                let out = evaluate(
-                    &self.engine,
-                    kind,
-                    self.opts.seed,
-                    self.next_sample..end,
-                    self.opts.threads,
-                    self.prepared.as_ref().expect("just set"),
-                );
-                let store = if kind == Kind::Permutation {
-                    &mut self.perm
-                } else {
-                    &mut self.boot
-                };
-                for sample in out {
-                    for (mi, row) in sample.into_iter().enumerate() {
-                        for (k, v) in row.into_iter().enumerate() {
-                            store[mi][k].push(v);
-                        }
-                    }
-                }
-                self.next_sample = end;
+                let batch = self.checkout(self.batch()).expect("samples left");
+                let scores = self.resampler().score(&batch);
+                self.store(&batch, scores);
             }
             Phase::Reference => self.reference_unit()?,
             Phase::ModelDecode => self.model_decode_unit(),
@@ -836,7 +1043,7 @@ impl Job for Compare {
     type Output = CompareReport;
 
     fn advance(&mut self, budget: &mut Budget) -> Result<(), String> {
-        while !self.is_done() {
+        while !self.is_done() && !self.is_waiting() {
             self.last_phase = self.phase;
             if let Err(e) = self.unit() {
                 self.failed = Some(e.clone());

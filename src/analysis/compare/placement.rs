@@ -26,7 +26,7 @@ pub struct Placement {
     pub steps_to_reach: Option<usize>,
     /// X's PCs (1-based) captured by then (by the end of the run if never reached).
     pub pcs_captured: Vec<usize>,
-    /// Their share of X's variance.
+    /// Their share of X's variance (NaN, null in JSON, when Y is too wide to tell).
     pub variance_captured: f64,
     /// Per task variable: decodable from the synthetic Y at the model's score.
     #[serde(serialize_with = "super::ordered")]
@@ -92,7 +92,9 @@ pub fn place(
     // PCs: the first step at which each crosses its half threshold.
     let k = traj.r2.first().map_or(0, |r| r.len());
     let mut pcs = Vec::new();
-    for i in 0..k {
+    // A Y as wide as n − 1 fits every PC from the start: no PC is captured *by* any score.
+    let k_told = if traj.pc_saturated { 0 } else { k };
+    for i in 0..k_told {
         let tr: Vec<f64> = traj.r2.iter().map(|r| r[i]).collect();
         let thr = Threshold::Half.resolve(tr[0]);
         let captured = if dist {
@@ -104,10 +106,13 @@ pub fn place(
             pcs.push(i + 1);
         }
     }
-    let variance: f64 = pcs
-        .iter()
-        .map(|&i| evr.get(i - 1).copied().unwrap_or(0.0))
-        .sum();
+    let variance: f64 = if traj.pc_saturated {
+        f64::NAN
+    } else {
+        pcs.iter()
+            .map(|&i| evr.get(i - 1).copied().unwrap_or(0.0))
+            .sum()
+    };
     let mut decodable = Vec::new();
     let mut decodable_at = Vec::new();
     let mut x_decodes = Vec::new();
@@ -150,7 +155,9 @@ pub fn place(
             ),
         });
     }
-    let captured = if pcs.is_empty() {
+    let captured = if traj.pc_saturated {
+        "every PC of X, as any Y this wide does (in-sample R² is trivially 1 once Y has n − 1 columns, so this says nothing)".to_string()
+    } else if pcs.is_empty() {
         "none of X's PCs".to_string()
     } else if pcs.len() > 6 {
         format!(
@@ -245,6 +252,7 @@ mod tests {
             decode_scores: vec![0.1, 0.8, 0.95],
             accuracies: vec![vec![0.1, 0.3, 0.9]],
             reached_stop: true,
+            pc_saturated: false,
         };
         let r = Reference {
             variable: "direction".into(),
@@ -282,5 +290,19 @@ mod tests {
         let p = place("procrustes-euclidean", 3.0, &d, &[0.6, 0.3], &[], &[]);
         assert_eq!(p.steps_to_reach, Some(2));
         assert!(p.by_steps_only && p.verdict.contains("placed by steps only"));
+        // A Y as wide as n − 1: every R² is 1 from step 0, so no PC counts as captured by a
+        // score, and the verdict says why rather than "captured PC1–2 (100%)".
+        let wide = Trajectory {
+            r2: vec![vec![1.0, 1.0]; 4],
+            pc_saturated: true,
+            ..traj.clone()
+        };
+        let w = place("cka", 0.8, &wide, &[0.6, 0.3], &[], &[]);
+        assert!(w.pcs_captured.is_empty() && w.variance_captured.is_nan());
+        assert!(
+            w.verdict.contains("as any Y this wide does"),
+            "{}",
+            w.verdict
+        );
     }
 }

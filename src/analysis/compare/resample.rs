@@ -88,7 +88,8 @@ impl Family {
 }
 
 /// Which resampling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Permutation,
     Bootstrap,

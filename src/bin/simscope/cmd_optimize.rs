@@ -111,6 +111,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     for w in run.warnings() {
         eprintln!("warning: {w}");
     }
+    if let Some(w) = run.pc_chance().warning() {
+        eprintln!("warning: per-PC R² (pc_r2.csv): {w}");
+    }
     let ids = run.ids().to_vec();
     let mut trajectory: Vec<Vec<String>> = Vec::new();
     let mut progress = Progress::new();
@@ -235,6 +238,7 @@ fn write_run(
         let figures = crate::svg::RunFigures {
             scores,
             pc_r2,
+            pc_chance: run.pc_chance().level,
             ratios: target.explained_variance_ratio().iter().copied().collect(),
             x_pcs: target.project(&rec.data, 2),
             y_pcs: target.project(session.y(), 2),

@@ -20,6 +20,8 @@ pub struct RunFigures<'a> {
     pub scores: Vec<(&'a str, Vec<(usize, f64)>)>,
     /// (optimised score, R² per PC of X) at the steps where R² was computed.
     pub pc_r2: Vec<(f64, Vec<f64>)>,
+    /// A random Y's R² on every PC (the dashed line).
+    pub pc_chance: f64,
     /// Explained-variance ratios of X's PCs.
     pub ratios: Vec<f64>,
     /// X and the final Y in X's top two PCs (n × 2), and the number of conditions.
@@ -77,6 +79,7 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
                 r,
                 &run.pc_r2,
                 &run.ratios,
+                Some(run.pc_chance),
                 registry::direction(measure),
                 style,
             )
@@ -86,7 +89,8 @@ pub fn write_run(dir: &Path, run: &RunFigures) -> Result<Vec<String>, CliError> 
                 measure: &name,
                 scores: &captured,
             }];
-            plot::capture_scores(r, &run.ratios[..k], &s, style)
+            let why = (run.pc_chance >= 1.0).then_some(plot::SATURATED_NOTE);
+            plot::capture_scores(r, &run.ratios[..k], &s, why, style)
         })?,
         draw(dir, "spectrum.svg", |r| {
             plot::pca_spectrum(r, &run.ratios, style)

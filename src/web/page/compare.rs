@@ -27,6 +27,9 @@ pub(super) struct CompareView {
     what: String,
     /// When the running comparison started (page clock, ms), for the time left.
     started_ms: f64,
+    /// The most threads the running comparison has scored samples on (the worker and its
+    /// helpers).
+    threads: usize,
     /// The open models' names and shapes.
     models: Vec<(String, Vec<usize>)>,
     /// The report as `simscope compare` prints it, and parsed.
@@ -133,6 +136,7 @@ impl CompareView {
         self.what.clear();
         self.set_running(ctx, true);
         self.started_ms = js_sys::Date::now();
+        self.threads = 1;
         ctx.send(Request::Compare(req), None);
         self.show(&ctx.doc);
     }
@@ -170,11 +174,13 @@ impl CompareView {
                 total,
                 what,
                 report,
+                threads,
             } => {
                 if !self.running {
                     return;
                 }
                 self.progress = (done, total);
+                self.threads = self.threads.max(threads);
                 self.what = what;
                 match report {
                     Some(json) => {
@@ -251,7 +257,12 @@ impl CompareView {
                 } else {
                     String::new()
                 };
-                format!("{done}/{total}: {}{left}", self.what)
+                let on = if self.threads > 1 {
+                    format!(" on {} threads", self.threads)
+                } else {
+                    String::new()
+                };
+                format!("{done}/{total}: {}{on}{left}", self.what)
             }
             "running" => "starting…".into(),
             "done" => "done".into(),
@@ -261,6 +272,7 @@ impl CompareView {
         dom::set_text(doc, "cmp-progress", &text);
         if let Some(e) = dom::el(doc, "cmp-progress") {
             let _ = e.set_attribute("data-state", state);
+            let _ = e.set_attribute("data-threads", &self.threads.to_string());
         }
         let report = self.report.as_ref().map(|(_, v)| v);
         if let Some(c) = dom::el(doc, "cmp-profile-plot") {

@@ -341,7 +341,7 @@ impl Page {
             Response::Calibrate(r) => self.calibrate.on_response(ctx, r),
             Response::Compare(r) => self.compare.on_response(ctx, r),
             Response::Prune(r) => self.prune.on_response(ctx, r),
-            Response::Bench(_) => {}
+            Response::Bench(_) | Response::Helper(_) => {}
         }
     }
 

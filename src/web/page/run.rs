@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
 use super::{with_page, Ctx, View};
-use crate::analysis::captured::{scores_at_threshold, Threshold};
+use crate::analysis::captured::{scores_at_threshold, LinearChance, Threshold};
 use crate::analysis::run::PLOT_POINTS;
 use crate::measures::{registry, Direction};
 use crate::optim::history::Decimated;
@@ -41,6 +41,8 @@ pub(super) struct RunView {
     x_pcs: DMatrix<f64>,
     /// Where the run stops (the "stop at" setting read by the measure), if anywhere.
     stop_at: Option<f64>,
+    /// A random Y's R² on every PC for this run's Y (the dashed line).
+    pc_chance: Option<LinearChance>,
     /// The object URL of the last exported Y (revoked when replaced).
     y_url: Option<String>,
     /// The Compare model that Y₀ is ("optimise from this model"), until the user goes back
@@ -173,7 +175,12 @@ impl View for RunView {
             }
             "pc-r2-plot" => {
                 let direction = registry::direction(self.ids.first().map_or("", String::as_str));
-                plot::pc_capture(root, &self.pc_points(), ratios, direction, style).map_err(e)
+                let chance = self.pc_chance.map(|c| c.level);
+                if let (Some(c), Some(el)) = (chance, dom::el(&ctx.doc, id)) {
+                    let _ = el.set_attribute("data-chance", &js_number_string(c));
+                }
+                plot::pc_capture(root, &self.pc_points(), ratios, chance, direction, style)
+                    .map_err(e)
             }
             "capture-plot" => {
                 let scores = self.capture_scores();
@@ -188,7 +195,11 @@ impl View for RunView {
                     scores: &scores,
                 }];
                 let k = scores.len().min(ratios.len());
-                plot::capture_scores(root, &ratios[..k], &series, style).map_err(e)
+                let why = self
+                    .pc_chance
+                    .is_some_and(|c| c.saturated())
+                    .then_some(plot::SATURATED_NOTE);
+                plot::capture_scores(root, &ratios[..k], &series, why, style).map_err(e)
             }
             other => Err(format!("no plot named {other}")),
         }
@@ -287,12 +298,15 @@ impl RunView {
             RunResponse::Started {
                 ids,
                 warnings,
+                pc_chance,
                 stop_at,
                 report,
                 ..
             } => {
                 self.stepping = 0;
                 self.stop_at = stop_at;
+                self.pc_chance = Some(pc_chance);
+                show_pc_warning(&ctx.doc, &pc_chance);
                 self.history = ids.iter().map(|_| Decimated::new(PLOT_POINTS)).collect();
                 self.ids = ids;
                 self.pc_history.clear();
@@ -368,7 +382,12 @@ impl RunView {
     /// to 1 (spec §4.2), from the R² points received so far.
     fn capture_scores(&self) -> Vec<Option<f64>> {
         let (scores, r2): (Vec<f64>, Vec<Vec<f64>>) = self.pc_points().into_iter().unzip();
-        scores_at_threshold(&r2, &scores, Threshold::Half)
+        let captured = scores_at_threshold(&r2, &scores, Threshold::Half);
+        if self.pc_chance.is_some_and(|c| c.saturated()) {
+            // Every R² starts at 1: no score captures a PC (the plot says why).
+            return vec![None; captured.len()];
+        }
+        captured
     }
 
     /// The step count and score readouts.
@@ -516,6 +535,32 @@ pub(super) fn wire(doc: &Document) -> Result<(), JsValue> {
         })?;
     }
     Ok(())
+}
+
+/// The per-PC R²'s caveat in the R² plot's title and, when every R² is trivially 1, in the
+/// capture plot's too (its "score needed" is then the starting score for every PC).
+fn show_pc_warning(doc: &Document, chance: &LinearChance) {
+    let text = chance.warning();
+    for (id, short) in [
+        (
+            "r2-warning",
+            if chance.saturated() {
+                "⚠ trivially 1 · "
+            } else {
+                "⚠ inflated · "
+            },
+        ),
+        ("capture-warning", "⚠ uninformative · "),
+    ] {
+        let shown = text.is_some() && (id == "r2-warning" || chance.saturated());
+        if let Some(badge) = dom::el(doc, id) {
+            badge.set_text_content(Some(short));
+            let _ = badge.set_attribute("title", text.as_deref().unwrap_or(""));
+        }
+        dom::set_hidden(doc, id, !shown);
+    }
+    dom::set_text(doc, "r2-warning-text", text.as_deref().unwrap_or(""));
+    dom::set_hidden(doc, "r2-warning-text", text.is_none());
 }
 
 /// Steps asked of the worker and not yet shown, on the step count: raised as a step is asked

@@ -10,6 +10,7 @@ mod compare;
 mod decode;
 mod joint;
 mod perturb;
+mod pool;
 mod prune;
 mod run;
 
@@ -22,9 +23,10 @@ use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::protocol::{
-    BenchRequest, BenchResponse, DatasetSummary, RecordingRequest, RecordingResponse, Request,
-    Response, WorkerResponse,
+    BenchRequest, BenchResponse, DatasetSummary, HelperRequest, HelperResponse, RecordingRequest,
+    RecordingResponse, Request, Response, WorkerResponse,
 };
+use crate::analysis::compare::Resampler;
 use crate::analysis::job::Budget;
 use crate::data::{self, datasets, Recording};
 use crate::target::Target;
@@ -68,6 +70,8 @@ struct Worker {
     calibrate: calibrate::CalibratePanel,
     compare: compare::ComparePanel,
     prune: prune::PrunePanel,
+    /// As a helper of another worker ([`pool`]): the scorer of its current job.
+    helper: Option<(u64, Resampler)>,
 }
 
 thread_local! {
@@ -108,6 +112,31 @@ impl Worker {
             Request::Bench(r) => Response::Bench(
                 bench(r).unwrap_or_else(|message| BenchResponse::Failed { message }),
             ),
+            Request::Helper(r) => Response::Helper(self.as_helper(r)),
+        }
+    }
+
+    /// A helper's side of [`pool`]: build the job's scorer, then score its batches.
+    fn as_helper(&mut self, req: HelperRequest) -> HelperResponse {
+        match req {
+            HelperRequest::Init { job, resampling } => match Resampler::new(&resampling) {
+                Ok(r) => {
+                    self.helper = Some((job, r));
+                    HelperResponse::Initialised { job }
+                }
+                Err(message) => HelperResponse::Failed { job, message },
+            },
+            HelperRequest::Score { job, batch } => match &self.helper {
+                Some((j, r)) if *j == job => HelperResponse::Scored {
+                    job,
+                    scores: r.score(&batch),
+                    batch,
+                },
+                _ => HelperResponse::Failed {
+                    job,
+                    message: "no scorer for this job".into(),
+                },
+            },
         }
     }
 

@@ -149,6 +149,7 @@ impl RunPanel {
             ids: run.ids().to_vec(),
             variables: run.variables(),
             warnings: run.warnings().to_vec(),
+            pc_chance: run.pc_chance(),
             stop_at: run.session().stop(),
             report: report(&run, first),
         };
