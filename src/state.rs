@@ -284,9 +284,7 @@ fn dataset_name(v: &String) -> Result<(), String> {
 fn measure_id(v: &str, optimised: bool) -> Result<(), String> {
     use crate::measures::registry;
     match registry::entry(v) {
-        Ok(e) if optimised && !e.differentiable => Err(format!(
-            "`{v}` cannot be optimised (it has no gradient); it can be watched"
-        )),
+        Ok(_) if optimised => registry::optimisable(v),
         Ok(_) => Ok(()),
         Err(_) => {
             let entries = registry::entries();

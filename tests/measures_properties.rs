@@ -237,3 +237,92 @@ fn degenerate_correlation_rdms_are_said_out_loud() {
         registry::prepare("rsa-euclidean-corr", Arc::new(Target::new(&x).unwrap()), 5).unwrap();
     assert!(w.is_empty(), "{w:?}");
 }
+
+/// Spearman RSA against a re-implementation from the definitions: the RDM entries computed
+/// pair by pair (1 − Pearson r of two condition patterns; squared Euclidean distance), the
+/// upper triangles ranked with ties averaged by counting, and the Pearson r of the ranks. On
+/// data with tied distances (repeated conditions) too. Score-only: a run refuses to optimise
+/// it and says why.
+#[test]
+fn spearman_rsa_equals_its_definition_and_cannot_be_optimised() {
+    fn pearson(a: &[f64], b: &[f64]) -> f64 {
+        let (ma, mb) = (
+            a.iter().sum::<f64>() / a.len() as f64,
+            b.iter().sum::<f64>() / b.len() as f64,
+        );
+        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+        for (x, y) in a.iter().zip(b) {
+            ab += (x - ma) * (y - mb);
+            aa += (x - ma) * (x - ma);
+            bb += (y - mb) * (y - mb);
+        }
+        ab / (aa * bb).sqrt()
+    }
+    // Rank = 1 + #smaller + (#equal − 1)/2: ties averaged, O(m²) by counting.
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        v.iter()
+            .map(|x| {
+                let less = v.iter().filter(|y| *y < x).count() as f64;
+                let equal = v.iter().filter(|y| *y == x).count() as f64;
+                1.0 + less + (equal - 1.0) / 2.0
+            })
+            .collect()
+    }
+    fn upper(m: &DMatrix<f64>, d: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+        let n = m.nrows();
+        (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .map(|(i, j)| d(i, j))
+            .collect()
+    }
+    let corr_rdm = |m: &DMatrix<f64>| {
+        upper(m, |i, j| {
+            let (a, b): (Vec<f64>, Vec<f64>) = (
+                m.row(i).iter().copied().collect(),
+                m.row(j).iter().copied().collect(),
+            );
+            1.0 - pearson(&a, &b)
+        })
+    };
+    let euclid_rdm = |m: &DMatrix<f64>| upper(m, |i, j| (m.row(i) - m.row(j)).norm_squared());
+    let x = random(14, 5, 31);
+    let mut y = &x * random(5, 6, 32) + random(14, 6, 33);
+    // Condition 3 repeats condition 0 in Y: its distances tie with condition 0's.
+    let row0 = y.row(0).into_owned();
+    y.set_row(3, &row0);
+    let t = Arc::new(Target::new(&x).unwrap());
+    for (id, rdm) in [
+        (
+            "rsa-correlation-spearman",
+            &corr_rdm as &dyn Fn(&DMatrix<f64>) -> Vec<f64>,
+        ),
+        ("rsa-euclidean-spearman", &euclid_rdm),
+    ] {
+        let want = pearson(&ranks(&rdm(&x)), &ranks(&rdm(&y)));
+        let (m, _) = registry::prepare(id, t.clone(), y.ncols()).unwrap();
+        let got = m.score(&y);
+        assert!((got - want).abs() < 1e-12, "{id}: {got} vs {want}");
+        assert!(
+            (m.score(&x) - 1.0).abs() < 1e-12 && m.score(&x) <= 1.0,
+            "{id} of X itself"
+        );
+        // The similarity-repository spelling resolves to it.
+        let e = registry::entry(id).unwrap();
+        assert!(!e.differentiable && e.aliases.iter().any(|a| a.ends_with("compare=spearman")));
+        let err = registry::optimisable(id).unwrap_err();
+        assert!(
+            err.contains("cannot be optimised") && err.contains("rank-based"),
+            "{err}"
+        );
+    }
+    let rec = simscope::data::datasets::builtin("golub2018").unwrap();
+    let spec = simscope::analysis::run::RunSpec {
+        measure: "rsa-correlation-spearman".into(),
+        ..simscope::analysis::run::RunSpec::default()
+    };
+    let target = Arc::new(Target::new(&rec.data).unwrap());
+    let err = simscope::analysis::run::Run::new(&rec, target, &spec)
+        .err()
+        .unwrap();
+    assert!(err.contains("cannot be optimised"), "{err}");
+}

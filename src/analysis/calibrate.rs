@@ -346,7 +346,8 @@ impl Calibration {
         let evr: Vec<f64> = target.explained_variance_ratio().iter().cloned().collect();
         let k10 = evr.iter().filter(|&&v| v >= 0.10).count();
         let k1 = evr.iter().filter(|&&v| v >= 0.01).count().min(100);
-        let pc_chance = LinearChance::of(&initial_y(target.n, target.p, 0));
+        // Every run starts from a Gaussian Y₀ of X's width.
+        let pc_chance = LinearChance::random(target.n, target.p);
         Calibration {
             target,
             data: data.clone(),
@@ -432,6 +433,7 @@ impl Calibration {
             return Ok(());
         }
         if self.run.is_none() {
+            registry::optimisable(&self.ids[self.measure])?;
             let measure =
                 registry::prepare(&self.ids[self.measure], self.target.clone(), self.target.p)
                     .map(|(m, _)| m)

@@ -38,14 +38,22 @@ pub fn pc_r2(target: &Target, y: &DMatrix<f64>, k: usize, alignment: Alignment) 
     let k = k.min(target.rank());
     let yc = center_columns(y);
     match alignment {
-        Alignment::Linear => linear(target, &yc, k),
+        Alignment::Linear => linear(target, &yc, k).0,
         Alignment::Orthogonal => orthogonal(target, &yc, k, false),
         Alignment::OrthogonalScaled => orthogonal(target, &yc, k, true),
     }
 }
 
-/// R²_i = ‖Q_yᵀu_i‖² through the smaller Gram matrix of Y_c.
-fn linear(target: &Target, yc: &DMatrix<f64>, k: usize) -> Vec<f64> {
+/// The linear R² of X's first `k` PCs and what a random Y of this Y's rank would score (the
+/// rank comes with the R² at no extra cost).
+pub fn pc_r2_linear(target: &Target, y: &DMatrix<f64>, k: usize) -> (Vec<f64>, LinearChance) {
+    let (n, q) = y.shape();
+    let (r2, rank) = linear(target, &center_columns(y), k.min(target.rank()));
+    (r2, LinearChance::new(n, q, rank))
+}
+
+/// R²_i = ‖Q_yᵀu_i‖² through the smaller Gram matrix of Y_c, and rank(Y_c).
+fn linear(target: &Target, yc: &DMatrix<f64>, k: usize) -> (Vec<f64>, usize) {
     let (n, q) = yc.shape();
     let uk = target.u.columns(0, k);
     let c = if q <= n {
@@ -75,9 +83,10 @@ fn linear(target: &Target, yc: &DMatrix<f64>, k: usize) -> Vec<f64> {
         }
         c
     };
-    (0..k)
+    let r2 = (0..k)
         .map(|i| c.column(i).norm_squared().min(1.0))
-        .collect()
+        .collect();
+    (r2, c.nrows())
 }
 
 /// What the linear per-PC R² means for one Y: in-sample least squares on n samples lets a Y
@@ -89,7 +98,7 @@ pub struct LinearChance {
     pub n: usize,
     /// Columns of Y.
     pub q: usize,
-    /// rank(Y_c), at the same relative tolerance as [`pc_r2`].
+    /// rank(Y_c) (for a measured Y, at the relative tolerance of [`pc_r2`]).
     pub rank: usize,
     /// The mean R² of a random Y of this rank on any PC: rank/(n − 1).
     pub level: f64,
@@ -99,24 +108,21 @@ pub struct LinearChance {
 const INFLATED: f64 = 0.5;
 
 impl LinearChance {
-    /// For Y (n × q) as it is now.
-    pub fn of(y: &DMatrix<f64>) -> Self {
-        let (n, q) = y.shape();
-        let yc = center_columns(y);
-        let gram = if q <= n {
-            yc.transpose() * &yc
-        } else {
-            &yc * yc.transpose()
-        };
-        let rank = kept(&gram.symmetric_eigenvalues())
-            .len()
-            .min(n.saturating_sub(1));
+    /// For a Y of `q` columns on `n` samples whose centred columns have rank `rank`.
+    pub fn new(n: usize, q: usize, rank: usize) -> Self {
+        let rank = rank.min(n.saturating_sub(1));
         let level = if n > 1 {
             rank as f64 / (n - 1) as f64
         } else {
             1.0
         };
         LinearChance { n, q, rank, level }
+    }
+
+    /// For a Gaussian random Y (n × q), whose centred columns have rank min(q, n − 1) with
+    /// probability 1: what a synthetic Y₀ means, without a decomposition.
+    pub fn random(n: usize, q: usize) -> Self {
+        Self::new(n, q, q)
     }
 
     /// Every PC's R² is 1 for any Y of this rank: the plot carries no information.
@@ -283,14 +289,16 @@ mod tests {
         let mut mean = 0.0;
         for seed in 0..200 {
             let y = initial_y(41, 10, 100 + seed);
-            let c = LinearChance::of(&y);
+            let (r2, c) = pc_r2_linear(&t, &y, 6);
             assert_eq!((c.rank, c.level), (10, 0.25));
-            mean += pc_r2(&t, &y, 6, Alignment::Linear).iter().sum::<f64>() / 6.0 / 200.0;
+            assert_eq!(r2, pc_r2(&t, &y, 6, Alignment::Linear));
+            mean += r2.iter().sum::<f64>() / 6.0 / 200.0;
         }
         assert!((mean - 0.25).abs() < 0.02, "mean R² of a random Y {mean}");
-        assert_eq!(LinearChance::of(&initial_y(41, 10, 1)).warning(), None);
+        assert_eq!(LinearChance::random(41, 10).warning(), None);
         // Half of the directions: inflated, said with its level.
-        let c = LinearChance::of(&initial_y(41, 20, 1));
+        let c = pc_r2_linear(&t, &initial_y(41, 20, 1), 6).1;
+        assert_eq!(c, LinearChance::random(41, 20));
         assert!(
             !c.saturated() && c.warning().unwrap().contains("0.50"),
             "{c:?}"
@@ -298,7 +306,7 @@ mod tests {
         // q = n − 1 (rank n − 1 after centring) and wider: every R² is 1, and it is said.
         for q in [40, 41, 90] {
             let y = initial_y(41, q, 7);
-            let c = LinearChance::of(&y);
+            let c = pc_r2_linear(&t, &y, 6).1;
             assert!(c.saturated() && c.level == 1.0, "{c:?}");
             assert!(c.warning().unwrap().contains("trivially 1"));
             for v in pc_r2(&t, &y, 6, Alignment::Linear) {
@@ -307,7 +315,7 @@ mod tests {
         }
         // The rank, not the width: 60 columns of rank 5 are no more than 5 columns.
         let thin = initial_y(41, 5, 9) * initial_y(5, 60, 10);
-        let c = LinearChance::of(&thin);
+        let c = pc_r2_linear(&t, &thin, 6).1;
         assert_eq!((c.q, c.rank, c.warning()), (60, 5, None));
     }
 }

@@ -86,6 +86,7 @@ impl JointJob {
         let (a, _) = registry::resolve(&spec.a).map_err(|e| e.to_string())?;
         let (b, _) = registry::resolve(&spec.b).map_err(|e| e.to_string())?;
         for id in [&a, &b] {
+            registry::optimisable(id)?;
             registry::prepare(id, target.clone(), target.p).map_err(|e| e.to_string())?;
         }
         if spec.per_side < 2 {

@@ -18,7 +18,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::above_chance;
-use super::captured::{pc_r2, Alignment, LinearChance};
+use super::captured::{pc_r2_linear, LinearChance};
 use super::decode::{DecodeAll, DecodeError, DecodeOptions, Decoding};
 use super::job::{Budget, Job, Progress};
 use crate::data::{Recording, TaskVariable};
@@ -199,7 +199,7 @@ pub struct Run {
     ids: Vec<String>,
     warnings: Vec<String>,
     tracked: usize,
-    /// What the R² rows mean for this Y's rank, from Y₀ (steps keep the rank).
+    /// What the R² rows mean for this Y's rank, as of the last R² (from Y₀ on).
     pc_chance: LinearChance,
     pc_schedule: PcSchedule,
     pc_rows: Decimated<PcRow>,
@@ -258,8 +258,10 @@ impl Run {
                 spec.lr
             ));
         }
+        registry::optimisable(&spec.measure)?;
         let q = y0.ncols();
-        let pc_chance = LinearChance::of(&y0);
+        // Measured with every R² (the first, of Y₀, below); a model's Y₀ may be rank-deficient.
+        let pc_chance = LinearChance::random(y0.nrows(), q);
         let (measure, mut warnings) =
             registry::prepare(&spec.measure, target.clone(), q).map_err(|e| e.to_string())?;
         let (canonical, _) = registry::resolve(&spec.measure).map_err(|e| e.to_string())?;
@@ -434,12 +436,8 @@ impl Run {
     fn record_r2(&mut self) {
         let t0 = (self.clock)();
         let r = self.session.report();
-        let r2 = pc_r2(
-            &self.target,
-            self.session.y(),
-            self.tracked,
-            Alignment::Linear,
-        );
+        let (r2, chance) = pc_r2_linear(&self.target, self.session.y(), self.tracked);
+        self.pc_chance = chance;
         self.r2_cost_ms = (self.clock)() - t0;
         self.since_r2_ms = 0.0;
         if self.pc_rows.last().is_some_and(|row| row.step == r.step) {

@@ -42,6 +42,8 @@ pub const MEASURES: &[Decl] = &[
     One(&rsa::RSA_CORRELATION_COSINE),
     One(&rsa::RSA_EUCLIDEAN_CORR),
     One(&rsa::RSA_EUCLIDEAN_COSINE),
+    One(&rsa::RSA_CORRELATION_SPEARMAN),
+    One(&rsa::RSA_EUCLIDEAN_SPEARMAN),
     One(&cka::ENSD),
     Open(&regression::RIDGE),
 ];
@@ -188,6 +190,19 @@ pub fn patterns() -> Vec<&'static str> {
             One(_) => None,
         })
         .collect()
+}
+
+/// Whether `id` (any alias) can be optimised: Err says why not (a score-only measure, or an
+/// id that does not resolve), for every job that optimises a measure.
+pub fn optimisable(id: &str) -> Result<(), String> {
+    let e = entry(id).map_err(|e| e.to_string())?;
+    match e.score_only {
+        None => Ok(()),
+        Some(why) => Err(format!(
+            "`{}` cannot be optimised ({why}); watch it or compare with it instead",
+            e.id
+        )),
+    }
 }
 
 /// Build the measure `id` (any alias) against a prepared target for a Y of width `q`.
@@ -416,9 +431,11 @@ mod tests {
             "linreg",
             "ridge-lambda100-r2#5folds_cv",
             "rsa-correlation-pearson",
+            "rsa-correlation-spearman",
         ];
         assert_eq!(listed_ids(List::Watch), watch);
-        assert_eq!(listed_ids(List::Calibrate), watch);
+        // A score-only measure is watched, never calibrated (calibrating optimises).
+        assert_eq!(listed_ids(List::Calibrate), watch[..6]);
         assert_eq!(listed_ids(List::CalibrateTicked), watch[..3]);
         assert_eq!(listed_ids(List::Perturb), watch[..3]);
         assert_eq!(

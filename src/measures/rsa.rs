@@ -3,7 +3,8 @@
 //!   and normalised (rsatoolbox "correlation");
 //! * squared Euclidean distance D = diag(K)1ᵀ + 1diag(K)ᵀ − 2K, K = YYᵀ.
 //!
-//! compared by Pearson r of the upper triangles or by the cosine of the full matrices. The X
+//! compared by Pearson r of the upper triangles, their Spearman ρ (score-only: ranks have no
+//! gradient) or by the cosine of the full matrices. The X
 //! RDM is prepared once; a step costs O(n²q) and n² memory.
 
 use std::sync::Arc;
@@ -107,6 +108,49 @@ pub const RSA_EUCLIDEAN_COSINE: Def = Def {
     score_only: None,
     pair: None,
     build: |c| build(c, Rdm::SquaredEuclidean, Compare::Cosine),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
+/// Why the rank-based comparisons cannot be optimised.
+const RANK_BASED: &str = "rank-based: the score is piecewise constant in Y (its gradient is zero almost everywhere), so it can be watched, compared and reported but not optimised";
+
+pub const RSA_CORRELATION_SPEARMAN: Def = Def {
+    id: "rsa-correlation-spearman",
+    aliases: &["rsa-rdm=correlation-compare=spearman"],
+    alias_warnings: &[],
+    name: "RSA (correlation RDMs, Spearman)",
+    group: Group::Rsa,
+    description: "RSA: correlation-distance RDMs, Spearman ρ of their upper triangles (ties averaged)",
+    rewards: "the same order of which conditions are more alike than others (correlation distance), whatever monotonic relation links the two RDMs",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: ROW_INVARIANT,
+    citation: RSA_CITE,
+    score_only: Some(RANK_BASED),
+    pair: None,
+    build: |c| build(c, Rdm::Correlation, Compare::Spearman),
+    flops: gram_flops,
+    theory: None,
+    lists: &[(Watch, 7)],
+};
+
+pub const RSA_EUCLIDEAN_SPEARMAN: Def = Def {
+    id: "rsa-euclidean-spearman",
+    aliases: &["rsa-rdm=squared_euclidean-compare=spearman"],
+    alias_warnings: &[],
+    name: "RSA (squared-Euclidean RDMs, Spearman)",
+    group: Group::Rsa,
+    description: "RSA: squared-Euclidean RDMs, Spearman ρ of their upper triangles (ties averaged)",
+    rewards: "the same order of squared distances between condition patterns, whatever monotonic relation links the two RDMs",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: EUCLID_INVARIANT,
+    citation: RSA_CITE,
+    score_only: Some(RANK_BASED),
+    pair: None,
+    build: |c| build(c, Rdm::SquaredEuclidean, Compare::Spearman),
     flops: gram_flops,
     theory: None,
     lists: &[],
@@ -350,7 +394,8 @@ impl Rsa {
             }
             return 0.0;
         }
-        let s = dot(&self.a, &c) / nc;
+        // A correlation or cosine of unit vectors: rounding may not leave [−1, 1].
+        let s = (dot(&self.a, &c) / nc).clamp(-1.0, 1.0);
         let Some(g) = grad else { return s };
         if self.cmp == Compare::Spearman {
             // Ranks are piecewise constant in Y.

@@ -187,3 +187,24 @@ test('a link with a typo: the message is on screen and covers neither the toolba
     await site.close();
   }
 });
+
+test('a score-only measure: watched along the run, refused as the objective with its reason', async () => {
+  const site = await openSite({ viewport: { width: 1366, height: 768 } });
+  try {
+    const { page, url } = site;
+    await page.goto(`${url}#dataset=golub2018&measure=rsa-correlation-spearman&watch=rsa-correlation-spearman`);
+    await page.waitForSelector(`${sel('error')}:not([hidden])`);
+    assert.match(await page.textContent(sel('error')), /rsa-correlation-spearman.*cannot be optimised \(rank-based/);
+    // The objective stays the default; Spearman is watched and its readout moves with Play.
+    assert.equal(await page.inputValue(sel('measure-select')), 'cka');
+    await waitValue(page, 'score-rsa-correlation-spearman', 'Number.isFinite(v)');
+    const before = await value(page, 'score-rsa-correlation-spearman');
+    await page.click(sel('play'));
+    await waitValue(page, 'step-count', 'v >= 10', 30000);
+    await page.click(sel('play'));
+    await waitValue(page, 'score-rsa-correlation-spearman', `v !== ${before}`, 10000);
+    assert.equal(await page.isChecked('[data-watch="rsa-correlation-spearman"]'), true);
+  } finally {
+    await site.close();
+  }
+});

@@ -454,6 +454,11 @@ impl Compare {
         for id in &ids {
             let e = registry::entry(id).map_err(|e| e.to_string())?;
             distance.push(e.direction == Direction::Distance);
+            if opts.calibrate && e.score_only.is_some() {
+                warnings.push(format!(
+                    "{id} is score-only (it cannot be optimised): it gets no calibration placement"
+                ));
+            }
             if e.direction == Direction::Distance {
                 warnings.push(format!("{id} is a distance (smaller = more similar): its p-value counts null values ≤ the model's, its null_p95 is the null's 5th percentile, and its calibration placement is by steps only"));
             }
@@ -535,11 +540,12 @@ impl Compare {
         })
     }
 
-    /// The samples of `kind` in this job, and where they are stored.
-    fn samples(&mut self, kind: Kind) -> (usize, &mut Vec<Vec<Vec<f64>>>) {
-        match kind {
-            Kind::Permutation => (self.opts.permutations, &mut self.perm),
-            Kind::Bootstrap => (self.opts.bootstrap, &mut self.boot),
+    /// The resampling in progress and its number of samples (None in other phases).
+    fn resampling_phase(&self) -> Option<(Kind, usize)> {
+        match self.phase {
+            Phase::Permutations => Some((Kind::Permutation, self.opts.permutations)),
+            Phase::Bootstrap => Some((Kind::Bootstrap, self.opts.bootstrap)),
+            _ => None,
         }
     }
 
@@ -549,12 +555,7 @@ impl Compare {
     /// where changes nothing: each sample draws from its own seeded generator and the report
     /// sorts them.
     pub fn checkout(&mut self, size: usize) -> Option<SampleBatch> {
-        let kind = match self.phase {
-            Phase::Permutations => Kind::Permutation,
-            Phase::Bootstrap => Kind::Bootstrap,
-            _ => return None,
-        };
-        let total = self.samples(kind).0;
+        let (kind, total) = self.resampling_phase()?;
         if self.next_sample >= total {
             return None;
         }
@@ -599,7 +600,10 @@ impl Compare {
 
     fn store(&mut self, batch: &SampleBatch, scores: Vec<Vec<Vec<f64>>>) {
         self.out.retain(|b| b != batch);
-        let store = self.samples(batch.kind).1;
+        let store = match batch.kind {
+            Kind::Permutation => &mut self.perm,
+            Kind::Bootstrap => &mut self.boot,
+        };
         for sample in scores {
             for (mi, row) in sample.into_iter().enumerate() {
                 for (k, v) in row.into_iter().enumerate() {
@@ -618,16 +622,8 @@ impl Compare {
     /// Every sample of the resampling phase is out and some are not back: nothing to do here
     /// until [`Compare::deliver`] (`advance` returns at once).
     pub fn is_waiting(&self) -> bool {
-        matches!(self.phase, Phase::Permutations | Phase::Bootstrap)
-            && !self.out.is_empty()
-            && self.next_sample >= self.samples_total()
-    }
-
-    fn samples_total(&self) -> usize {
-        match self.phase {
-            Phase::Permutations => self.opts.permutations,
-            _ => self.opts.bootstrap,
-        }
+        self.resampling_phase()
+            .is_some_and(|(_, total)| !self.out.is_empty() && self.next_sample >= total)
     }
 
     /// What a helper needs to score this job's samples exactly as this job would.
@@ -697,11 +693,7 @@ impl Compare {
                 }
             }
             Phase::Permutations | Phase::Bootstrap => {
-                let (kind, total) = if self.phase == Phase::Permutations {
-                    (Kind::Permutation, self.opts.permutations)
-                } else {
-                    (Kind::Bootstrap, self.opts.bootstrap)
-                };
+                let (kind, total) = self.resampling_phase().expect("a resampling phase");
                 if self.next_sample >= total {
                     if !self.out.is_empty() {
                         return Ok(()); // the rest is being scored elsewhere
@@ -865,25 +857,34 @@ impl Compare {
             let opts = self.cal_options();
             let (target, x, t, labels) = (&self.target, &self.x, self.time_steps, &self.labels);
             let (refs, usable, opts) = (&self.references, &self.usable, &opts);
-            let reports: Vec<Result<Report, String>> = std::thread::scope(|s| {
+            // A score-only measure has no calibration run (its placement is None).
+            let reports: Vec<Option<Result<Report, String>>> = std::thread::scope(|s| {
                 let handles: Vec<_> = ids
                     .iter()
                     .map(|id| {
-                        s.spawn(move || {
-                            let c = calibration_for(target, x, t, labels, id, opts, refs, usable);
-                            super::job::run_to_end(c, |_| {})
+                        registry::optimisable(id).is_ok().then(|| {
+                            s.spawn(move || {
+                                let c =
+                                    calibration_for(target, x, t, labels, id, opts, refs, usable);
+                                super::job::run_to_end(c, |_| {})
+                            })
                         })
                     })
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().expect("a calibration thread panicked"))
+                    .map(|h| h.map(|h| h.join().expect("a calibration thread panicked")))
                     .collect()
             });
             for r in reports {
-                self.calibrations.push(Some(r?));
+                self.calibrations.push(r.transpose()?);
                 self.next_measure += 1;
             }
+            return Ok(());
+        }
+        if registry::optimisable(&self.ids[self.next_measure]).is_err() {
+            self.calibrations.push(None);
+            self.next_measure += 1;
             return Ok(());
         }
         if self.running.is_none() {

@@ -1,7 +1,6 @@
 //! `simscope calibrate`: "what is a good score for my data?" (see `analysis::calibrate`).
 
 use lexopt::prelude::*;
-use serde_json::json;
 use simscope::analysis::calibrate::{calibrate, verdicts, CalibrateOptions};
 
 use crate::common::CliError;
@@ -96,18 +95,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         .collect();
     write_csv(&dir.join("report.csv"), &header, &rows)?;
     crate::svg::calibration_thresholds(&dir, &report.rows)?;
-    let table: Vec<serde_json::Value> = report
-        .rows
-        .iter()
-        .map(|r| {
-            json!({
-                "measure": r.measure, "quantity": r.quantity, "variable": r.variable,
-                "seeds": r.seeds, "reached": r.reached, "mean": r.mean, "sd": r.sd,
-                "min": r.min, "max": r.max, "values": r.values, "note": r.note,
-            })
-        })
-        .collect();
-    println!("{}", serde_json::Value::Array(table));
+    // The rows as the core serialises them (the page and Python get the same fields).
+    let table = serde_json::to_string(&report.rows).map_err(|e| CliError(e.to_string()))?;
+    println!("{table}");
     for (_, verdict) in verdicts(&report.rows) {
         eprintln!("verdict: {verdict}");
     }
