@@ -192,6 +192,42 @@ pub fn row(
     }
 }
 
+/// The report as CSV (`simscope calibrate --out`'s `report.csv`, the page's CSV export): one
+/// row per (measure, quantity, variable), per-seed values joined by `;` (`NA` = not reached),
+/// an absent statistic empty.
+pub fn report_csv(rows: &[ReportRow]) -> String {
+    use crate::data::write::csv_field;
+    let num = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or(String::new(), |v| format!("{v}"))
+    };
+    let mut out =
+        String::from("measure,quantity,variable,seeds,reached,mean,sd,min,max,values,note\n");
+    for r in rows {
+        let values: Vec<String> = r
+            .values
+            .iter()
+            .map(|v| v.map_or("NA".to_string(), |v| num(Some(v))))
+            .collect();
+        let cells = [
+            csv_field(&r.measure),
+            r.quantity.clone(),
+            csv_field(&r.variable),
+            r.seeds.to_string(),
+            r.reached.to_string(),
+            num(r.mean),
+            num(r.sd),
+            num(r.min),
+            num(r.max),
+            values.join(";"),
+            csv_field(&r.note),
+        ];
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 /// One plain-language verdict per measure, read off the report's rows (in their order): where
 /// a synthetic Y optimised for it captured X's large and small PCs, where each task variable
 /// became decodable (or that X itself decodes it at chance), and how long it took. The page
@@ -758,6 +794,26 @@ impl Job for Calibration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_csv_is_one_format_for_every_face() {
+        let rows = vec![
+            row(
+                "cka",
+                "decodable",
+                "a, b",
+                vec![Some(0.5), None],
+                "quoted \"note\", here".into(),
+            ),
+            row("nbs", "steps_to_stop", "", vec![Some(12.0)], String::new()),
+        ];
+        assert_eq!(
+            report_csv(&rows),
+            "measure,quantity,variable,seeds,reached,mean,sd,min,max,values,note\n\
+             cka,decodable,\"a, b\",2,1,0.5,,0.5,0.5,0.5;NA,\"quoted \"\"note\"\", here\"\n\
+             nbs,steps_to_stop,,1,1,12,,12,12,12,\n"
+        );
+    }
 
     #[test]
     fn binomial_tail_and_above_chance() {

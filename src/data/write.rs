@@ -80,7 +80,8 @@ pub fn csv_rows(rows: &[Vec<f64>]) -> String {
     out
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV cell: quoted (with doubled quotes) only when it holds a comma, a quote or a newline.
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

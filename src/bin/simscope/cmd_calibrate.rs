@@ -1,10 +1,10 @@
 //! `simscope calibrate`: "what is a good score for my data?" (see `analysis::calibrate`).
 
 use lexopt::prelude::*;
-use simscope::analysis::calibrate::{calibrate, verdicts, CalibrateOptions};
+use simscope::analysis::calibrate::{calibrate, report_csv, verdicts, CalibrateOptions};
 
 use crate::common::CliError;
-use crate::common::{check_lr, field, num, out_dir, recording_with_labels, target, write_csv};
+use crate::common::{check_lr, out_dir, recording_with_labels, target};
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut labels, mut ids, mut out) = (None, None, Vec::<String>::new(), None);
@@ -61,39 +61,9 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         |msg| eprintln!("calibrate: {msg}"),
     )
     .map_err(CliError)?;
-    let header: Vec<String> = [
-        "measure", "quantity", "variable", "seeds", "reached", "mean", "sd", "min", "max",
-        "values", "note",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let opt = |v: Option<f64>| v.map_or(String::new(), num);
-    let rows: Vec<Vec<String>> = report
-        .rows
-        .iter()
-        .map(|r| {
-            let values: Vec<String> = r
-                .values
-                .iter()
-                .map(|v| v.map_or("NA".to_string(), num))
-                .collect();
-            vec![
-                field(&r.measure),
-                r.quantity.clone(),
-                field(&r.variable),
-                r.seeds.to_string(),
-                r.reached.to_string(),
-                opt(r.mean),
-                opt(r.sd),
-                opt(r.min),
-                opt(r.max),
-                values.join(";"),
-                field(&r.note),
-            ]
-        })
-        .collect();
-    write_csv(&dir.join("report.csv"), &header, &rows)?;
+    let csv_path = dir.join("report.csv");
+    std::fs::write(&csv_path, report_csv(&report.rows))
+        .map_err(|e| CliError(format!("cannot write {}: {e}", csv_path.display())))?;
     crate::svg::calibration_thresholds(&dir, &report.rows)?;
     // The rows as the core serialises them (the page and Python get the same fields).
     let table = serde_json::to_string(&report.rows).map_err(|e| CliError(e.to_string()))?;

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
 use super::{with_page, Ctx, View};
-use crate::analysis::calibrate::verdicts;
+use crate::analysis::calibrate::{report_csv, verdicts};
 use crate::measures::registry;
 use crate::plot::{self, Style};
 use crate::web::dom::{self, js_number_string};
@@ -239,31 +239,10 @@ impl CalibrateView {
         }
     }
 
-    /// The report as CSV, in `simscope calibrate`'s columns: one row per (measure, quantity,
-    /// variable), per-seed values joined by `;` (empty = not reached).
+    /// The report as CSV, byte for byte `simscope calibrate`'s `report.csv`.
     fn export_csv(&self, ctx: &Ctx) -> Result<(), String> {
         let rows = self.rows.as_ref().ok_or("run the calibration first")?;
-        let num = |v: Option<f64>| v.map(js_number_string).unwrap_or_default();
-        let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
-        let mut out =
-            String::from("measure,quantity,variable,seeds,reached,mean,sd,min,max,values,note\n");
-        for r in rows {
-            let values: Vec<String> = r.values.iter().map(|v| num(*v)).collect();
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{}\n",
-                r.measure,
-                r.quantity,
-                quote(&r.variable),
-                r.seeds,
-                r.reached,
-                num(r.mean),
-                num(r.sd),
-                num(r.min),
-                num(r.max),
-                values.join(";"),
-                quote(&r.note),
-            ));
-        }
+        let out = report_csv(rows);
         let name = format!("simscope-calibration-{}.csv", ctx.state.dataset);
         dom::download_bytes(&ctx.doc, out.as_bytes(), &name).map_err(|e| format!("{e:?}"))
     }
