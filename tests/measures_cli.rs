@@ -155,3 +155,25 @@ fn errors_exit_2_with_an_error_line() {
         );
     }
 }
+
+#[test]
+fn measures_lists_families_aliases_and_score_only_reasons() {
+    let (code, out, _) = simscope(&["measures"]);
+    assert_eq!(code, 0);
+    for heading in [
+        "== CKA family ==",
+        "== Procrustes / Bures ==",
+        "== CCA ==",
+        "== RSA ==",
+    ] {
+        assert!(out.contains(heading), "{heading} missing:\n{out}");
+    }
+    // Each id under its family's heading: RBF CKA in the CKA family, SVCCA under CCA.
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(at("== CKA family ==") < at("cka-kernel=(rbf-sigma=1.0)-hsic=gretton-score"));
+    assert!(at("cka-kernel=(rbf-sigma=1.0)-hsic=gretton-score") < at("== Procrustes / Bures =="));
+    assert!(at("== CCA ==") < at("svcca-var=0.99-score"));
+    assert!(out.contains("aliases: rsa-rdm=correlation-compare=tau_a"));
+    assert!(out.contains("score-only: the PCs it keeps are recomputed from Y"));
+    assert!(out.contains("cka-kernel=(rbf-threshold={t})-hsic=…-score for any σ, t > 0"));
+}

@@ -86,6 +86,16 @@ fn similarities_of_x_with_itself_are_maximal() {
         "rsa-correlation-cosine",
         "rsa-euclidean-corr",
         "rsa-euclidean-cosine",
+        "rsa-correlation-tau_a",
+        "rsa-euclidean-tau_a",
+        "cca-score",
+        "cca-squared_score",
+        "svcca-var=0.99-score",
+        "svcca-var=0.9-squared_score",
+        "svcca-dim=3-score",
+        "cka-kernel=(rbf-sigma=1.0)-hsic=gretton-score",
+        "cka-kernel=(rbf-threshold=0.5)-hsic=song-score",
+        "cka-kernel=(rbf-threshold=2.0)-hsic=lange-score",
     ] {
         let (m, _) = registry::prepare(id, t.clone(), 5).unwrap();
         let s = m.score(&x);

@@ -17,6 +17,7 @@ pub mod cca;
 pub mod cka;
 pub mod def;
 pub mod kernel;
+pub mod matching;
 pub mod pair;
 pub mod registry;
 pub mod regression;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::def::{Ctx, Def, Dims, Family, PcSums, Spec};
 pub use super::def::{Entry, Group, List};
 pub use super::regression::{format_lambda, RIDGE_LAMBDAS};
-use super::{bures, cca, cka, kernel, regression, rsa, Measure, MeasureError};
+use super::{bures, cca, cka, kernel, matching, regression, rsa, Measure, MeasureError};
 use crate::target::Target;
 
 /// One declaration: a measure with a fixed id, or a family of ids with parameters.
@@ -36,7 +36,11 @@ pub const MEASURES: &[Decl] = &[
     One(&bures::NBS),
     One(&bures::PROCRUSTES_ANGULAR),
     One(&bures::PROCRUSTES_EUCLIDEAN),
+    One(&matching::PERMUTATION_SCORE),
+    One(&matching::PERMUTATION_ANGULAR),
     One(&cca::CCA_ANGULAR),
+    One(&cca::CCA_SCORE),
+    One(&cca::CCA_SQUARED),
     One(&regression::LINREG),
     One(&rsa::RSA_CORRELATION_PEARSON),
     One(&rsa::RSA_CORRELATION_COSINE),
@@ -44,8 +48,12 @@ pub const MEASURES: &[Decl] = &[
     One(&rsa::RSA_EUCLIDEAN_COSINE),
     One(&rsa::RSA_CORRELATION_SPEARMAN),
     One(&rsa::RSA_EUCLIDEAN_SPEARMAN),
+    One(&rsa::RSA_CORRELATION_TAU_A),
+    One(&rsa::RSA_EUCLIDEAN_TAU_A),
     One(&cka::ENSD),
     Open(&regression::RIDGE),
+    Open(&cca::SVCCA),
+    Open(&kernel::RBF_CKA),
 ];
 
 /// `id` without the `measure/` or `diffscore/` prefix the authors' tools write.
@@ -530,6 +538,7 @@ mod tests {
                 "procrustes-angular-score",
                 "procrustes-euclidean",
                 "cca-angular-score",
+                "cca-score",
                 "linreg",
                 "ensd"
             ]

@@ -3,8 +3,8 @@
 //!   and normalised (rsatoolbox "correlation");
 //! * squared Euclidean distance D = diag(K)1ᵀ + 1diag(K)ᵀ − 2K, K = YYᵀ.
 //!
-//! compared by Pearson r of the upper triangles, their Spearman ρ (score-only: ranks have no
-//! gradient) or by the cosine of the full matrices. The X
+//! compared by Pearson r of the upper triangles, their Spearman ρ or Kendall τ-a (score-only:
+//! ranks have no gradient) or by the cosine of the full matrices. The X
 //! RDM is prepared once; a step costs O(n²q) and n² memory.
 
 use std::sync::Arc;
@@ -34,6 +34,7 @@ pub const RSA_CORRELATION_PEARSON: Def = Def {
     aliases: &[
         "rsa-rdm=correlation-similarity=upper_triangular_correlation-score",
         "rsa-rdm=correlation-compare=corr",
+        "rsa-rdm=correlation-compare=pearson",
         "rsa",
     ],
     alias_warnings: &[],
@@ -75,7 +76,10 @@ pub const RSA_CORRELATION_COSINE: Def = Def {
 
 pub const RSA_EUCLIDEAN_CORR: Def = Def {
     id: "rsa-euclidean-corr",
-    aliases: &["rsa-rdm=squared_euclidean-compare=corr"],
+    aliases: &[
+        "rsa-rdm=squared_euclidean-compare=corr",
+        "rsa-rdm=squared_euclidean-compare=pearson",
+    ],
     alias_warnings: &[],
     name: "RSA (squared-Euclidean RDMs, Pearson)",
     group: Group::Rsa,
@@ -156,6 +160,46 @@ pub const RSA_EUCLIDEAN_SPEARMAN: Def = Def {
     lists: &[],
 };
 
+pub const RSA_CORRELATION_TAU_A: Def = Def {
+    id: "rsa-correlation-tau_a",
+    aliases: &["rsa-rdm=correlation-compare=tau_a"],
+    alias_warnings: &[],
+    name: "RSA (correlation RDMs, Kendall τ-a)",
+    group: Group::Rsa,
+    description: "RSA: correlation-distance RDMs, Kendall's τ-a of their upper triangles (tied pairs count as neither concordant nor discordant; rsatoolbox's default for models with tied predictions)",
+    rewards: "the same order of which conditions are more alike than others (correlation distance), pair by pair, penalising a model that predicts ties",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: ROW_INVARIANT,
+    citation: "Kendall (1938) Biometrika; Nili et al. (2014) A toolbox for representational similarity analysis, PLoS Comput. Biol.; rsatoolbox",
+    score_only: Some(RANK_BASED),
+    pair: None,
+    build: |c| build(c, Rdm::Correlation, Compare::KendallTauA),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
+pub const RSA_EUCLIDEAN_TAU_A: Def = Def {
+    id: "rsa-euclidean-tau_a",
+    aliases: &["rsa-rdm=squared_euclidean-compare=tau_a"],
+    alias_warnings: &[],
+    name: "RSA (squared-Euclidean RDMs, Kendall τ-a)",
+    group: Group::Rsa,
+    description: "RSA: squared-Euclidean RDMs, Kendall's τ-a of their upper triangles",
+    rewards: "the same order of squared distances between condition patterns, pair by pair, penalising a model that predicts ties",
+    range: [Some(-1.0), Some(1.0)],
+    direction: Direction::Similarity,
+    invariances: EUCLID_INVARIANT,
+    citation: "Kendall (1938) Biometrika; Nili et al. (2014) PLoS Comput. Biol.; rsatoolbox",
+    score_only: Some(RANK_BASED),
+    pair: None,
+    build: |c| build(c, Rdm::SquaredEuclidean, Compare::KendallTauA),
+    flops: gram_flops,
+    theory: None,
+    lists: &[],
+};
+
 /// The shape checks every RSA score shares, then the measure.
 fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
     let (n, p, q) = (c.n(), c.p(), c.q);
@@ -207,6 +251,8 @@ pub enum Compare {
     /// Pearson r of the upper triangles' ranks, ties averaged ([`ranks`]); rank-based, so
     /// its gradient is zero almost everywhere.
     Spearman,
+    /// Kendall's τ-a of the upper triangles ([`kendall_tau_a`]); rank-based.
+    KendallTauA,
 }
 
 /// Which RDM is built over the n rows (conditions or stimuli).
@@ -263,6 +309,86 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
+/// Kendall's τ-a = (concordant − discordant pairs) / (m(m − 1)/2), tied pairs counting as
+/// neither, in O(m log m) (Knight 1966: sort by a then b, count b's inversions by merge sort).
+/// Ties are those of [`ranks`] (within 1e-12 × max |v|), so both comparisons agree on them.
+pub fn kendall_tau_a(a: &[f64], b: &[f64]) -> f64 {
+    let m = a.len();
+    if m < 2 {
+        return 0.0;
+    }
+    let (ra, rb) = (ranks(a), ranks(b));
+    let mut idx: Vec<usize> = (0..m).collect();
+    idx.sort_by(|&i, &j| ra[i].total_cmp(&ra[j]).then(rb[i].total_cmp(&rb[j])));
+    let pairs = |t: u64| t * t.saturating_sub(1) / 2;
+    // Pairs tied in a, and tied in both.
+    let (mut tied_a, mut tied_ab) = (0u64, 0u64);
+    let mut k = 0;
+    while k < m {
+        let mut e = k + 1;
+        while e < m && ra[idx[e]] == ra[idx[k]] {
+            e += 1;
+        }
+        tied_a += pairs((e - k) as u64);
+        let mut j = k;
+        while j < e {
+            let mut f = j + 1;
+            while f < e && rb[idx[f]] == rb[idx[j]] {
+                f += 1;
+            }
+            tied_ab += pairs((f - j) as u64);
+            j = f;
+        }
+        k = e;
+    }
+    let mut seq: Vec<f64> = idx.iter().map(|&i| rb[i]).collect();
+    let mut buf = vec![0.0; m];
+    let swaps = merge_count(&mut seq, &mut buf);
+    // seq is now b's ranks sorted: count pairs tied in b.
+    let mut tied_b = 0u64;
+    let mut k = 0;
+    while k < m {
+        let mut e = k + 1;
+        while e < m && seq[e] == seq[k] {
+            e += 1;
+        }
+        tied_b += pairs((e - k) as u64);
+        k = e;
+    }
+    let n0 = pairs(m as u64);
+    let s = n0 as i128 - tied_a as i128 - tied_b as i128 + tied_ab as i128 - 2 * swaps as i128;
+    s as f64 / n0 as f64
+}
+
+/// Sort `v` ascending by merge sort and return the number of strict inversions (i < j with
+/// v_i > v_j).
+fn merge_count(v: &mut [f64], buf: &mut [f64]) -> u64 {
+    let n = v.len();
+    if n < 2 {
+        return 0;
+    }
+    let mid = n / 2;
+    let mut count =
+        merge_count(&mut v[..mid], &mut buf[..mid]) + merge_count(&mut v[mid..], &mut buf[mid..]);
+    let (mut i, mut j, mut k) = (0, mid, 0);
+    while i < mid && j < n {
+        if v[j] < v[i] {
+            buf[k] = v[j];
+            j += 1;
+            count += (mid - i) as u64;
+        } else {
+            buf[k] = v[i];
+            i += 1;
+        }
+        k += 1;
+    }
+    buf[k..k + mid - i].copy_from_slice(&v[i..mid]);
+    let k = k + mid - i;
+    buf[k..n].copy_from_slice(&v[j..n]);
+    v.copy_from_slice(&buf[..n]);
+    count
+}
+
 /// Row norms ‖ỹ_i‖ at or below this count as constant rows (correlation undefined).
 const ROW_ATOL: f64 = 1e-300;
 
@@ -272,6 +398,17 @@ pub struct Rsa {
     cmp: Compare,
     /// The target RDM transformed for the comparison and normalised to unit norm.
     a: DMatrix<f64>,
+    /// Kendall's τ-a: the target RDM's upper triangle as is (empty otherwise).
+    upper: Vec<f64>,
+}
+
+/// The upper triangle of a square matrix, row by row.
+fn upper(m: &DMatrix<f64>) -> Vec<f64> {
+    let n = m.nrows();
+    (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .map(|(i, j)| m[(i, j)])
+        .collect()
 }
 
 /// Row-centred, row-normalised Z and the row norms (0 marks a constant row).
@@ -343,11 +480,7 @@ fn transform(cmp: Compare, m: &mut DMatrix<f64>) -> f64 {
     let n = m.nrows();
     if cmp == Compare::Spearman {
         // Ranks of the upper triangle, mirrored: their Pearson r is the Spearman ρ.
-        let upper: Vec<f64> = (0..n)
-            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-            .map(|(i, j)| m[(i, j)])
-            .collect();
-        let r = ranks(&upper);
+        let r = ranks(&upper(m));
         let mut k = 0;
         for i in 0..n {
             for j in i + 1..n {
@@ -378,15 +511,35 @@ impl Rsa {
             Rdm::SquaredEuclidean => target.xs.clone(),
         };
         let (mut a, _) = build_rdm(rdm, &x);
+        if cmp == Compare::KendallTauA {
+            return Rsa {
+                rdm,
+                cmp,
+                upper: upper(&a),
+                a,
+            };
+        }
         let na = transform(cmp, &mut a);
         if na > 0.0 {
             a /= na;
         }
-        Rsa { rdm, cmp, a }
+        Rsa {
+            rdm,
+            cmp,
+            a,
+            upper: Vec::new(),
+        }
     }
 
     fn eval(&self, y: &DMatrix<f64>, grad: Option<&mut DMatrix<f64>>) -> f64 {
         let (mut c, aux) = build_rdm(self.rdm, y);
+        if self.cmp == Compare::KendallTauA {
+            let s = kendall_tau_a(&self.upper, &upper(&c));
+            return match grad {
+                Some(g) => degenerate(y, g, s),
+                None => s,
+            };
+        }
         let nc = transform(self.cmp, &mut c);
         if nc == 0.0 {
             if let Some(g) = grad {
@@ -458,5 +611,53 @@ impl Measure for Rsa {
     }
     fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
         self.eval(y, Some(grad))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// τ-a by its definition, over every pair of pairs.
+    fn tau_a_slow(a: &[f64], b: &[f64]) -> f64 {
+        let (ra, rb) = (ranks(a), ranks(b));
+        let m = a.len();
+        let mut s = 0.0;
+        for i in 0..m {
+            for j in i + 1..m {
+                s += (ra[i] - ra[j]).signum()
+                    * (rb[i] - rb[j]).signum()
+                    * f64::from(ra[i] != ra[j] && rb[i] != rb[j]);
+            }
+        }
+        s / (m * (m - 1) / 2) as f64
+    }
+
+    #[test]
+    fn kendall_tau_a_is_the_pair_count_with_ties_as_neither() {
+        let mut r = crate::rng::Rng::new(7);
+        for case in 0..40 {
+            let m = 2 + case * 3;
+            // Few distinct values on either side: many ties, some tied in both.
+            let levels = 1 + case % 5;
+            let a: Vec<f64> = (0..m)
+                .map(|_| (r.uniform() * levels as f64).floor())
+                .collect();
+            let b: Vec<f64> = (0..m)
+                .map(|i| {
+                    if case % 3 == 0 {
+                        r.normal()
+                    } else {
+                        (a[i] + (r.uniform() * 3.0).floor()).min(4.0)
+                    }
+                })
+                .collect();
+            let (fast, slow) = (kendall_tau_a(&a, &b), tau_a_slow(&a, &b));
+            assert!((fast - slow).abs() < 1e-14, "case {case}: {fast} vs {slow}");
+        }
+        assert_eq!(kendall_tau_a(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), 1.0);
+        assert_eq!(kendall_tau_a(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), -1.0);
+        // All tied: no concordant or discordant pair.
+        assert_eq!(kendall_tau_a(&[1.0; 5], &[1.0, 2.0, 3.0, 4.0, 5.0]), 0.0);
     }
 }

@@ -208,3 +208,43 @@ test('a score-only measure: watched along the run, refused as the objective with
     await site.close();
   }
 });
+
+test('similarity-repository names in a link: RBF CKA optimised, SVCCA and Kendall τ-a watched, SVCCA refused as the objective', async () => {
+  const site = await openSite({ viewport: { width: 1024, height: 768 } });
+  try {
+    const { page, url } = site;
+    const rbf = 'cka-kernel=(rbf-threshold=1.0)-hsic=gretton-score';
+    const watched = ['svcca-var=0.99-score', 'rsa-correlation-tau_a'];
+    await page.goto(`${url}#dataset=golub2018&measure=${rbf}&watch=${watched.join(',')}`);
+    await waitValue(page, `score-${rbf}`, 'v > 0');
+    // The menu shows it by its plain name under the CKA family.
+    assert.equal(await page.inputValue(sel('measure-select')), rbf);
+    assert.match(await page.$eval(sel('measure-select'), (s) => s.selectedOptions[0].textContent), /RBF CKA/);
+    const before = await value(page, `score-${rbf}`);
+    const watchedBefore = [];
+    for (const id of watched) {
+      await waitValue(page, `score-${id}`, 'Number.isFinite(v)');
+      watchedBefore.push(await value(page, `score-${id}`));
+    }
+    await page.click(sel('play'));
+    await waitValue(page, 'step-count', 'v >= 20', 60000);
+    await page.click(sel('play'));
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${ARTIFACTS}/rbf-cka-1024.png` });
+    const after = await value(page, `score-${rbf}`);
+    assert.ok(after > before, `RBF CKA rose under its own gradient: ${before} → ${after}`);
+    assert.equal(await value(page, 'live-score'), after);
+    for (const [k, id] of watched.entries()) {
+      const v = await value(page, `score-${id}`);
+      assert.ok(Number.isFinite(v) && v !== watchedBefore[k], `${id} is watched along the run: ${watchedBefore[k]} → ${v}`);
+    }
+    assert.deepEqual(site.problems, []);
+    // SVCCA cannot be the objective: the reason is said, and the objective stays.
+    await page.goto(`${url}#dataset=golub2018&measure=svcca-var=0.99-score`);
+    await page.waitForSelector(`${sel('error')}:not([hidden])`);
+    assert.match(await page.textContent(sel('error')), /svcca-var=0\.99-score.*cannot be optimised \(the PCs it keeps are recomputed/);
+    assert.equal(await page.inputValue(sel('measure-select')), 'cka');
+  } finally {
+    await site.close();
+  }
+});

@@ -77,6 +77,22 @@ impl Family {
                 rdm: Rdm::SquaredEuclidean,
                 cmp: RdmCompare::Cosine,
             },
+            "rsa-correlation-spearman" => Family::Rsa {
+                rdm: Rdm::Correlation,
+                cmp: RdmCompare::Spearman,
+            },
+            "rsa-euclidean-spearman" => Family::Rsa {
+                rdm: Rdm::SquaredEuclidean,
+                cmp: RdmCompare::Spearman,
+            },
+            "rsa-correlation-tau_a" => Family::Rsa {
+                rdm: Rdm::Correlation,
+                cmp: RdmCompare::KendallTauA,
+            },
+            "rsa-euclidean-tau_a" => Family::Rsa {
+                rdm: Rdm::SquaredEuclidean,
+                cmp: RdmCompare::KendallTauA,
+            },
             _ => Family::Generic,
         }
     }
@@ -427,8 +443,8 @@ pub fn rdm_compare(
         }
     };
     let (ma, mb) = match cmp {
-        RdmCompare::Spearman => {
-            // Ranks need every entry at once: Pearson r of the ranked entries.
+        RdmCompare::Spearman | RdmCompare::KendallTauA => {
+            // Ranks need every entry at once.
             let (mut ea, mut eb) = (Vec::new(), Vec::new());
             visit(&mut |x, y| {
                 ea.push(x);
@@ -437,10 +453,12 @@ pub fn rdm_compare(
             if ea.len() < 2 {
                 return f64::NAN;
             }
-            return crate::measures::rsa::pearson(
-                &crate::measures::rsa::ranks(&ea),
-                &crate::measures::rsa::ranks(&eb),
-            );
+            use crate::measures::rsa::{kendall_tau_a, pearson, ranks};
+            return if cmp == RdmCompare::Spearman {
+                pearson(&ranks(&ea), &ranks(&eb))
+            } else {
+                kendall_tau_a(&ea, &eb)
+            };
         }
         RdmCompare::Pearson => {
             let (mut sa, mut sb, mut m) = (0.0, 0.0, 0usize);

@@ -5,6 +5,7 @@
 use nalgebra::DMatrix;
 
 use super::{pearson, ranks, Compare, PruneError, Rdm};
+use crate::measures::rsa::kendall_tau_a;
 
 /// Validate a target RDM: square, finite, symmetric to `1e-6 × max |entry|` (at least 1e-12;
 /// loose enough for RDMs computed in float32), zero diagonal (to the same tolerance). Only the
@@ -87,6 +88,7 @@ pub fn compare(a: &[f64], b: &[f64], c: Compare) -> f64 {
     match c {
         Compare::Pearson => pearson(a, b),
         Compare::Spearman => pearson(&ranks(a), &ranks(b)),
+        Compare::KendallTauA => kendall_tau_a(a, b),
         Compare::Cosine => {
             let (ab, aa, bb) = a.iter().zip(b).fold((0.0, 0.0, 0.0), |(s, p, q), (x, y)| {
                 (s + x * y, p + x * x, q + y * y)
@@ -112,6 +114,13 @@ impl PreparedTarget {
         let mut t = match cmp {
             Compare::Pearson | Compare::Cosine => raw.to_vec(),
             Compare::Spearman => ranks(raw),
+            // τ-a compares the raw entries pair by pair.
+            Compare::KendallTauA => {
+                return PreparedTarget {
+                    t: raw.to_vec(),
+                    cmp,
+                }
+            }
         };
         if cmp != Compare::Cosine {
             let m = t.iter().sum::<f64>() / t.len().max(1) as f64;
@@ -127,6 +136,9 @@ impl PreparedTarget {
     pub(super) fn fit(&self, v: &[f64]) -> f64 {
         if self.cmp == Compare::Spearman {
             return self.spearman_fit(v);
+        }
+        if self.cmp == Compare::KendallTauA {
+            return kendall_tau_a(&self.t, v);
         }
         let n = v.len() as f64;
         let m = if self.cmp == Compare::Cosine {
