@@ -239,9 +239,38 @@ fn degenerate_correlation_rdms_are_said_out_loud() {
     )
     .unwrap();
     assert!(
-        w.iter().any(|w| w.contains("1 of X's 12 conditions")),
+        w.iter()
+            .any(|w| w.contains("1 of X's 12 conditions (flattened rows 3)")),
         "{w:?}"
     );
+    // The same of Y on the one-off score path (`simscope score`, Python's `score`), for the
+    // correlation-RDM measures only.
+    let (good, flat_y) = (random(12, 5, 8), x.clone());
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (_, w) = simscope::measures::pair::score_pair(
+        &good,
+        &[12, 5],
+        &flat_y,
+        &[12, 5],
+        &ids(&["cka", "rsa-correlation-tau_a"]),
+        false,
+    )
+    .unwrap();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("1 of Y's 12 conditions (flattened rows 3)")),
+        "{w:?}"
+    );
+    let (_, w) = simscope::measures::pair::score_pair(
+        &good,
+        &[12, 5],
+        &flat_y,
+        &[12, 5],
+        &ids(&["cka", "rsa-euclidean-corr"]),
+        false,
+    )
+    .unwrap();
+    assert!(w.is_empty(), "{w:?}");
     // Euclidean RDMs are defined there: no warning.
     let (_, w) =
         registry::prepare("rsa-euclidean-corr", Arc::new(Target::new(&x).unwrap()), 5).unwrap();

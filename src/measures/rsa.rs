@@ -216,19 +216,8 @@ fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
     if rdm == Rdm::Correlation {
         // A condition whose pattern is the same on every neuron has no correlation with any
         // other: its RDM entries are undefined. Say so rather than score them silently.
-        let x = t.raw();
-        let flat = (0..n)
-            .filter(|&i| {
-                let row = x.row(i);
-                let m = row.mean();
-                row.iter()
-                    .all(|v| (v - m).abs() <= 1e-12 * m.abs().max(1.0))
-            })
-            .count();
-        if flat > 0 {
-            warnings.push(format!(
-                "{flat} of X's {n} conditions have the same value on every neuron: their correlation distance to every other condition is undefined, so this RSA score is not defined on this recording"
-            ));
+        if let Some(w) = flat_rows_warning("X", &t.raw()) {
+            warnings.push(w);
         }
         if p == 2 {
             warnings.push(
@@ -239,6 +228,40 @@ fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
     let (m, mut w) = built(Rsa::new(t, rdm, cmp))?;
     w.append(&mut warnings);
     Ok((m, w))
+}
+
+/// Whether a (canonical) RSA id builds correlation-distance RDMs.
+pub fn uses_correlation_rdm(id: &str) -> bool {
+    id.starts_with("rsa-correlation-")
+}
+
+/// The rows (conditions) of `m` with the same value in every column, where a correlation
+/// distance is undefined.
+pub fn flat_rows(m: &DMatrix<f64>) -> Vec<usize> {
+    (0..m.nrows())
+        .filter(|&i| {
+            let row = m.row(i);
+            let mean = row.mean();
+            row.iter()
+                .all(|v| (v - mean).abs() <= 1e-12 * mean.abs().max(1.0))
+        })
+        .collect()
+}
+
+/// The warning for `side`'s (X's or Y's) flat rows, naming them (flattened, from 0), or None.
+pub fn flat_rows_warning(side: &str, m: &DMatrix<f64>) -> Option<String> {
+    let flat = flat_rows(m);
+    if flat.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = flat.iter().take(8).map(|i| i.to_string()).collect();
+    let more = if flat.len() > 8 { ", …" } else { "" };
+    Some(format!(
+        "{} of {side}'s {} conditions (flattened rows {}{more}) have the same value on every unit: their correlation distance to every other condition is undefined, so correlation-RDM RSA is not defined on them (their RDM rows are set to 0)",
+        flat.len(),
+        m.nrows(),
+        shown.join(", ")
+    ))
 }
 
 /// How two RDMs are compared (the vocabulary RSA and feature pruning share).

@@ -470,6 +470,17 @@ impl Compare {
                 }
             }
         }
+        // A model's conditions that are flat across its units: undefined in a correlation RDM.
+        if ids
+            .iter()
+            .any(|id| crate::measures::rsa::uses_correlation_rdm(id))
+        {
+            for m in &models {
+                if let Some(w) = crate::measures::rsa::flat_rows_warning("Y", &m.data) {
+                    warnings.push(format!("model `{}`: {w}", m.name));
+                }
+            }
+        }
         let time_steps = if x_dims.len() == 3 { x_dims[0] } else { 1 };
         let conditions = x.nrows() / time_steps;
         if conditions < 3 && (opts.bootstrap > 0 || opts.permutations > 0) {
