@@ -109,3 +109,27 @@ fn kornblith_demo_notebook_values() {
     }
     assert_eq!(rows, 4);
 }
+
+#[test]
+fn shape_metrics_follow_netreps_partial_whitening_for_every_alpha() {
+    let (x, y) = (load("X.npy"), load("Y.npy"));
+    let target = Arc::new(Target::new(&x).unwrap());
+    let csv = std::fs::read_to_string(dir().join("shape_metric.csv")).unwrap();
+    for line in csv.lines().skip(1) {
+        let (a, want) = line.split_once(',').unwrap();
+        let want: f64 = want.parse().unwrap();
+        let id = format!("shape_metric-alpha={a}-score");
+        let (m, _) = registry::prepare(&id, target.clone(), 25).unwrap();
+        let got = m.score(&y);
+        assert!((got - want).abs() <= 1e-10 * want, "{id}: {got} vs {want}");
+    }
+    // The two ends are the measures they generalise.
+    let at = |id: &str| {
+        registry::prepare(id, target.clone(), 25)
+            .unwrap()
+            .0
+            .score(&y)
+    };
+    assert!((at("shape_metric-alpha=1.0-score") - at("nbs")).abs() < 1e-12);
+    assert!((at("shape_metric-alpha=0.0-score") - at("cca-score")).abs() < 1e-12);
+}

@@ -84,6 +84,10 @@ fn ids() -> Vec<String> {
             "cka-kernel=(rbf-sigma=3.0)-hsic=lange-score",
             "cka-kernel=(rbf-threshold=0.5)-hsic=lange-score",
             "cka-kernel=(rbf-threshold=0.8)-hsic=song-score",
+            "shape_metric-alpha=0.0-score",
+            "shape_metric-alpha=0.25-score",
+            "shape_metric-alpha=0.8-angular-score",
+            "shape_metric-alpha=1.0-score",
         ]
         .map(String::from),
     );

@@ -365,3 +365,28 @@ fn spearman_rsa_equals_its_definition_and_cannot_be_optimised() {
         .unwrap();
     assert!(err.contains("cannot be optimised"), "{err}");
 }
+
+/// The shape metrics' declared invariances at the ends and in between (the listed α = 0.5 is
+/// covered by `every_declared_invariance_holds`), and that α in between is truly not scale
+/// invariant.
+#[test]
+fn shape_metric_invariances_at_every_alpha() {
+    let x = random(25, 5, 31);
+    let y = random(25, 4, 32);
+    let t = Arc::new(Target::new(&x).unwrap());
+    for a in ["0.0", "1.0", "0.3"] {
+        let id = format!("shape_metric-alpha={a}-score");
+        let e = registry::entry(&id).unwrap();
+        let (m, _) = registry::prepare(&id, t.clone(), 4).unwrap();
+        let s0 = m.score(&y);
+        for inv in &e.invariances {
+            let s1 = m.score(&transform(inv, &y, 40));
+            assert!(
+                (s1 - s0).abs() <= 1e-9 * s0.abs().max(1e-3),
+                "{id}: {inv}: {s0} → {s1}"
+            );
+        }
+    }
+    let (m, _) = registry::prepare("shape_metric-alpha=0.3-score", t, 4).unwrap();
+    assert!((m.score(&y) - m.score(&(&y * 3.7))).abs() > 1e-4);
+}

@@ -22,6 +22,7 @@ pub mod pair;
 pub mod registry;
 pub mod regression;
 pub mod rsa;
+pub mod shape;
 
 use nalgebra::DMatrix;
 

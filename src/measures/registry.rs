@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::def::{Ctx, Def, Dims, Family, PcSums, Spec};
 pub use super::def::{Entry, Group, List};
 pub use super::regression::{format_lambda, RIDGE_LAMBDAS};
-use super::{bures, cca, cka, kernel, matching, regression, rsa, Measure, MeasureError};
+use super::{bures, cca, cka, kernel, matching, regression, rsa, shape, Measure, MeasureError};
 use crate::target::Target;
 
 /// One declaration: a measure with a fixed id, or a family of ids with parameters.
@@ -53,6 +53,7 @@ pub const MEASURES: &[Decl] = &[
     One(&cka::ENSD),
     Open(&regression::RIDGE),
     Open(&cca::SVCCA),
+    Open(&shape::SHAPE),
     Open(&kernel::RBF_CKA),
 ];
 
