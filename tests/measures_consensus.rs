@@ -35,11 +35,6 @@ fn every_shared_measure_gives_similarity_repositorys_published_value() {
         let (name, value, ours, how) = (f[0], f[1].parse::<f64>().unwrap(), f[2], f[3]);
         let canon = match registry::resolve(name) {
             Ok((c, _)) => c,
-            Err(e) if how == "angular-distance" => {
-                // A distance name is tested through the score simscope offers for it.
-                let _ = e;
-                ours.to_string()
-            }
             Err(e) => {
                 failures.push(format!("{name}: does not resolve ({e})"));
                 continue;
@@ -49,11 +44,8 @@ fn every_shared_measure_gives_similarity_repositorys_published_value() {
             failures.push(format!("{name} resolves to {canon}, expected {ours}"));
             continue;
         }
-        let want = match how {
-            "score" => value,
-            "angular-distance" => 1.0 - std::f64::consts::FRAC_2_PI * value,
-            other => panic!("unknown comparison {other}"),
-        };
+        assert_eq!(how, "score", "{name}: unknown comparison");
+        let want = value;
         let (m, _) = registry::prepare(ours, target.clone(), y.ncols()).unwrap();
         let got = m.score(&y);
         let err = (got - want).abs();
@@ -132,4 +124,23 @@ fn shape_metrics_follow_netreps_partial_whitening_for_every_alpha() {
     };
     assert!((at("shape_metric-alpha=1.0-score") - at("nbs")).abs() < 1e-12);
     assert!((at("shape_metric-alpha=0.0-score") - at("cca-score")).abs() < 1e-12);
+}
+
+/// Mutual k-NN against a numpy re-implementation of platonic-rep's `mutual_knn`
+/// (`mutual_knn.csv`, PROVENANCE.md), exactly: the score is a ratio of counts.
+#[test]
+fn mutual_knn_follows_platonic_rep() {
+    let (x, y) = (load("X.npy"), load("Y.npy"));
+    let target = Arc::new(Target::new(&x).unwrap());
+    let csv = std::fs::read_to_string(dir().join("mutual_knn.csv")).unwrap();
+    let mut rows = 0;
+    for line in csv.lines().skip(1) {
+        let (k, value) = line.split_once(',').unwrap();
+        let (m, _) =
+            registry::prepare(&format!("mutual_knn-topk={k}"), target.clone(), 25).unwrap();
+        let want: f64 = value.parse().unwrap();
+        assert!((m.score(&y) - want).abs() < 1e-12, "topk = {k}");
+        rows += 1;
+    }
+    assert_eq!(rows, 3);
 }

@@ -38,6 +38,18 @@ fn transform(kind: &str, y: &DMatrix<f64>, seed: u64) -> DMatrix<f64> {
     }
 }
 
+/// Instances of the open families that are not listed, checked with the listed ones.
+const UNLISTED: &[&str] = &[
+    "rsa-rdm=cosine-compare=cosine",
+    "rsa-rdm=cosine-compare=spearman",
+    "rsa-rdm=euclidean-compare=cosine_cov",
+    "rsa-rdm=squared_euclidean-compare=corr_cov",
+    "rsa-rdm=cosine-compare=corr_cov",
+    "cka-distance=angular",
+    "nbs-distance=one_minus_score",
+    "svcca-var=0.99-distance=angular",
+];
+
 #[test]
 fn every_declared_invariance_holds() {
     let mut failures = Vec::new();
@@ -46,7 +58,10 @@ fn every_declared_invariance_holds() {
             * DMatrix::from_diagonal(&nalgebra::DVector::from_fn(p, |i, _| 2.0 / (i + 1) as f64));
         let y = random(n, q, seed + 10);
         let target = Arc::new(Target::new(&x).unwrap());
-        for e in registry::entries() {
+        for e in registry::entries()
+            .into_iter()
+            .chain(UNLISTED.iter().map(|id| registry::entry(id).unwrap()))
+        {
             let (m, _) = registry::prepare(&e.id, target.clone(), q).unwrap();
             let s0 = m.score(&y);
             for inv in &e.invariances {
@@ -96,10 +111,24 @@ fn similarities_of_x_with_itself_are_maximal() {
         "cka-kernel=(rbf-sigma=1.0)-hsic=gretton-score",
         "cka-kernel=(rbf-threshold=0.5)-hsic=song-score",
         "cka-kernel=(rbf-threshold=2.0)-hsic=lange-score",
+        "rsa-rdm=cosine-compare=pearson",
+        "rsa-rdm=euclidean-compare=pearson",
+        "rsa-rdm=correlation-compare=cosine_cov",
+        "rsa-rdm=cosine-compare=corr_cov",
+        "rsa-rdm=euclidean-compare=spearman",
+        "mutual_knn",
     ] {
         let (m, _) = registry::prepare(id, t.clone(), 5).unwrap();
         let s = m.score(&x);
         assert!((s - 1.0).abs() < 1e-9, "{id}(X, X) = {s}");
+    }
+    for id in [
+        "cka-distance=angular",
+        "nbs-distance=one_minus_score",
+        "svcca-dim=3-distance=angular",
+    ] {
+        let (m, _) = registry::prepare(id, t.clone(), 5).unwrap();
+        assert!(m.score(&x).abs() < 1e-6, "{id}(X, X) = {}", m.score(&x));
     }
     let (d, _) = registry::prepare("procrustes-euclidean", t, 5).unwrap();
     assert!(d.score(&x) < 1e-9);
@@ -275,6 +304,85 @@ fn degenerate_correlation_rdms_are_said_out_loud() {
     let (_, w) =
         registry::prepare("rsa-euclidean-corr", Arc::new(Target::new(&x).unwrap()), 5).unwrap();
     assert!(w.is_empty(), "{w:?}");
+    // A cosine RDM is defined on a flat row but not on an all-zero one, in X and in Y.
+    let (_, w) = registry::prepare(
+        "rsa-rdm=cosine-compare=pearson",
+        Arc::new(Target::new(&x).unwrap()),
+        5,
+    )
+    .unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    let mut zero = random(12, 5, 9);
+    zero.row_mut(7).fill(0.0);
+    let (_, w) = registry::prepare(
+        "rsa-rdm=cosine-compare=cosine_cov",
+        Arc::new(Target::new(&zero).unwrap()),
+        5,
+    )
+    .unwrap();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("1 of X's 12 conditions (flattened rows 7) are zero")),
+        "{w:?}"
+    );
+    let (_, w) = simscope::measures::pair::score_pair(
+        &good,
+        &[12, 5],
+        &zero,
+        &[12, 5],
+        &ids(&["rsa-rdm=cosine-compare=pearson", "mutual_knn-topk=3"]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        w.iter()
+            .filter(|w| w.contains("1 of Y's 12 conditions (flattened rows 7) are zero"))
+            .count(),
+        1,
+        "{w:?}"
+    );
+}
+
+/// Mutual k-NN says when it cannot mean anything: k ≥ n is refused, k = n − 1 scores 1 for
+/// any Y, k above half the other conditions has a high chance level, and ties at the k-th
+/// neighbour are named.
+#[test]
+fn mutual_knn_degenerate_settings_are_said_out_loud() {
+    let x = random(12, 4, 21);
+    let t = Arc::new(Target::new(&x).unwrap());
+    let err = registry::prepare("mutual_knn-topk=12", t.clone(), 4)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("at least k + 1 = 13 conditions, got n = 12"),
+        "{err}"
+    );
+    let (m, w) = registry::prepare("mutual_knn-topk=11", t.clone(), 4).unwrap();
+    assert!(
+        w.iter().any(|w| w.contains("the score is 1 whatever Y is")),
+        "{w:?}"
+    );
+    assert_eq!(m.score(&random(12, 3, 22)), 1.0);
+    let (_, w) = registry::prepare("mutual_knn-topk=8", t.clone(), 4).unwrap();
+    assert!(w.iter().any(|w| w.contains("already scores 0.73")), "{w:?}");
+    let (_, w) = registry::prepare("mutual_knn-topk=3", t.clone(), 4).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    // Two copies of a condition and a scaled third: each is tied between the other two.
+    let mut dup = x.clone();
+    let r = dup.row(0).into_owned();
+    dup.row_mut(1).copy_from(&r);
+    dup.row_mut(2).copy_from(&(&r * 1.5));
+    let (_, w) =
+        registry::prepare("mutual_knn-topk=1", Arc::new(Target::new(&dup).unwrap()), 4).unwrap();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("of X's 12 conditions have tied neighbours at the cut (k = 1)")),
+        "{w:?}"
+    );
+    assert!(registry::optimisable("mutual_knn")
+        .unwrap_err()
+        .contains("piecewise constant"));
 }
 
 /// Spearman RSA against a re-implementation from the definitions: the RDM entries computed
@@ -389,4 +497,63 @@ fn shape_metric_invariances_at_every_alpha() {
     }
     let (m, _) = registry::prepare("shape_metric-alpha=0.3-score", t, 4).unwrap();
     assert!((m.score(&y) - m.score(&(&y * 3.7))).abs() > 1e-4);
+}
+
+/// `{score}-distance=angular` is arccos of the score and `-distance=one_minus_score` is 1 − s,
+/// for every listed score ranging in [−1, 1] outside regression; each is a distance, keeps
+/// its score's invariances and differentiability, and its canonical id resolves to itself.
+#[test]
+fn distances_of_scores_are_their_angle_and_complement() {
+    let (x, y) = (random(21, 4, 31), random(21, 5, 32));
+    let t = Arc::new(Target::new(&x).unwrap());
+    let mut checked = 0;
+    for e in registry::entries() {
+        let bounded = matches!(e.range, [Some(lo), Some(hi)] if lo >= -1.0 && hi <= 1.0);
+        if e.direction != simscope::measures::Direction::Similarity
+            || !bounded
+            || e.id.contains("angular")
+            || e.group == registry::Group::Regression
+        {
+            continue;
+        }
+        let (m, _) = registry::prepare(&e.id, t.clone(), 5).unwrap();
+        let s = m.score(&y);
+        let stem = e.id.strip_suffix("-score").unwrap_or(&e.id);
+        for (form, want) in [
+            ("angular", s.clamp(-1.0, 1.0).acos()),
+            ("one_minus_score", 1.0 - s),
+        ] {
+            let id = format!("{stem}-distance={form}");
+            let (canon, _) = registry::resolve(&id).unwrap_or_else(|err| panic!("{id}: {err}"));
+            assert_eq!(canon, id);
+            let d = registry::entry(&id).unwrap();
+            assert_eq!(d.direction, simscope::measures::Direction::Distance, "{id}");
+            assert_eq!(d.invariances, e.invariances, "{id}");
+            assert_eq!(d.differentiable, e.differentiable, "{id}");
+            let (dm, _) = registry::prepare(&id, t.clone(), 5).unwrap();
+            assert_eq!(dm.direction(), simscope::measures::Direction::Distance);
+            let got = dm.score(&y);
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{id}: {got} vs {want}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} distances checked");
+    for (id, why) in [
+        ("linreg-distance=angular", "variance explained"),
+        (
+            "procrustes-euclidean-distance=angular",
+            "already a distance",
+        ),
+        ("cka-angular-distance=angular", "already an angular score"),
+        (
+            "pwcca-distance=angular",
+            "neither `pwcca-score` nor `pwcca`",
+        ),
+    ] {
+        let err = registry::resolve(id).unwrap_err().to_string();
+        assert!(err.contains(why), "{id}: {err}");
+    }
 }

@@ -18,7 +18,11 @@ const WILLIAMS: &str = "Williams, Kunz, Kornblith, Linderman (2021) Generalized 
 
 pub const NBS: Def = Def {
     id: "nbs",
-    aliases: &["kernel=linear-similarity=(centered-bures)-score", "nbs-score"],
+    aliases: &[
+        "kernel=linear-similarity=(centered-bures)-score",
+        "nbs-score",
+        "procrustes-score",
+    ],
     alias_warnings: &[],
     name: "NBS",
     group: Group::Bures,
@@ -79,7 +83,12 @@ pub const PROCRUSTES_ANGULAR: Def = Def {
 
 pub const PROCRUSTES_EUCLIDEAN: Def = Def {
     id: "procrustes-euclidean",
-    aliases: &["bures-distance", "procrustes-euclidean-distance"],
+    aliases: &[
+        "bures-distance",
+        "procrustes-euclidean-distance",
+        "procrustes-distance=euclidean",
+        "nbs-distance=euclidean",
+    ],
     alias_warnings: &[],
     name: "Procrustes distance",
     group: Group::Bures,

@@ -58,8 +58,8 @@ pub fn score_pair(
     let mut warnings = Vec::new();
     if frob2(&center_columns(y)) < DEGENERATE_NORM2 {
         warnings.push("Y is constant (every column has zero variance): normalised scores are undefined and reported as 0 with zero gradients".into());
-    } else if ids.iter().any(|id| super::rsa::uses_correlation_rdm(id)) {
-        warnings.extend(super::rsa::flat_rows_warning("Y", y));
+    } else {
+        warnings.extend(super::rsa::y_rows_warnings(ids, y));
     }
     let mut target: Option<Arc<Target>> = None;
     let mut out = Vec::with_capacity(ids.len());

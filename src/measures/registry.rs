@@ -15,7 +15,9 @@ use std::sync::Arc;
 use super::def::{Ctx, Def, Dims, Family, PcSums, Spec};
 pub use super::def::{Entry, Group, List};
 pub use super::regression::{format_lambda, RIDGE_LAMBDAS};
-use super::{bures, cca, cka, kernel, matching, regression, rsa, shape, Measure, MeasureError};
+use super::{
+    bures, cca, cka, distance, kernel, knn, matching, regression, rsa, shape, Measure, MeasureError,
+};
 use crate::target::Target;
 
 /// One declaration: a measure with a fixed id, or a family of ids with parameters.
@@ -51,10 +53,14 @@ pub const MEASURES: &[Decl] = &[
     One(&rsa::RSA_CORRELATION_TAU_A),
     One(&rsa::RSA_EUCLIDEAN_TAU_A),
     One(&cka::ENSD),
+    // Before the families whose prefixes its ids share (`svcca-…-distance=angular`).
+    Open(&distance::DISTANCE),
     Open(&regression::RIDGE),
     Open(&cca::SVCCA),
     Open(&shape::SHAPE),
     Open(&kernel::RBF_CKA),
+    Open(&rsa::RSA),
+    Open(&knn::MUTUAL_KNN),
 ];
 
 /// `id` without the `measure/` or `diffscore/` prefix the authors' tools write.

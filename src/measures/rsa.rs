@@ -1,19 +1,21 @@
 //! Representational similarity analysis (spec §2.13). RDMs over the n flattened rows:
 //! * correlation distance R = 1 − ZZᵀ, z_i the row (condition pattern) centred across neurons
-//!   and normalised (rsatoolbox "correlation");
-//! * squared Euclidean distance D = diag(K)1ᵀ + 1diag(K)ᵀ − 2K, K = YYᵀ.
+//!   and normalised (rsatoolbox "correlation"); the cosine distance, the same without centring;
+//! * squared Euclidean distance D = diag(K)1ᵀ + 1diag(K)ᵀ − 2K, K = YYᵀ, and its square root;
 //!
 //! compared by Pearson r of the upper triangles, their Spearman ρ or Kendall τ-a (score-only:
-//! ranks have no gradient) or by the cosine of the full matrices. The X
-//! RDM is prepared once; a step costs O(n²q) and n² memory.
+//! ranks have no gradient) or by the cosine of the full matrices, optionally whitened first
+//! (rsatoolbox's `cosine_cov` and `corr_cov`: the double-centred matrices compared). The
+//! fixed ids are the authors'; every combination answers to `rsa-rdm={dist}-compare={cmp}`
+//! ([`RSA`]). The X RDM is prepared once; a step costs O(n²q) and n² memory.
 
 use std::sync::Arc;
 
 use nalgebra::DMatrix;
 
-use super::def::{built, Built, Ctx, Def, Group, List::*};
+use super::def::{built, Built, Ctx, Def, Dims, Entry, Family, Group, List, List::*, PcSums, Spec};
 use super::kernel::gram_flops;
-use super::{degenerate, Direction, Measure};
+use super::{degenerate, Direction, Measure, MeasureError};
 use crate::linalg::{center_columns, center_columns_mut, dot, gemm, gram, Op};
 use crate::target::Target;
 
@@ -48,7 +50,7 @@ pub const RSA_CORRELATION_PEARSON: Def = Def {
     citation: RSA_CITE,
     score_only: None,
     pair: None,
-    build: |c| build(c, Rdm::Correlation, Compare::Pearson),
+    build: |c| build(c, FIXED[0].1),
     flops: gram_flops,
     theory: None,
     lists: &[(Watch, 6), (Calibrate, 6), (Compare, 7)],
@@ -68,7 +70,7 @@ pub const RSA_CORRELATION_COSINE: Def = Def {
     citation: RSA_CITE,
     score_only: None,
     pair: None,
-    build: |c| build(c, Rdm::Correlation, Compare::Cosine),
+    build: |c| build(c, FIXED[1].1),
     flops: gram_flops,
     theory: None,
     lists: &[],
@@ -91,7 +93,7 @@ pub const RSA_EUCLIDEAN_CORR: Def = Def {
     citation: RSA_CITE,
     score_only: None,
     pair: None,
-    build: |c| build(c, Rdm::SquaredEuclidean, Compare::Pearson),
+    build: |c| build(c, FIXED[2].1),
     flops: gram_flops,
     theory: None,
     lists: &[],
@@ -111,7 +113,7 @@ pub const RSA_EUCLIDEAN_COSINE: Def = Def {
     citation: RSA_CITE,
     score_only: None,
     pair: None,
-    build: |c| build(c, Rdm::SquaredEuclidean, Compare::Cosine),
+    build: |c| build(c, FIXED[3].1),
     flops: gram_flops,
     theory: None,
     lists: &[],
@@ -134,7 +136,7 @@ pub const RSA_CORRELATION_SPEARMAN: Def = Def {
     citation: RSA_CITE,
     score_only: Some(RANK_BASED),
     pair: None,
-    build: |c| build(c, Rdm::Correlation, Compare::Spearman),
+    build: |c| build(c, FIXED[4].1),
     flops: gram_flops,
     theory: None,
     lists: &[(Watch, 7)],
@@ -154,7 +156,7 @@ pub const RSA_EUCLIDEAN_SPEARMAN: Def = Def {
     citation: RSA_CITE,
     score_only: Some(RANK_BASED),
     pair: None,
-    build: |c| build(c, Rdm::SquaredEuclidean, Compare::Spearman),
+    build: |c| build(c, FIXED[5].1),
     flops: gram_flops,
     theory: None,
     lists: &[],
@@ -174,7 +176,7 @@ pub const RSA_CORRELATION_TAU_A: Def = Def {
     citation: "Kendall (1938) Biometrika; Nili et al. (2014) A toolbox for representational similarity analysis, PLoS Comput. Biol.; rsatoolbox",
     score_only: Some(RANK_BASED),
     pair: None,
-    build: |c| build(c, Rdm::Correlation, Compare::KendallTauA),
+    build: |c| build(c, FIXED[6].1),
     flops: gram_flops,
     theory: None,
     lists: &[],
@@ -194,16 +196,274 @@ pub const RSA_EUCLIDEAN_TAU_A: Def = Def {
     citation: "Kendall (1938) Biometrika; Nili et al. (2014) PLoS Comput. Biol.; rsatoolbox",
     score_only: Some(RANK_BASED),
     pair: None,
-    build: |c| build(c, Rdm::SquaredEuclidean, Compare::KendallTauA),
+    build: |c| build(c, FIXED[7].1),
     flops: gram_flops,
     theory: None,
     lists: &[],
 };
 
+/// What an RSA measure computes: the RDM, how two RDMs are compared, and whether they are
+/// whitened first (rsatoolbox's `cosine_cov` and `corr_cov`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub dist: Dist,
+    pub cmp: Compare,
+    /// Compare the double-centred RDMs −½HDH (their second-moment matrices) instead of the
+    /// RDMs: rsatoolbox's whitening under i.i.d. noise (Diedrichsen et al. 2021). With the
+    /// cosine this is `cosine_cov`; with Pearson (off-diagonal entries centred first) `corr_cov`.
+    pub whiten: bool,
+}
+
+const fn kind(dist: Dist, cmp: Compare) -> Kind {
+    Kind {
+        dist,
+        cmp,
+        whiten: false,
+    }
+}
+
+/// The fixed-id RSA measures and what each computes: the one place an id is mapped to its
+/// RDM and comparison (the family resolves these combinations to them, Compare's resampler
+/// and the warnings read them from here).
+const FIXED: [(&Def, Kind); 8] = [
+    (
+        &RSA_CORRELATION_PEARSON,
+        kind(Dist::Correlation, Compare::Pearson),
+    ),
+    (
+        &RSA_CORRELATION_COSINE,
+        kind(Dist::Correlation, Compare::Cosine),
+    ),
+    (
+        &RSA_EUCLIDEAN_CORR,
+        kind(Dist::SquaredEuclidean, Compare::Pearson),
+    ),
+    (
+        &RSA_EUCLIDEAN_COSINE,
+        kind(Dist::SquaredEuclidean, Compare::Cosine),
+    ),
+    (
+        &RSA_CORRELATION_SPEARMAN,
+        kind(Dist::Correlation, Compare::Spearman),
+    ),
+    (
+        &RSA_EUCLIDEAN_SPEARMAN,
+        kind(Dist::SquaredEuclidean, Compare::Spearman),
+    ),
+    (
+        &RSA_CORRELATION_TAU_A,
+        kind(Dist::Correlation, Compare::KendallTauA),
+    ),
+    (
+        &RSA_EUCLIDEAN_TAU_A,
+        kind(Dist::SquaredEuclidean, Compare::KendallTauA),
+    ),
+];
+
+/// Every RDM and comparison under similarity-repository's names,
+/// `rsa-rdm={dist}-compare={cmp}`. The combinations with a fixed id resolve to it.
+pub const RSA: Family = Family {
+    pattern: "rsa-rdm={correlation|cosine|squared_euclidean|euclidean}-compare={pearson|cosine|spearman|tau_a|cosine_cov|corr_cov}",
+    parse: |id| {
+        let rest = id.strip_prefix("rsa-rdm=")?;
+        Some(parse_kind(id, rest).map(|k| match FIXED.iter().find(|f| f.1 == k) {
+            Some((d, _)) => Box::new(*d) as Box<dyn Spec>,
+            None => Box::new(RsaSpec(k)),
+        }))
+    },
+    listed: || {
+        [
+            kind(Dist::Euclidean, Compare::Pearson),
+            kind(Dist::Cosine, Compare::Pearson),
+            Kind {
+                whiten: true,
+                ..kind(Dist::Correlation, Compare::Cosine)
+            },
+            Kind {
+                whiten: true,
+                ..kind(Dist::Correlation, Compare::Pearson)
+            },
+        ]
+        .into_iter()
+        .map(|k| Box::new(RsaSpec(k)) as Box<dyn Spec>)
+        .collect()
+    },
+};
+
+/// `{dist}-compare={cmp}` after `rsa-rdm=`.
+fn parse_kind(id: &str, rest: &str) -> Result<Kind, MeasureError> {
+    let bad = |why: String| MeasureError::BadId {
+        id: id.to_string(),
+        why,
+    };
+    let (d, c) = rest
+        .split_once("-compare=")
+        .ok_or_else(|| bad("expected `rsa-rdm={dist}-compare={comparison}`".into()))?;
+    let dist = Dist::ALL
+        .into_iter()
+        .find(|x| x.name() == d)
+        .ok_or_else(|| {
+            bad(format!(
+                "unknown RDM `{d}`: one of correlation, cosine, squared_euclidean, euclidean"
+            ))
+        })?;
+    let (cmp, whiten) = match c {
+        "pearson" | "corr" => (Compare::Pearson, false),
+        "cosine" => (Compare::Cosine, false),
+        "spearman" => (Compare::Spearman, false),
+        "tau_a" => (Compare::KendallTauA, false),
+        "cosine_cov" => (Compare::Cosine, true),
+        "corr_cov" => (Compare::Pearson, true),
+        "kendall" | "tau_b" | "rho_a" => {
+            return Err(bad(format!(
+                "the comparison `{c}` is not implemented (it differs from Spearman and τ-a only on ties); use `spearman` or `tau_a`"
+            )))
+        }
+        _ => {
+            return Err(bad(format!(
+                "unknown comparison `{c}`: one of pearson, cosine, spearman, tau_a, cosine_cov, corr_cov"
+            )))
+        }
+    };
+    Ok(Kind { dist, cmp, whiten })
+}
+
+/// What the canonical RSA id `id` computes (None: not an RSA measure).
+pub fn kind_of(id: &str) -> Option<Kind> {
+    if let Some((_, k)) = FIXED.iter().find(|f| f.0.id == id) {
+        return Some(*k);
+    }
+    parse_kind(id, id.strip_prefix("rsa-rdm=")?).ok()
+}
+
+impl Kind {
+    /// The id: the fixed one where there is one, else similarity-repository's name.
+    fn id(&self) -> String {
+        if let Some((d, _)) = FIXED.iter().find(|f| f.1 == *self) {
+            return d.id.into();
+        }
+        let cmp = match (self.cmp, self.whiten) {
+            (Compare::Pearson, false) => "pearson",
+            (Compare::Cosine, false) => "cosine",
+            (Compare::Spearman, _) => "spearman",
+            (Compare::KendallTauA, _) => "tau_a",
+            (Compare::Cosine, true) => "cosine_cov",
+            (Compare::Pearson, true) => "corr_cov",
+        };
+        format!("rsa-rdm={}-compare={cmp}", self.dist.name())
+    }
+
+    /// The RDM and comparison Compare's resampler evaluates entry by entry, if it does
+    /// (the whitened comparisons and the RDMs that are not sums over units are evaluated in
+    /// full on every sample).
+    pub fn resampled(&self) -> Option<(Rdm, Compare)> {
+        let rdm = match self.dist {
+            Dist::Correlation => Rdm::Correlation,
+            Dist::SquaredEuclidean => Rdm::SquaredEuclidean,
+            Dist::Cosine | Dist::Euclidean => return None,
+        };
+        (!self.whiten).then_some((rdm, self.cmp))
+    }
+}
+
+/// A family instance of [`RSA`].
+struct RsaSpec(Kind);
+
+impl Spec for RsaSpec {
+    fn entry(&self) -> Entry {
+        let k = self.0;
+        let (dname, drewards) = match k.dist {
+            Dist::Correlation => ("correlation", "correlation distances"),
+            Dist::Cosine => ("cosine", "cosine distances (angles, means kept)"),
+            Dist::SquaredEuclidean => ("squared-Euclidean", "squared distances"),
+            Dist::Euclidean => ("Euclidean", "distances"),
+        };
+        let (cname, how, range, rel) = match (k.cmp, k.whiten) {
+            (Compare::Pearson, false) => (
+                "Pearson",
+                "Pearson r of their upper triangles",
+                -1.0,
+                "up to a linear relation",
+            ),
+            (Compare::Cosine, false) => (
+                "cosine",
+                "cosine of the matrices",
+                0.0,
+                "proportionally",
+            ),
+            (Compare::Spearman, _) => (
+                "Spearman",
+                "Spearman ρ of their upper triangles (ties averaged)",
+                -1.0,
+                "in order, whatever monotonic relation links them",
+            ),
+            (Compare::KendallTauA, _) => (
+                "Kendall τ-a",
+                "Kendall's τ-a of their upper triangles",
+                -1.0,
+                "in order, pair by pair",
+            ),
+            (Compare::Cosine, true) => (
+                "whitened cosine",
+                "cosine of their double-centred matrices −½HDH (rsatoolbox's cosine_cov: the RDMs whitened under i.i.d. noise)",
+                -1.0,
+                "as second-moment matrices, with every condition's distances weighted as i.i.d. noise would make them",
+            ),
+            (Compare::Pearson, true) => (
+                "whitened Pearson",
+                "cosine of the double-centred matrices of the mean-centred RDMs (rsatoolbox's corr_cov)",
+                -1.0,
+                "up to a linear relation, whitened as rsatoolbox's cosine_cov",
+            ),
+        };
+        let rank = matches!(k.cmp, Compare::Spearman | Compare::KendallTauA);
+        Entry {
+            id: k.id(),
+            aliases: Vec::new(),
+            description: format!("RSA: {dname} RDMs, {how}"),
+            range: [Some(range), Some(1.0)],
+            direction: Direction::Similarity,
+            invariances: strings(k.dist.invariances()),
+            differentiable: !rank,
+            citation: if k.whiten {
+                "Diedrichsen, Berlot, Mur, Schütt, Shahbazi, Kriegeskorte (2021) Comparing representational geometries using whitened unbiased-distance-matrix similarity, Neurons, Behavior, Data analysis, and Theory; rsatoolbox".into()
+            } else {
+                RSA_CITE.into()
+            },
+            name: format!("RSA ({dname} RDMs, {cname})"),
+            group: Group::Rsa,
+            rewards: format!("the same {drewards} between condition patterns, {rel}"),
+            score_only: rank.then(|| RANK_BASED.to_string()),
+            closed_form: false,
+            lists: Vec::new(),
+        }
+    }
+
+    fn build(&self, ctx: &Ctx) -> Built {
+        build(ctx, self.0)
+    }
+
+    fn flops(&self, dims: Dims) -> f64 {
+        gram_flops(dims)
+    }
+
+    fn theory(&self, _: &PcSums) -> Option<f64> {
+        None
+    }
+
+    fn position(&self, _: List) -> Option<u8> {
+        None
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
 /// The shape checks every RSA score shares, then the measure.
-fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
+fn build(c: &Ctx, k: Kind) -> Built {
     let (n, p, q) = (c.n(), c.p(), c.q);
-    if rdm == Rdm::Correlation && (p < 2 || q < 2) {
+    if k.dist == Dist::Correlation && (p < 2 || q < 2) {
         return Err(c.unsupported(format!(
             "correlation-distance RDMs need at least 2 neurons on each side (p = {p}, q = {q})"
         )));
@@ -213,26 +473,19 @@ fn build(c: &Ctx, rdm: Rdm, cmp: Compare) -> Built {
     }
     let t = c.target();
     let mut warnings = Vec::new();
-    if rdm == Rdm::Correlation {
-        // A condition whose pattern is the same on every neuron has no correlation with any
-        // other: its RDM entries are undefined. Say so rather than score them silently.
-        if let Some(w) = flat_rows_warning("X", &t.raw()) {
-            warnings.push(w);
-        }
-        if p == 2 {
-            warnings.push(
-                "X has 2 neurons: centred across neurons, every condition pattern is ±(1, −1), so every correlation distance in X's RDM is 0 or 2 and the RSA score can barely move; use a Euclidean RDM".into(),
-            );
-        }
+    // A condition whose correlation (or cosine) with the others is undefined: say so rather
+    // than score it silently.
+    if let Some(w) = undefined_rows_warning(k.dist, "X", &t.raw()) {
+        warnings.push(w);
     }
-    let (m, mut w) = built(Rsa::new(t, rdm, cmp))?;
+    if k.dist == Dist::Correlation && p == 2 {
+        warnings.push(
+            "X has 2 neurons: centred across neurons, every condition pattern is ±(1, −1), so every correlation distance in X's RDM is 0 or 2 and the RSA score can barely move; use a Euclidean RDM".into(),
+        );
+    }
+    let (m, mut w) = built(Rsa::new(t, k))?;
     w.append(&mut warnings);
     Ok((m, w))
-}
-
-/// Whether a (canonical) RSA id builds correlation-distance RDMs.
-pub fn uses_correlation_rdm(id: &str) -> bool {
-    id.starts_with("rsa-correlation-")
 }
 
 /// The rows (conditions) of `m` with the same value in every column, where a correlation
@@ -248,20 +501,53 @@ pub fn flat_rows(m: &DMatrix<f64>) -> Vec<usize> {
         .collect()
 }
 
-/// The warning for `side`'s (X's or Y's) flat rows, naming them (flattened, from 0), or None.
-pub fn flat_rows_warning(side: &str, m: &DMatrix<f64>) -> Option<String> {
-    let flat = flat_rows(m);
-    if flat.is_empty() {
+/// The warning for `side`'s (X's or Y's) conditions whose distances in a `dist` RDM are
+/// undefined, naming them (flattened rows, from 0), or None: flat rows for the correlation
+/// distance, all-zero rows for the cosine distance.
+pub fn undefined_rows_warning(dist: Dist, side: &str, m: &DMatrix<f64>) -> Option<String> {
+    let (rows, what, name) = match dist {
+        Dist::Correlation => (
+            flat_rows(m),
+            "have the same value on every unit",
+            "correlation",
+        ),
+        Dist::Cosine => (
+            (0..m.nrows())
+                .filter(|&i| m.row(i).iter().all(|v| *v == 0.0))
+                .collect(),
+            "are zero on every unit",
+            "cosine",
+        ),
+        Dist::SquaredEuclidean | Dist::Euclidean => return None,
+    };
+    if rows.is_empty() {
         return None;
     }
-    let shown: Vec<String> = flat.iter().take(8).map(|i| i.to_string()).collect();
-    let more = if flat.len() > 8 { ", …" } else { "" };
+    let shown: Vec<String> = rows.iter().take(8).map(|i| i.to_string()).collect();
+    let more = if rows.len() > 8 { ", …" } else { "" };
     Some(format!(
-        "{} of {side}'s {} conditions (flattened rows {}{more}) have the same value on every unit: their correlation distance to every other condition is undefined, so correlation-RDM RSA is not defined on them (their RDM rows are set to 0)",
-        flat.len(),
+        "{} of {side}'s {} conditions (flattened rows {}{more}) {what}: their {name} distance to every other condition is undefined, so {name}-RDM RSA is not defined on them (their RDM rows are set to 0)",
+        rows.len(),
         m.nrows(),
         shown.join(", ")
     ))
+}
+
+/// The warnings for Y's undefined RDM rows under any of the measures `ids` (canonical).
+pub fn y_rows_warnings(ids: &[String], y: &DMatrix<f64>) -> Vec<String> {
+    let mut dists: Vec<Dist> = ids
+        .iter()
+        .filter_map(|id| kind_of(id))
+        .map(|k| k.dist)
+        .collect();
+    dists.dedup();
+    let mut out: Vec<String> = Dist::ALL
+        .into_iter()
+        .filter(|d| dists.contains(d))
+        .filter_map(|d| undefined_rows_warning(d, "Y", y))
+        .collect();
+    out.dedup();
+    out
 }
 
 /// How two RDMs are compared (the vocabulary RSA and feature pruning share).
@@ -278,13 +564,72 @@ pub enum Compare {
     KendallTauA,
 }
 
-/// Which RDM is built over the n rows (conditions or stimuli).
+/// The RDMs that are sums over units, which feature pruning updates unit by unit and
+/// Compare's resampler evaluates entry by entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rdm {
     /// 1 − Pearson r between two rows (each centred across its columns).
     Correlation,
     /// Σ_j (y_aj − y_bj)².
     SquaredEuclidean,
+}
+
+/// Every RDM an RSA measure can build over the n rows (conditions or stimuli).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dist {
+    /// 1 − Pearson r between two rows (each centred across its columns).
+    Correlation,
+    /// 1 − cosine between two rows (not centred).
+    Cosine,
+    /// Σ_j (y_aj − y_bj)².
+    SquaredEuclidean,
+    /// √Σ_j (y_aj − y_bj)².
+    Euclidean,
+}
+
+impl Dist {
+    pub const ALL: [Dist; 4] = [
+        Dist::Correlation,
+        Dist::Cosine,
+        Dist::SquaredEuclidean,
+        Dist::Euclidean,
+    ];
+
+    /// similarity-repository's name.
+    fn name(self) -> &'static str {
+        match self {
+            Dist::Correlation => "correlation",
+            Dist::Cosine => "cosine",
+            Dist::SquaredEuclidean => "squared_euclidean",
+            Dist::Euclidean => "euclidean",
+        }
+    }
+
+    /// What leaves the RDM unchanged up to a positive factor (every comparison here ignores
+    /// one).
+    fn invariances(self) -> &'static [&'static str] {
+        match self {
+            Dist::Correlation => ROW_INVARIANT,
+            // Cosines between rows ignore each row's scale and any rotation of the units, not
+            // a shift.
+            Dist::Cosine => &[
+                "orthogonal",
+                "permutation",
+                "isotropic-scaling",
+                "row-positive-scaling",
+            ],
+            Dist::SquaredEuclidean | Dist::Euclidean => EUCLID_INVARIANT,
+        }
+    }
+}
+
+impl From<Rdm> for Dist {
+    fn from(r: Rdm) -> Dist {
+        match r {
+            Rdm::Correlation => Dist::Correlation,
+            Rdm::SquaredEuclidean => Dist::SquaredEuclidean,
+        }
+    }
 }
 
 /// Ranks 1..n with ties averaged. Values within 1e-12 × max |v| of their sorted neighbour count
@@ -417,8 +762,7 @@ const ROW_ATOL: f64 = 1e-300;
 
 /// An RSA score against a prepared target RDM.
 pub struct Rsa {
-    rdm: Rdm,
-    cmp: Compare,
+    kind: Kind,
     /// The target RDM transformed for the comparison and normalised to unit norm.
     a: DMatrix<f64>,
     /// Kendall's τ-a: the target RDM's upper triangle as is (empty otherwise).
@@ -434,15 +778,18 @@ fn upper(m: &DMatrix<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// Row-centred, row-normalised Z and the row norms (0 marks a constant row).
-fn corr_rows(y: &DMatrix<f64>) -> (DMatrix<f64>, Vec<f64>) {
+/// Rows normalised to unit norm, centred across columns first for the correlation distance,
+/// and the norms (0 marks a row whose distance is undefined).
+fn unit_rows(y: &DMatrix<f64>, centre: bool) -> (DMatrix<f64>, Vec<f64>) {
     let (n, q) = y.shape();
     let mut z = y.clone();
     let mut norms = vec![0.0; n];
     for i in 0..n {
-        let mean = z.row(i).sum() / q as f64;
-        for j in 0..q {
-            z[(i, j)] -= mean;
+        if centre {
+            let mean = z.row(i).sum() / q as f64;
+            for j in 0..q {
+                z[(i, j)] -= mean;
+            }
         }
         norms[i] = z.row(i).norm();
     }
@@ -462,65 +809,100 @@ fn corr_rows(y: &DMatrix<f64>) -> (DMatrix<f64>, Vec<f64>) {
     (z, norms)
 }
 
-fn build_rdm(rdm: Rdm, y: &DMatrix<f64>) -> (DMatrix<f64>, Aux) {
-    match rdm {
-        Rdm::Correlation => {
-            let (z, norms) = corr_rows(y);
+fn build_rdm(dist: Dist, y: &DMatrix<f64>) -> (DMatrix<f64>, Aux) {
+    match dist {
+        Dist::Correlation | Dist::Cosine => {
+            let centre = dist == Dist::Correlation;
+            let (z, norms) = unit_rows(y, centre);
             let mut r = gram(&z, Op::N);
             r.iter_mut().for_each(|v| *v = 1.0 - *v);
-            // A constant row has no correlation with anything: its RDM row and column are
-            // set to 0 (rsatoolbox's NaN, zeroed), as in the fixtures' textbook values.
+            // A row whose distance is undefined has its RDM row and column set to 0
+            // (rsatoolbox's NaN, zeroed), as in the fixtures' textbook values.
             for (i, _) in norms.iter().enumerate().filter(|(_, &nr)| nr == 0.0) {
                 r.row_mut(i).fill(0.0);
                 r.column_mut(i).fill(0.0);
             }
-            (r, Aux::Corr { z, norms })
+            (r, Aux::Unit { z, norms, centre })
         }
-        Rdm::SquaredEuclidean => {
+        Dist::SquaredEuclidean | Dist::Euclidean => {
             let yc = center_columns(y);
             let k = gram(&yc, Op::N);
             let n = k.nrows();
-            let d = DMatrix::from_fn(n, n, |i, j| {
+            let mut d = DMatrix::from_fn(n, n, |i, j| {
                 if i == j {
                     0.0
                 } else {
                     (k[(i, i)] + k[(j, j)] - 2.0 * k[(i, j)]).max(0.0)
                 }
             });
+            if dist == Dist::Euclidean {
+                d.iter_mut().for_each(|v| *v = v.sqrt());
+            }
             (d, Aux::Euclid { yc })
         }
     }
 }
 
 enum Aux {
-    Corr { z: DMatrix<f64>, norms: Vec<f64> },
-    Euclid { yc: DMatrix<f64> },
+    Unit {
+        z: DMatrix<f64>,
+        norms: Vec<f64>,
+        centre: bool,
+    },
+    Euclid {
+        yc: DMatrix<f64>,
+    },
 }
 
-/// Prepare an RDM for the comparison: Pearson → off-diagonal entries minus their mean, diagonal
-/// zero; Spearman → the same on the entries' ranks; cosine → as is. Returns the norm before normalising.
-fn transform(cmp: Compare, m: &mut DMatrix<f64>) -> f64 {
+/// Pearson's part of [`transform`]: off-diagonal entries minus their mean, diagonal zero. An
+/// orthogonal projection of the symmetric matrices (its own adjoint).
+fn centre_off_diagonal(m: &mut DMatrix<f64>) {
     let n = m.nrows();
-    if cmp == Compare::Spearman {
+    let cnt = (n * n.saturating_sub(1)) as f64;
+    let mean = (m.sum() - m.diagonal().sum()) / cnt.max(1.0);
+    for j in 0..n {
+        for i in 0..n {
+            m[(i, j)] = if i == j { 0.0 } else { m[(i, j)] - mean };
+        }
+    }
+}
+
+/// HMH, H = I − 11ᵀ/n: the whitening's double centring (the factor −½ cancels in the
+/// comparison). Also an orthogonal projection.
+fn double_centre(m: &mut DMatrix<f64>) {
+    let n = m.nrows() as f64;
+    let rows: Vec<f64> = (0..m.nrows()).map(|i| m.row(i).sum() / n).collect();
+    let cols: Vec<f64> = (0..m.ncols()).map(|j| m.column(j).sum() / n).collect();
+    let all = rows.iter().sum::<f64>() / n;
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            m[(i, j)] += all - rows[i] - cols[j];
+        }
+    }
+}
+
+/// Prepare an RDM for the comparison: Pearson → [`centre_off_diagonal`]; Spearman → the same
+/// on the entries' ranks; cosine → as is; then, whitened, [`double_centre`]. Returns the norm
+/// before normalising.
+fn transform(k: Kind, m: &mut DMatrix<f64>) -> f64 {
+    let n = m.nrows();
+    if k.cmp == Compare::Spearman {
         // Ranks of the upper triangle, mirrored: their Pearson r is the Spearman ρ.
         let r = ranks(&upper(m));
-        let mut k = 0;
+        let mut c = 0;
         for i in 0..n {
             for j in i + 1..n {
-                m[(i, j)] = r[k];
-                m[(j, i)] = r[k];
-                k += 1;
+                m[(i, j)] = r[c];
+                m[(j, i)] = r[c];
+                c += 1;
             }
         }
     }
-    if cmp != Compare::Cosine {
-        let cnt = (n * n.saturating_sub(1)) as f64;
-        let mean = (m.sum() - m.diagonal().sum()) / cnt.max(1.0);
-        for j in 0..n {
-            for i in 0..n {
-                m[(i, j)] = if i == j { 0.0 } else { m[(i, j)] - mean };
-            }
-        }
+    if k.cmp != Compare::Cosine {
+        centre_off_diagonal(m);
+    }
+    if k.whiten {
+        double_centre(m);
     }
     m.norm()
 }
@@ -528,42 +910,43 @@ fn transform(cmp: Compare, m: &mut DMatrix<f64>) -> f64 {
 impl Rsa {
     /// Needs n ≥ 3 (Pearson) or n ≥ 2, and p, q ≥ 2 for the correlation RDM (the registry
     /// checks).
-    pub fn new(target: Arc<Target>, rdm: Rdm, cmp: Compare) -> Self {
-        let x = match rdm {
-            Rdm::Correlation => target.raw(),
-            Rdm::SquaredEuclidean => target.xs.clone(),
+    pub fn new(target: Arc<Target>, kind: Kind) -> Self {
+        let x = match kind.dist {
+            Dist::Correlation | Dist::Cosine => target.raw(),
+            Dist::SquaredEuclidean | Dist::Euclidean => target.xs.clone(),
         };
-        let (mut a, _) = build_rdm(rdm, &x);
-        if cmp == Compare::KendallTauA {
+        let (mut a, _) = build_rdm(kind.dist, &x);
+        if kind.cmp == Compare::KendallTauA {
             return Rsa {
-                rdm,
-                cmp,
+                kind,
                 upper: upper(&a),
                 a,
             };
         }
-        let na = transform(cmp, &mut a);
+        let na = transform(kind, &mut a);
         if na > 0.0 {
             a /= na;
         }
         Rsa {
-            rdm,
-            cmp,
+            kind,
             a,
             upper: Vec::new(),
         }
     }
 
     fn eval(&self, y: &DMatrix<f64>, grad: Option<&mut DMatrix<f64>>) -> f64 {
-        let (mut c, aux) = build_rdm(self.rdm, y);
-        if self.cmp == Compare::KendallTauA {
+        let k = self.kind;
+        let (mut c, aux) = build_rdm(k.dist, y);
+        if k.cmp == Compare::KendallTauA {
             let s = kendall_tau_a(&self.upper, &upper(&c));
             return match grad {
                 Some(g) => degenerate(y, g, s),
                 None => s,
             };
         }
-        let nc = transform(self.cmp, &mut c);
+        // The Euclidean RDM's chain rule needs its entries before the transform.
+        let e = (k.dist == Dist::Euclidean && grad.is_some()).then(|| c.clone());
+        let nc = transform(k, &mut c);
         if nc == 0.0 {
             if let Some(g) = grad {
                 degenerate(y, g, 0.0);
@@ -573,18 +956,35 @@ impl Rsa {
         // A correlation or cosine of unit vectors: rounding may not leave [−1, 1].
         let s = (dot(&self.a, &c) / nc).clamp(-1.0, 1.0);
         let Some(g) = grad else { return s };
-        if self.cmp == Compare::Spearman {
+        if k.cmp == Compare::Spearman {
             // Ranks are piecewise constant in Y.
             return degenerate(y, g, s);
         }
-        // Γ = ∂s/∂RDM (symmetric): A/‖C‖ − s·C/‖C‖² (G3; for Pearson on the centred
-        // off-diagonal matrices, whose centring projection is self-adjoint).
+        // Γ = ∂s/∂T(RDM) = A/‖C‖ − s·C/‖C‖² (G3), then back through the transform T. Each of
+        // its steps is an orthogonal projection (self-adjoint) and Γ lies in the range of the
+        // last one, so nothing is left to undo: after a whitening of Pearson's centred RDMs,
+        // Γ's off-diagonal mean is already 0 (tr HMH = 0 when M has zero diagonal and sum),
+        // and the chain rule below ignores the diagonal (the RDM's diagonal is fixed at 0).
         c *= -s / (nc * nc);
         c += &self.a * (1.0 / nc);
-        let gamma = c;
+        let mut gamma = c;
         let n = y.nrows();
         match aux {
             Aux::Euclid { yc } => {
+                if let Some(e) = e {
+                    // E = √D off the diagonal: Γ_D = Γ_E/(2E); a pair at distance 0 (the
+                    // root's kink) contributes nothing. The diagonal is fixed at 0.
+                    for j in 0..n {
+                        for i in 0..n {
+                            let v = e[(i, j)];
+                            gamma[(i, j)] = if i == j || v <= 0.0 {
+                                0.0
+                            } else {
+                                gamma[(i, j)] / (2.0 * v)
+                            };
+                        }
+                    }
+                }
                 // Γ_K = diag(2Γ_D 1) − 2Γ_D; ∂s/∂Y = 2Γ_K Y (Γ_K has zero row sums).
                 let mut gk = gamma * -2.0;
                 for i in 0..n {
@@ -595,8 +995,8 @@ impl Rsa {
                 gemm(2.0, &gk, Op::N, &yc, Op::N, 0.0, g);
                 center_columns_mut(g);
             }
-            Aux::Corr { z, norms } => {
-                // R = 1 − ZZᵀ: ∂s/∂Z = −2ΓZ; back through normalisation and row centring.
+            Aux::Unit { z, norms, centre } => {
+                // R = 1 − ZZᵀ: ∂s/∂Z = −2ΓZ; back through normalisation (and row centring).
                 let q = y.ncols();
                 let mut gz = DMatrix::zeros(n, q);
                 gemm(-2.0, &gamma, Op::N, &z, Op::N, 0.0, &mut gz);
@@ -609,9 +1009,11 @@ impl Rsa {
                     for j in 0..q {
                         gz[(i, j)] = (gz[(i, j)] - proj * z[(i, j)]) / norms[i];
                     }
-                    let mean = gz.row(i).sum() / q as f64;
-                    for j in 0..q {
-                        gz[(i, j)] -= mean;
+                    if centre {
+                        let mean = gz.row(i).sum() / q as f64;
+                        for j in 0..q {
+                            gz[(i, j)] -= mean;
+                        }
                     }
                 }
                 *g = gz;
@@ -625,7 +1027,7 @@ impl Rsa {
 /// constant rows zeroed), for analyses that resample conditions and compare RDM entries
 /// directly (`analysis::compare`'s bootstrap and permutations).
 pub fn rdm_matrix(rdm: Rdm, y: &DMatrix<f64>) -> DMatrix<f64> {
-    build_rdm(rdm, y).0
+    build_rdm(rdm.into(), y).0
 }
 
 impl Measure for Rsa {

@@ -470,15 +470,10 @@ impl Compare {
                 }
             }
         }
-        // A model's conditions that are flat across its units: undefined in a correlation RDM.
-        if ids
-            .iter()
-            .any(|id| crate::measures::rsa::uses_correlation_rdm(id))
-        {
-            for m in &models {
-                if let Some(w) = crate::measures::rsa::flat_rows_warning("Y", &m.data) {
-                    warnings.push(format!("model `{}`: {w}", m.name));
-                }
+        // A model's conditions whose correlation or cosine distances are undefined.
+        for m in &models {
+            for w in crate::measures::rsa::y_rows_warnings(&ids, &m.data) {
+                warnings.push(format!("model `{}`: {w}", m.name));
             }
         }
         let time_steps = if x_dims.len() == 3 { x_dims[0] } else { 1 };

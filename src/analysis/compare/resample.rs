@@ -61,39 +61,10 @@ impl Family {
             "nbs" => Family::Nbs { angular: false },
             "procrustes-angular-score" => Family::Nbs { angular: true },
             "linreg" => Family::LinReg,
-            "rsa-correlation-pearson" => Family::Rsa {
-                rdm: Rdm::Correlation,
-                cmp: RdmCompare::Pearson,
+            _ => match crate::measures::rsa::kind_of(id).and_then(|k| k.resampled()) {
+                Some((rdm, cmp)) => Family::Rsa { rdm, cmp },
+                None => Family::Generic,
             },
-            "rsa-correlation-cosine" => Family::Rsa {
-                rdm: Rdm::Correlation,
-                cmp: RdmCompare::Cosine,
-            },
-            "rsa-euclidean-corr" => Family::Rsa {
-                rdm: Rdm::SquaredEuclidean,
-                cmp: RdmCompare::Pearson,
-            },
-            "rsa-euclidean-cosine" => Family::Rsa {
-                rdm: Rdm::SquaredEuclidean,
-                cmp: RdmCompare::Cosine,
-            },
-            "rsa-correlation-spearman" => Family::Rsa {
-                rdm: Rdm::Correlation,
-                cmp: RdmCompare::Spearman,
-            },
-            "rsa-euclidean-spearman" => Family::Rsa {
-                rdm: Rdm::SquaredEuclidean,
-                cmp: RdmCompare::Spearman,
-            },
-            "rsa-correlation-tau_a" => Family::Rsa {
-                rdm: Rdm::Correlation,
-                cmp: RdmCompare::KendallTauA,
-            },
-            "rsa-euclidean-tau_a" => Family::Rsa {
-                rdm: Rdm::SquaredEuclidean,
-                cmp: RdmCompare::KendallTauA,
-            },
-            _ => Family::Generic,
         }
     }
 
