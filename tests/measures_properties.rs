@@ -48,6 +48,8 @@ const UNLISTED: &[&str] = &[
     "cka-distance=angular",
     "nbs-distance=one_minus_score",
     "svcca-var=0.99-distance=angular",
+    "shape_metric-alpha=0.5-distance=euclidean",
+    "permutation-distance=squared_euclidean",
 ];
 
 #[test]
@@ -541,6 +543,37 @@ fn distances_of_scores_are_their_angle_and_complement() {
         }
     }
     assert!(checked >= 30, "only {checked} distances checked");
+    // The shape metrics' Euclidean distances: d² = ‖X_c‖² + ‖Y_c‖² − 2‖X_c‖‖Y_c‖·s, and only
+    // theirs (they are not scale invariant).
+    let (a, b) = (
+        simscope::linalg::frob2(&simscope::linalg::center_columns(&x)),
+        simscope::linalg::frob2(&simscope::linalg::center_columns(&y)),
+    );
+    for score in [
+        "nbs",
+        "cca-score",
+        "permutation-score",
+        "shape_metric-alpha=0.3-score",
+    ] {
+        let (m, _) = registry::prepare(score, t.clone(), 5).unwrap();
+        let s = m.score(&y);
+        let stem = score.strip_suffix("-score").unwrap_or(score);
+        let want = a + b - 2.0 * (a * b).sqrt() * s;
+        for (form, want) in [("squared_euclidean", want), ("euclidean", want.sqrt())] {
+            let id = format!("{stem}-distance={form}");
+            let (dm, _) = registry::prepare(&id, t.clone(), 5).unwrap();
+            let got = dm.score(&y);
+            assert!((got - want).abs() <= 1e-12 * want, "{id}: {got} vs {want}");
+            assert!(!registry::entry(&id)
+                .unwrap()
+                .invariances
+                .contains(&"isotropic-scaling".to_string()));
+        }
+    }
+    let err = registry::resolve("cka-distance=euclidean")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a shape metric"), "{err}");
     for (id, why) in [
         ("linreg-distance=angular", "variance explained"),
         (

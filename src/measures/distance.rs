@@ -5,14 +5,21 @@
 //! 1 − s. Both are distances: the optimiser minimises them, and they are exactly as
 //! differentiable as their score. `{score}` is any spelling of the score, with or without its
 //! `-score` ending (`cka-kernel=linear-hsic=gretton-distance=angular`, `cka-distance=angular`).
+//!
+//! The shape metrics (NBS, mean CCA, `shape_metric-alpha={α}`, permutation matching) are
+//! cosines between X and Y transformed with their variance kept (netrep's `whiten(…,
+//! preserve_variance=True)`), so they also have netrep's Euclidean distance
+//! d² = ‖X_c‖² + ‖Y_c‖² − 2‖X_c‖‖Y_c‖·s: `{score}-distance=euclidean` and
+//! `-distance=squared_euclidean`. Unlike the angle these depend on the scale of X and Y.
 
 use nalgebra::DMatrix;
 
 use super::def::{Built, Ctx, Dims, Entry, Family, Group, List, Parsed, PcSums, Spec};
 use super::{registry, Direction, Measure, MeasureError};
+use crate::linalg::{center_columns, frob2};
 
 pub const DISTANCE: Family = Family {
-    pattern: "{score}-distance=angular (arccos of the score) and {score}-distance=one_minus_score, for any score ranging in [−1, 1]",
+    pattern: "{score}-distance=angular (arccos of the score) and {score}-distance=one_minus_score, for any score ranging in [−1, 1]; {score}-distance=euclidean and -distance=squared_euclidean for the shape metrics",
     parse,
     // The distances add no information to their scores' lists; they are resolved on demand.
     listed: Vec::new,
@@ -24,6 +31,23 @@ enum Form {
     Angular,
     /// 1 − s.
     OneMinus,
+    /// d² = ‖X_c‖² + ‖Y_c‖² − 2‖X_c‖‖Y_c‖·s, and its root.
+    SquaredEuclidean,
+    Euclidean,
+}
+
+const FORMS: [Form; 4] = [
+    Form::Angular,
+    Form::OneMinus,
+    Form::SquaredEuclidean,
+    Form::Euclidean,
+];
+
+/// Whether the canonical score `id` is a cosine of variance-preserving transforms of X_c and
+/// Y_c (netrep's shape metrics), so that its Euclidean distance is defined from it.
+fn variance_preserving(id: &str) -> bool {
+    matches!(id, "nbs" | "cca-score" | "permutation-score")
+        || (id.starts_with("shape_metric-alpha=") && !id.ends_with("-angular-score"))
 }
 
 impl Form {
@@ -31,13 +55,22 @@ impl Form {
         match self {
             Form::Angular => "-distance=angular",
             Form::OneMinus => "-distance=one_minus_score",
+            Form::SquaredEuclidean => "-distance=squared_euclidean",
+            Form::Euclidean => "-distance=euclidean",
         }
     }
 
-    fn of(self, s: f64) -> f64 {
+    fn euclidean(self) -> bool {
+        matches!(self, Form::SquaredEuclidean | Form::Euclidean)
+    }
+
+    /// The distance from the score s, with ‖X_c‖² = a and ‖Y_c‖² = b for the Euclidean forms.
+    fn of(self, s: f64, a: f64, b: f64) -> f64 {
         match self {
             Form::Angular => s.clamp(-1.0, 1.0).acos(),
             Form::OneMinus => 1.0 - s,
+            Form::SquaredEuclidean => (a + b - 2.0 * (a * b).sqrt() * s).max(0.0),
+            Form::Euclidean => Form::SquaredEuclidean.of(s, a, b).sqrt(),
         }
     }
 
@@ -54,12 +87,14 @@ impl Form {
                 }
             }
             Form::OneMinus => -1.0,
+            // The Euclidean forms depend on ‖Y_c‖ too (`DistanceMeasure::score_and_grad`).
+            Form::SquaredEuclidean | Form::Euclidean => unreachable!(),
         }
     }
 }
 
 fn parse(id: &str) -> Parsed {
-    let (form, prefix) = [Form::Angular, Form::OneMinus]
+    let (form, prefix) = FORMS
         .into_iter()
         .find_map(|f| id.strip_suffix(f.suffix()).map(|p| (f, p)))?;
     let bad = |why: String| MeasureError::BadId {
@@ -82,6 +117,12 @@ fn parse(id: &str) -> Parsed {
     if e.id.contains("angular") {
         return Some(Err(bad(format!(
             "`{}` is already an angular score; the distance of the plain score is what similarity-repository calls `…-distance=angular`",
+            e.id
+        ))));
+    }
+    if form.euclidean() && !variance_preserving(&e.id) {
+        return Some(Err(bad(format!(
+            "`{}` is not a shape metric (NBS, mean CCA, `shape_metric-alpha={{α}}`, permutation matching), so it has no Euclidean distance here; its angular distance is `…-distance=angular`",
             e.id
         ))));
     }
@@ -123,6 +164,30 @@ impl Spec for Distance {
                 format!("1 minus {}", e.description),
                 [Some(0.0), Some(1.0 - lo)],
             ),
+            Form::SquaredEuclidean | Form::Euclidean => (
+                format!(
+                    "{}Euclidean distance, {}",
+                    if self.form == Form::Euclidean { "" } else { "squared " },
+                    e.name
+                ),
+                format!(
+                    "netrep's {}Euclidean distance ‖X_c‖² + ‖Y_c‖² − 2‖X_c‖‖Y_c‖·s{} of {} (scale-dependent)",
+                    if self.form == Form::Euclidean { "" } else { "squared " },
+                    if self.form == Form::Euclidean { ", square-rooted," } else { "" },
+                    e.description
+                ),
+                [Some(0.0), None],
+            ),
+        };
+        // A Euclidean distance changes with the scale of Y.
+        let invariances = if self.form.euclidean() {
+            e.invariances
+                .iter()
+                .filter(|i| *i != "isotropic-scaling" && *i != "invertible-linear")
+                .cloned()
+                .collect()
+        } else {
+            e.invariances.clone()
         };
         Entry {
             id: format!("{stem}{}", self.form.suffix()),
@@ -135,7 +200,8 @@ impl Spec for Distance {
                 e.citation
             ),
             name,
-            closed_form: e.closed_form,
+            invariances,
+            closed_form: e.closed_form && !self.form.euclidean(),
             // Not in the default lists: a distance adds nothing to its score's place there.
             lists: Vec::new(),
             ..e
@@ -148,6 +214,7 @@ impl Spec for Distance {
             Box::new(DistanceMeasure {
                 inner,
                 form: self.form,
+                xc2: ctx.target.s1,
             }),
             warnings,
         ))
@@ -158,7 +225,10 @@ impl Spec for Distance {
     }
 
     fn theory(&self, sums: &PcSums) -> Option<f64> {
-        self.base.theory(sums).map(|s| self.form.of(s))
+        if self.form.euclidean() {
+            return None;
+        }
+        self.base.theory(sums).map(|s| self.form.of(s, 0.0, 0.0))
     }
 
     fn position(&self, _: List) -> Option<u8> {
@@ -169,17 +239,44 @@ impl Spec for Distance {
 struct DistanceMeasure {
     inner: Box<dyn Measure>,
     form: Form,
+    /// ‖X_c‖², for the Euclidean forms.
+    xc2: f64,
 }
 
 impl Measure for DistanceMeasure {
     fn score(&self, y: &DMatrix<f64>) -> f64 {
-        self.form.of(self.inner.score(y))
+        let yc2 = if self.form.euclidean() {
+            frob2(&center_columns(y))
+        } else {
+            0.0
+        };
+        self.form.of(self.inner.score(y), self.xc2, yc2)
     }
 
     fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
         let s = self.inner.score_and_grad(y, grad);
-        *grad *= self.form.slope(s);
-        self.form.of(s)
+        if !self.form.euclidean() {
+            *grad *= self.form.slope(s);
+            return self.form.of(s, 0.0, 0.0);
+        }
+        // d² = a + ‖Y_c‖² − 2√a‖Y_c‖s: ∂d²/∂Y = 2Y_c − 2√a(‖Y_c‖∇s + s·Y_c/‖Y_c‖).
+        let yc = center_columns(y);
+        let (a, b) = (self.xc2, frob2(&yc));
+        let (ra, rb) = (a.sqrt(), b.sqrt());
+        let d2 = Form::SquaredEuclidean.of(s, a, b);
+        *grad *= -2.0 * ra * rb;
+        let along = if rb > 0.0 {
+            2.0 - 2.0 * ra * s / rb
+        } else {
+            2.0
+        };
+        *grad += &yc * along;
+        if self.form == Form::Euclidean {
+            let d = d2.sqrt();
+            *grad *= if d > 0.0 { 0.5 / d } else { 0.0 };
+            return d;
+        }
+        d2
     }
 
     fn direction(&self) -> Direction {

@@ -8,6 +8,14 @@
 //! Solvers: Cholesky of the q × q Gram (q ≤ |T|), of the |T| × |T| dual Gram (λ > 0, q > |T|),
 //! or, for λ = 0 with a singular Gram, the minimum-norm least-squares solution through a thin
 //! SVD (as the authors' lstsq), differentiated with the constant-rank pseudo-inverse derivative.
+//!
+//! The authors' `pearsonr` variants (`ridge-lambda{λ}-pearsonr#…`, `linreg-pearsonr#…`) score
+//! each fold by the cosine ⟨X_S, X̂_S⟩/(‖X_S‖‖X̂_S‖) of the flattened held-out X and its
+//! prediction X̂_S = Y_S B instead of R² (spec §2.11: no re-centring, so a cosine rather than a
+//! per-neuron Pearson r). Every fold's gradient runs through the same adjoint
+//! A = ∂score/∂X̂_S: ∂/∂Y_S = ABᵀ, ∂/∂Y_T = R_TWᵀ − Y_TWBᵀ with W = M⁻¹Y_SᵀA. The `-sym`
+//! variants (`…-r2-sym#…`, `…-pearsonr-sym#…`) average the score with that of Y regressed on X
+//! ([`Reverse`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -49,7 +57,10 @@ pub const LINREG: Def = Def {
                 n - 1
             ));
         }
-        Ok((Box::new(Regression::new(c.target(), 0.0, None)), warnings))
+        Ok((
+            Box::new(Regression::new(c.target(), 0.0, None, Stat::R2)),
+            warnings,
+        ))
     },
     flops: |d| regression_flops(d, d.n, d.n, false, false),
     theory: Some(|t: &PcSums| t.projected / t.s1),
@@ -59,7 +70,7 @@ pub const LINREG: Def = Def {
 /// Ridge and cross-validated regression: `ridge-lambda{λ}-r2#{k}folds_cv`,
 /// `ridge-lambda{λ}-r2#no_cv` and `linreg-r2#{k}folds_cv`, any λ ≥ 0 and k ≥ 2.
 pub const RIDGE: Family = Family {
-    pattern: "ridge-lambda{λ}-r2#{k}folds_cv and ridge-lambda{λ}-r2#no_cv for any λ ≥ 0, k ≥ 2",
+    pattern: "ridge-lambda{λ}-{r2|pearsonr}#{k}folds_cv, ridge-lambda{λ}-{r2|pearsonr}#no_cv and linreg-{r2|pearsonr}#… for any λ ≥ 0, k ≥ 2",
     parse: parse_ridge,
     listed: || {
         let mut out: Vec<Box<dyn Spec>> = vec![Box::new(Ridge::new(0.0, Some(5)))];
@@ -67,6 +78,14 @@ pub const RIDGE: Family = Family {
             out.push(Box::new(Ridge::new(l, Some(5))));
             out.push(Box::new(Ridge::new(l, None)));
         }
+        out.push(Box::new(Ridge {
+            stat: Stat::PearsonR,
+            ..Ridge::new(100.0, Some(5))
+        }));
+        out.push(Box::new(Ridge {
+            sym: true,
+            ..Ridge::new(100.0, Some(5))
+        }));
         out
     },
 };
@@ -80,6 +99,51 @@ pub const RIDGE_LAMBDAS: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
 pub struct Ridge {
     pub lambda: f64,
     pub folds: Option<usize>,
+    pub stat: Stat,
+    /// The mean of both directions: X regressed on Y and Y regressed on X (the authors' `-sym`).
+    pub sym: bool,
+}
+
+/// How a fold's prediction is scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    /// R² = 1 − ‖E‖²/‖X_S‖².
+    R2,
+    /// The authors' `pearsonr`: the cosine of X_S and X̂_S, flattened.
+    PearsonR,
+}
+
+impl Stat {
+    fn name(self) -> &'static str {
+        match self {
+            Stat::R2 => "r2",
+            Stat::PearsonR => "pearsonr",
+        }
+    }
+
+    /// The fold's score from X_S and E = X_S − X̂_S, and (if `grad`) its adjoint
+    /// A = ∂score/∂X̂_S. A held-out X with no variance, or a zero prediction for the cosine,
+    /// scores 0 with a zero adjoint.
+    fn value(self, xs: &DMatrix<f64>, e: &DMatrix<f64>, grad: bool) -> (f64, Option<DMatrix<f64>>) {
+        let xs2 = frob2(xs);
+        match self {
+            Stat::R2 => {
+                let c = if xs2 > 0.0 { 1.0 / xs2 } else { 0.0 };
+                (1.0 - frob2(e) * c, grad.then(|| e * (2.0 * c)))
+            }
+            Stat::PearsonR => {
+                let xhat = xs - e;
+                let h2 = frob2(&xhat);
+                if xs2 == 0.0 || h2 == 0.0 {
+                    return (0.0, grad.then(|| DMatrix::zeros(e.nrows(), e.ncols())));
+                }
+                let (a, h) = (xs2.sqrt(), h2.sqrt());
+                let s = crate::linalg::dot(xs, &xhat) / (a * h);
+                let adj = grad.then(|| xs * (1.0 / (a * h)) - &xhat * (s / h2));
+                (s, adj)
+            }
+        }
+    }
 }
 
 /// λ as the shortest decimal that round-trips (`100`, `0.5`, `0.001`).
@@ -117,21 +181,35 @@ fn parse_ridge(id: &str) -> Parsed {
         id: id.to_string(),
         why,
     };
-    let spec = |lambda: f64, folds: Option<usize>| -> Box<dyn Spec> {
-        if lambda == 0.0 && folds.is_none() {
+    let spec = |lambda: f64, folds: Option<usize>, (stat, sym): (Stat, bool)| -> Box<dyn Spec> {
+        if lambda == 0.0 && folds.is_none() && stat == Stat::R2 && !sym {
             Box::new(&LINREG)
         } else {
-            Box::new(Ridge::new(lambda, folds))
+            Box::new(Ridge {
+                stat,
+                sym,
+                ..Ridge::new(lambda, folds)
+            })
         }
     };
-    if let Some(tail) = id.strip_prefix("linreg-r2#") {
-        return Some(parse_tail(id, tail).map(|folds| spec(0.0, folds)));
+    // Every score and direction, as the ids spell them (`r2`, `pearsonr-sym`, …).
+    let tags = [Stat::R2, Stat::PearsonR]
+        .into_iter()
+        .flat_map(|st| [(st, false), (st, true)])
+        .map(|t| (tag(t.0, t.1), t));
+    for (name, t) in tags.clone() {
+        if let Some(tail) = id.strip_prefix(&format!("linreg-{name}#")) {
+            return Some(parse_tail(id, tail).map(|folds| spec(0.0, folds, t)));
+        }
     }
     let rest = id.strip_prefix("ridge-lambda")?;
     Some((|| {
-        let (lam, tail) = rest.split_once("-r2#").ok_or_else(|| {
-            bad("expected `ridge-lambda{λ}-r2#{k}folds_cv` or `ridge-lambda{λ}-r2#no_cv`".into())
-        })?;
+        let (lam, stat, tail) = tags
+            .clone()
+            .find_map(|(name, t)| rest.split_once(&format!("-{name}#")).map(|(l, r)| (l, t, r)))
+            .ok_or_else(|| {
+                bad("expected `ridge-lambda{λ}-{r2|pearsonr}[-sym]#{k}folds_cv` or `ridge-lambda{λ}-{r2|pearsonr}[-sym]#no_cv`".into())
+            })?;
         let lambda: f64 = lam
             .parse()
             .map_err(|_| bad(format!("λ = `{lam}` is not a number")))?;
@@ -139,13 +217,24 @@ fn parse_ridge(id: &str) -> Parsed {
             return Err(bad(format!("λ must be a finite number ≥ 0, got {lam}")));
         }
         let folds = parse_tail(id, tail)?;
-        Ok(spec(lambda.abs(), folds))
+        Ok(spec(lambda.abs(), folds, stat))
     })())
 }
 
+/// How an id spells a score and its direction: `r2`, `r2-sym`, `pearsonr`, `pearsonr-sym`.
+fn tag(stat: Stat, sym: bool) -> String {
+    format!("{}{}", stat.name(), if sym { "-sym" } else { "" })
+}
+
 impl Ridge {
+    /// The R² score of X regressed on Y; the `pearsonr` and `-sym` variants set `stat`, `sym`.
     pub fn new(lambda: f64, folds: Option<usize>) -> Self {
-        Ridge { lambda, folds }
+        Ridge {
+            lambda,
+            folds,
+            stat: Stat::R2,
+            sym: false,
+        }
     }
 
     /// The canonical id.
@@ -154,19 +243,20 @@ impl Ridge {
             Some(k) => format!("{k}folds_cv"),
             None => "no_cv".into(),
         };
+        let stat = tag(self.stat, self.sym);
         if self.lambda == 0.0 {
-            match self.folds {
-                Some(_) => format!("linreg-r2#{tail}"),
-                None => "linreg".into(),
+            match (self.folds, self.stat, self.sym) {
+                (None, Stat::R2, false) => "linreg".into(),
+                _ => format!("linreg-{stat}#{tail}"),
             }
         } else {
-            format!("ridge-lambda{}-r2#{tail}", format_lambda(self.lambda))
+            format!("ridge-lambda{}-{stat}#{tail}", format_lambda(self.lambda))
         }
     }
 
     /// The paper's main score, ridge λ = 100 with 5 folds, is in the default lists.
     fn lists(&self) -> &'static [(List, u8)] {
-        if self.lambda == 100.0 && self.folds == Some(5) {
+        if self.lambda == 100.0 && self.folds == Some(5) && self.stat == Stat::R2 && !self.sym {
             &[(Watch, 5), (Calibrate, 5), (Bench, 7), (Compare, 6)]
         } else {
             &[]
@@ -179,19 +269,22 @@ impl Spec for Ridge {
         let (lambda, folds) = (self.lambda, self.folds);
         let mut aliases = Vec::new();
         if lambda == 0.0 {
-            if let Some(k) = folds {
-                aliases.push(format!("ridge-lambda0-r2#{k}folds_cv"));
-            }
+            let tail = folds.map_or("no_cv".into(), |k| format!("{k}folds_cv"));
+            aliases.push(format!("ridge-lambda0-{}#{tail}", tag(self.stat, self.sym)));
         }
         let what = match folds {
             Some(k) => format!("{k} contiguous folds, training-mean centring"),
             None => "in-sample".into(),
         };
+        let stat = match self.stat {
+            Stat::R2 => "R²",
+            Stat::PearsonR => "cosine of X and its prediction (the authors' `pearsonr`: flattened, not re-centred, so not a per-neuron Pearson r)",
+        };
         let description = if lambda == 0.0 {
-            format!("R² of X regressed on Y, no penalty, {what}")
+            format!("{stat} of X regressed on Y, no penalty, {what}")
         } else {
             format!(
-                "ridge R² of X regressed on Y, λ = {} (absolute), {what}",
+                "ridge {stat} of X regressed on Y, λ = {} (absolute), {what}",
                 format_lambda(lambda)
             )
         };
@@ -199,7 +292,20 @@ impl Spec for Ridge {
             (true, Some(k)) => format!("linear regression CV ({k} folds)"),
             (false, Some(5)) => format!("ridge CV (λ={})", format_lambda(lambda)),
             (false, Some(k)) => format!("ridge CV (λ={}, {k} folds)", format_lambda(lambda)),
-            (_, None) => format!("ridge in-sample (λ={})", format_lambda(lambda)),
+            (true, None) => "linear regression in-sample".into(),
+            (false, None) => format!("ridge in-sample (λ={})", format_lambda(lambda)),
+        };
+        let name = match self.stat {
+            Stat::R2 => name,
+            Stat::PearsonR => format!("{name}, pearsonr"),
+        };
+        let (name, description) = if self.sym {
+            (
+                format!("{name}, both ways"),
+                format!("{description}; averaged with the same score of Y regressed on X (`-sym`)"),
+            )
+        } else {
+            (name, description)
         };
         let rewards = match folds {
             Some(_) => "predicting held-out blocks of samples of X linearly from Y, by variance explained: generalisation, not just fit",
@@ -209,7 +315,10 @@ impl Spec for Ridge {
             id: self.id(),
             aliases,
             description,
-            range: [None, Some(1.0)],
+            range: match self.stat {
+                Stat::R2 => [None, Some(1.0)],
+                Stat::PearsonR => [Some(-1.0), Some(1.0)],
+            },
             direction: Direction::Similarity,
             invariances: vec!["orthogonal".into(), "translation".into()],
             differentiable: true,
@@ -245,27 +354,45 @@ impl Spec for Ridge {
                 c.id
             ));
         }
-        Ok((
-            Box::new(Regression::new(c.target(), lambda, self.folds)),
-            warnings,
-        ))
+        let fwd = Regression::new(c.target(), lambda, self.folds, self.stat);
+        if !self.sym {
+            return Ok((Box::new(fwd), warnings));
+        }
+        let p = c.target.xs.ncols();
+        if lambda == 0.0 && p >= n - self.folds.map_or(0, |k| n.div_ceil(k)) {
+            warnings.push(format!(
+                "{}: X has rank {p} ≥ the rows it is fitted on, so the reverse fit (Y from X) interpolates them exactly (minimum-norm, no penalty)",
+                c.id
+            ));
+        }
+        let rev = Reverse::new(&c.target.xs, lambda, self.folds, self.stat);
+        Ok((Box::new(Sym { fwd, rev }), warnings))
     }
 
     fn flops(&self, d: Dims) -> f64 {
         let Dims { n, r, q } = d;
         let lambda = self.lambda != 0.0;
-        match self.folds {
-            None => regression_flops(d, n, n, lambda, false),
-            Some(k) => {
-                let k = k as f64;
-                if q <= n * (k - 1.0) / k - 1.0 {
-                    // global-sums path (`Regression::cv_fast`)
-                    4.0 * n * q * q + 12.0 * n * q * r + k * (q.powi(3) / 3.0 + 6.0 * q * q * r)
-                } else {
-                    k * regression_flops(d, n * (k - 1.0) / k, n / k, lambda, true)
+        // The reverse direction, per fold: X_TᵀY_T, C·, X_S· and the same three back, on
+        // prepared X sides (C = (X_TᵀX_T + λI)⁻¹ is r × r).
+        let passes = self.folds.unwrap_or(1) as f64;
+        let reverse = if self.sym {
+            passes * (4.0 * n * r * q + 4.0 * r * r * q)
+        } else {
+            0.0
+        };
+        reverse
+            + match self.folds {
+                None => regression_flops(d, n, n, lambda, false),
+                Some(k) => {
+                    let k = k as f64;
+                    if q <= n * (k - 1.0) / k - 1.0 {
+                        // global-sums path (`Regression::cv_fast`)
+                        4.0 * n * q * q + 12.0 * n * q * r + k * (q.powi(3) / 3.0 + 6.0 * q * q * r)
+                    } else {
+                        k * regression_flops(d, n * (k - 1.0) / k, n / k, lambda, true)
+                    }
                 }
             }
-        }
     }
 
     fn theory(&self, _: &PcSums) -> Option<f64> {
@@ -300,6 +427,7 @@ pub struct Regression {
     target: Arc<Target>,
     lambda: f64,
     folds: Option<usize>,
+    stat: Stat,
 }
 
 /// Contiguous folds as sklearn's `KFold(k, shuffle=False)`: the first n mod k folds have
@@ -341,11 +469,12 @@ fn try_cholesky(m: DMatrix<f64>) -> Option<Llt> {
 impl Regression {
     /// `lambda` ≥ 0; `folds` = None for in-sample, Some(k ≥ 2) for k-fold CV (the registry
     /// validates both and that n ≥ k).
-    pub fn new(target: Arc<Target>, lambda: f64, folds: Option<usize>) -> Self {
+    pub fn new(target: Arc<Target>, lambda: f64, folds: Option<usize>, stat: Stat) -> Self {
         Regression {
             target,
             lambda,
             folds,
+            stat,
         }
     }
 
@@ -423,29 +552,25 @@ impl Regression {
         };
         let mut e = xs.clone();
         gemm(-1.0, ys, Op::N, &b, Op::N, 1.0, &mut e);
-        let xs2 = frob2(xs);
-        let c = if xs2 > 0.0 { 1.0 / xs2 } else { 0.0 };
-        let r2 = 1.0 - frob2(&e) * c;
-        if !want_grad {
-            return (r2, None);
-        }
-        // Gradients of f = ‖E‖² (multiplied by −c at the end).
-        let mut gs = mul(&e, Op::N, &b, Op::T);
-        gs *= -2.0;
+        let (value, adj) = self.stat.value(xs, &e, want_grad);
+        let Some(adj) = adj else {
+            return (value, None);
+        };
+        // The fold's adjoint A = ∂score/∂X̂_S, X̂_S = Y_S B: ∂/∂Y_S = ABᵀ, and through B.
+        let gs = mul(&adj, Op::N, &b, Op::T);
         let gt = match &sol {
             Solve::Primal(_) | Solve::Dual(_) => {
-                // W = M⁻¹ Y_SᵀE; G_T = −2(R_T Wᵀ − Y_T W Bᵀ), R_T = X_T − Y_T B.
-                let yse = if in_sample && self.lambda > 0.0 {
-                    None // Y_cᵀE = λB in-sample (normal equations), so W = λM⁻¹B
-                } else if in_sample {
-                    Some(None) // λ = 0 in-sample: Y_cᵀE = 0 exactly, W = 0
-                } else {
-                    Some(Some(mul(ys, Op::T, &e, Op::N)))
-                };
-                let rhs = match yse {
-                    None => Some(&b * self.lambda),
-                    Some(None) => None,
-                    Some(Some(v)) => Some(v),
+                // W = M⁻¹ Y_SᵀA; G_T = R_T Wᵀ − Y_T W Bᵀ, R_T = X_T − Y_T B.
+                let rhs = match (in_sample, self.stat) {
+                    // In-sample R², A = 2E/‖X‖²: Y_cᵀE = λB by the normal equations (0 at
+                    // λ = 0), exactly rather than by cancellation.
+                    (true, Stat::R2) if self.lambda > 0.0 => {
+                        let xs2 = frob2(xs);
+                        let c = if xs2 > 0.0 { 1.0 / xs2 } else { 0.0 };
+                        Some(&b * (2.0 * c * self.lambda))
+                    }
+                    (true, Stat::R2) => None,
+                    _ => Some(mul(ys, Op::T, &adj, Op::N)),
                 };
                 match rhs {
                     None => DMatrix::zeros(yt.nrows(), yt.ncols()),
@@ -466,15 +591,15 @@ impl Regression {
                         let mut g = mul(&rt, Op::N, &w, Op::T);
                         let wbt = mul(&w, Op::N, &b, Op::T);
                         gemm(-1.0, yt, Op::N, &wbt, Op::N, 1.0, &mut g);
-                        g * -2.0
+                        g
                     }
                 }
             }
             Solve::Pinv { pinv, u, v } => {
-                // df = −2⟨Ŵ, dA⁺⟩ with Ŵ = Y_SᵀE X_Tᵀ (q × |T|); constant-rank derivative of
-                // A⁺ gives ∂f/∂A = −2[−A⁺ᵀŴA⁺ᵀ + (I−AA⁺)ŴᵀA⁺A⁺ᵀ + A⁺ᵀA⁺Ŵᵀ(I−A⁺A)].
-                let yse = mul(ys, Op::T, &e, Op::N);
-                let what = mul(&yse, Op::N, xt, Op::T); // q × nt
+                // d score = ⟨Ŵ, dA⁺⟩ with Ŵ = Y_SᵀA X_Tᵀ (q × |T|); the constant-rank
+                // derivative of A⁺ gives ∂/∂A = −A⁺ᵀŴA⁺ᵀ + (I−AA⁺)ŴᵀA⁺A⁺ᵀ + A⁺ᵀA⁺Ŵᵀ(I−A⁺A).
+                let ysa = mul(ys, Op::T, &adj, Op::N);
+                let what = mul(&ysa, Op::N, xt, Op::T); // q × nt
                 let pt_w = mul(pinv, Op::T, &what, Op::N); // nt × nt
                 let mut g = mul(&pt_w, Op::N, pinv, Op::T) * -1.0; // −A⁺ᵀŴA⁺ᵀ (nt × q)
                                                                    // (I − UUᵀ) Ŵᵀ A⁺A⁺ᵀ
@@ -489,10 +614,10 @@ impl Regression {
                 let t2v = mul(&t2, Op::N, v, Op::N);
                 gemm(-1.0, &t2v, Op::N, v, Op::T, 1.0, &mut t2);
                 g += t2;
-                g * -2.0
+                g
             }
         };
-        (r2, Some((gt * -c, gs * -c)))
+        (value, Some((gt, gs)))
     }
 
     fn eval(&self, y: &DMatrix<f64>, grad: Option<&mut DMatrix<f64>>) -> f64 {
@@ -589,7 +714,7 @@ impl Regression {
         let c_all = mul(&yc, Op::T, x, Op::N);
         let want = grad.is_some();
         let mut total = 0.0;
-        // Per fold: α_f = −1/(k‖X̃_S‖²), W_f, S_f = B Wᵀ + W Bᵀ, the constant row v_f, G_S.
+        // Per fold: α_f (−½, see below), W_f, S_f = B Wᵀ + W Bᵀ, the constant row v_f, G_S.
         let mut wsum = DMatrix::<f64>::zeros(q, r);
         let mut ssum = DMatrix::<f64>::zeros(q, q);
         let mut vsum = nalgebra::RowDVector::<f64>::zeros(q);
@@ -619,19 +744,22 @@ impl Regression {
             let xs_t = DMatrix::from_fn(ns, r, |i, j| xs[(i, j)] - mx[j]);
             let mut e = xs_t.clone();
             gemm(-1.0, &ys_t, Op::N, &b, Op::N, 1.0, &mut e);
-            let xs2 = frob2(&xs_t);
-            let c = if xs2 > 0.0 { 1.0 / xs2 } else { 0.0 };
-            total += 1.0 - frob2(&e) * c;
-            if !want {
+            let (value, adj) = self.stat.value(&xs_t, &e, want);
+            total += value;
+            let Some(adj) = adj else {
                 continue;
-            }
-            let alpha = -c / k as f64;
-            let yse = mul(&ys_t, Op::T, &e, Op::N);
-            let w = chol.solve(&yse);
+            };
+            // The fold's adjoint weighted 1/k, and W = M⁻¹Y_SᵀA/k. The terms below are written
+            // as αW; with α = −½ they are the general ones (for R², A = 2E/‖X_S‖² and this is
+            // the αW of α = −1/(k‖X_S‖²) and W = M⁻¹Y_SᵀE).
+            let adj = adj / k as f64;
+            let alpha = -0.5;
+            let ysa = mul(&ys_t, Op::T, &adj, Op::N);
+            let w = chol.solve(&ysa);
             let bwt = mul(&b, Op::N, &w, Op::T);
             let sf = &bwt + bwt.transpose();
-            let gs = mul(&e, Op::N, &b, Op::T) * (-2.0 * alpha); // test rows, scaled
-                                                                 // Training-row constant: 2α(m_x Wᵀ − m_y S_f) − colsum(G_S)/|T| (scaled G_S).
+            let gs = mul(&adj, Op::N, &b, Op::T); // test rows
+                                                  // Training-row constant: 2α(m_x Wᵀ − m_y S_f) − colsum(G_S)/|T| (scaled G_S).
             let mut v = nalgebra::RowDVector::<f64>::zeros(q);
             for j in 0..q {
                 let mw: f64 = (0..r).map(|l| mx[l] * w[(j, l)]).sum();
@@ -663,6 +791,205 @@ impl Regression {
             }
         }
         Some(total / k as f64)
+    }
+}
+
+/// The reverse direction of a `-sym` score: Y regressed on X. X is fixed, so each fold's
+/// prediction is a fixed linear map of Y: Ŷ_S = X_S C X_Tᵀ Y_T (all training-mean centred,
+/// C = (X_TᵀX_T + λI)⁻¹, a pseudo-inverse at λ = 0: the minimum-norm fit), prepared once.
+struct Reverse {
+    stat: Stat,
+    folds: Vec<ReverseFold>,
+    in_sample: bool,
+}
+
+struct ReverseFold {
+    test: Range<usize>,
+    /// The other rows (all of them in-sample).
+    train: Vec<usize>,
+    /// X_T and X_S centred with the training means, and C.
+    xt: DMatrix<f64>,
+    xs: DMatrix<f64>,
+    c: DMatrix<f64>,
+}
+
+impl Reverse {
+    fn new(x: &DMatrix<f64>, lambda: f64, folds: Option<usize>, stat: Stat) -> Self {
+        let (n, in_sample) = (x.nrows(), folds.is_none());
+        let splits: Vec<(Range<usize>, Vec<usize>)> = match folds {
+            None => vec![(0..n, (0..n).collect())],
+            Some(k) => kfold_ranges(n, k)
+                .into_iter()
+                .map(|t| {
+                    let train = (0..n).filter(|i| !t.contains(i)).collect();
+                    (t, train)
+                })
+                .collect(),
+        };
+        let folds = splits
+            .into_iter()
+            .map(|(test, train)| {
+                let mut xt = x.select_rows(train.iter());
+                let mx = column_means(&xt);
+                let mut xs = x.rows(test.start, test.len()).into_owned();
+                for (j, mu) in mx.iter().enumerate() {
+                    xt.column_mut(j).add_scalar_mut(-mu);
+                    xs.column_mut(j).add_scalar_mut(-mu);
+                }
+                let mut g = gram(&xt, Op::T);
+                for i in 0..g.nrows() {
+                    g[(i, i)] += lambda;
+                }
+                let (mu, v) = sym_eigen(g);
+                let top = mu.iter().cloned().fold(0.0f64, f64::max);
+                let inv: Vec<f64> = mu
+                    .iter()
+                    .map(|&m| {
+                        if m > PINV_RTOL * top && m > 0.0 {
+                            1.0 / m
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                let c = mul(&scale_columns(&v, &inv), Op::N, &v, Op::T);
+                ReverseFold {
+                    test,
+                    train,
+                    xt,
+                    xs,
+                    c,
+                }
+            })
+            .collect();
+        Reverse {
+            stat,
+            folds,
+            in_sample,
+        }
+    }
+
+    fn eval(&self, y: &DMatrix<f64>, mut grad: Option<&mut DMatrix<f64>>) -> f64 {
+        let (n, q) = y.shape();
+        if let Some(g) = grad.as_deref_mut() {
+            *g = DMatrix::zeros(n, q);
+        }
+        let k = self.folds.len() as f64;
+        let mut total = 0.0;
+        for f in &self.folds {
+            let mut yt = y.select_rows(f.train.iter());
+            let my = column_means(&yt);
+            let mut ys = y.rows(f.test.start, f.test.len()).into_owned();
+            for (j, mu) in my.iter().enumerate() {
+                yt.column_mut(j).add_scalar_mut(-mu);
+                ys.column_mut(j).add_scalar_mut(-mu);
+            }
+            // Ŷ_S = X_S C X_Tᵀ Y_T; the fold's score of (Y_S, Ŷ_S) and its two adjoints.
+            let cxy = mul(&f.c, Op::N, &mul(&f.xt, Op::T, &yt, Op::N), Op::N);
+            let yhat = mul(&f.xs, Op::N, &cxy, Op::N);
+            let (value, adj) = self.stat.both(&ys, &yhat, grad.is_some());
+            total += value;
+            let (Some(g), Some((a_s, a_h))) = (grad.as_deref_mut(), adj) else {
+                continue;
+            };
+            // ∂/∂Y_T = X_T C X_Sᵀ A_Ŷ; then back through the training-mean centring.
+            let gt = mul(
+                &f.xt,
+                Op::N,
+                &mul(&f.c, Op::N, &mul(&f.xs, Op::T, &a_h, Op::N), Op::N),
+                Op::N,
+            );
+            if self.in_sample {
+                // T = S = every row, centred by the global mean.
+                let mut all = gt + a_s;
+                center_columns_mut(&mut all);
+                *g += all / k;
+                continue;
+            }
+            let nt = f.train.len() as f64;
+            for j in 0..q {
+                let mean = (gt.column(j).sum() + a_s.column(j).sum()) / nt;
+                for (a, &i) in f.train.iter().enumerate() {
+                    g[(i, j)] += (gt[(a, j)] - mean) / k;
+                }
+                for (a, i) in f.test.clone().enumerate() {
+                    g[(i, j)] += a_s[(a, j)] / k;
+                }
+            }
+        }
+        total / k
+    }
+}
+
+impl Stat {
+    /// The fold's score of the target T and its prediction P, and (if `grad`) the adjoints
+    /// (∂/∂T, ∂/∂P): the reverse direction's target is Y, so both move.
+    #[allow(clippy::type_complexity)]
+    fn both(
+        self,
+        t: &DMatrix<f64>,
+        p: &DMatrix<f64>,
+        grad: bool,
+    ) -> (f64, Option<(DMatrix<f64>, DMatrix<f64>)>) {
+        let t2 = frob2(t);
+        let zero = || {
+            (
+                DMatrix::zeros(t.nrows(), t.ncols()),
+                DMatrix::zeros(p.nrows(), p.ncols()),
+            )
+        };
+        if t2 == 0.0 {
+            return (0.0, grad.then(zero));
+        }
+        match self {
+            Stat::R2 => {
+                let e = t - p;
+                let e2 = frob2(&e);
+                // R² = 1 − ‖T − P‖²/‖T‖².
+                let adj = grad.then(|| {
+                    (
+                        &e * (-2.0 / t2) + t * (2.0 * e2 / (t2 * t2)),
+                        &e * (2.0 / t2),
+                    )
+                });
+                (1.0 - e2 / t2, adj)
+            }
+            Stat::PearsonR => {
+                let p2 = frob2(p);
+                if p2 == 0.0 {
+                    return (0.0, grad.then(zero));
+                }
+                let (a, b) = (t2.sqrt(), p2.sqrt());
+                let s = crate::linalg::dot(t, p) / (a * b);
+                let adj = grad.then(|| {
+                    (
+                        p * (1.0 / (a * b)) - t * (s / t2),
+                        t * (1.0 / (a * b)) - p * (s / p2),
+                    )
+                });
+                (s, adj)
+            }
+        }
+    }
+}
+
+/// A `-sym` score: the mean of both directions.
+struct Sym {
+    fwd: Regression,
+    rev: Reverse,
+}
+
+impl Measure for Sym {
+    fn score(&self, y: &DMatrix<f64>) -> f64 {
+        0.5 * (self.fwd.eval(y, None) + self.rev.eval(y, None))
+    }
+
+    fn score_and_grad(&self, y: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> f64 {
+        let mut g = DMatrix::zeros(0, 0);
+        let s = self.fwd.eval(y, Some(grad)) + self.rev.eval(y, Some(&mut g));
+        *grad += g;
+        *grad *= 0.5;
+        0.5 * s
     }
 }
 

@@ -50,6 +50,39 @@ pub fn fill_select(doc: &Document, id: &str, options: &[(String, String)]) {
     }
 }
 
+/// Append one option to `select` in the optgroup labelled `group` (created at the end if it is
+/// not there yet).
+pub fn add_option(
+    doc: &Document,
+    select: &HtmlSelectElement,
+    group: &str,
+    value: &str,
+    label: &str,
+    title: &str,
+) {
+    let existing = select
+        .query_selector(&format!("optgroup[label=\"{group}\"]"))
+        .ok()
+        .flatten();
+    let parent = match existing {
+        Some(el) => el,
+        None => match doc.create_element("optgroup") {
+            Ok(el) => {
+                let _ = el.set_attribute("label", group);
+                let _ = select.append_child(&el);
+                el
+            }
+            Err(_) => return,
+        },
+    };
+    if let Ok(o) = doc.create_element("option") {
+        let _ = o.set_attribute("value", value);
+        let _ = o.set_attribute("title", title);
+        o.set_text_content(Some(label));
+        let _ = parent.append_child(&o);
+    }
+}
+
 /// Fill a select with options in groups: (group label, value, label, title), in order; a new
 /// `<optgroup>` starts whenever the group label changes.
 pub fn fill_select_grouped(doc: &Document, id: &str, options: &[(String, String, String, String)]) {

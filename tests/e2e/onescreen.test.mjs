@@ -209,6 +209,45 @@ test('a score-only measure: watched along the run, refused as the objective with
   }
 });
 
+test('a distance by its similarity-repository name is minimised; whitened RSA, mutual k-NN and a both-ways ridge watched', async () => {
+  const site = await openSite({ viewport: { width: 1024, height: 768 } });
+  try {
+    const { page, url } = site;
+    // Not in the menu's listed instances: the page offers it under its name.
+    const objective = 'nbs-distance=angular';
+    const watched = ['rsa-rdm=correlation-compare=cosine_cov', 'mutual_knn-topk=10', 'ridge-lambda100-r2-sym#5folds_cv'];
+    const link = watched.map((id) => id.replace('#', '%23')).join(',');
+    await page.goto(`${url}#dataset=golub2018&measure=procrustes-distance=angular&watch=${link}`);
+    await waitValue(page, `score-${objective}`, 'v > 0');
+    assert.equal(await page.inputValue(sel('measure-select')), objective);
+    assert.match(await page.$eval(sel('measure-select'), (s) => s.selectedOptions[0].textContent), /angular distance, NBS/);
+    const before = await value(page, `score-${objective}`);
+    const watchedBefore = [];
+    for (const id of watched) {
+      await waitValue(page, `score-${id}`, 'Number.isFinite(v)');
+      watchedBefore.push(await value(page, `score-${id}`));
+    }
+    await page.click(sel('play'));
+    await waitValue(page, 'step-count', 'v >= 20', 60000);
+    await page.click(sel('play'));
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${ARTIFACTS}/distance-1024.png` });
+    const after = await value(page, `score-${objective}`);
+    // A distance: the optimiser lowers it, and the angle stays in [0, π/2] for NBS ∈ [0, 1].
+    assert.ok(after < before && after >= 0 && before <= Math.PI / 2, `the angular distance fell: ${before} → ${after}`);
+    assert.equal(await value(page, 'live-score'), after);
+    for (const [k, id] of watched.entries()) {
+      const v = await value(page, `score-${id}`);
+      assert.ok(Number.isFinite(v) && v !== watchedBefore[k], `${id} is watched along the run: ${watchedBefore[k]} → ${v}`);
+    }
+    const knn = await value(page, 'score-mutual_knn-topk=10');
+    assert.ok(knn >= 0 && knn <= 1, `mutual k-NN is a share: ${knn}`);
+    assert.deepEqual(site.problems, []);
+  } finally {
+    await site.close();
+  }
+});
+
 test('similarity-repository names in a link: RBF CKA optimised, SVCCA and Kendall τ-a watched, SVCCA refused as the objective', async () => {
   const site = await openSite({ viewport: { width: 1024, height: 768 } });
   try {

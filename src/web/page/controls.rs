@@ -121,9 +121,27 @@ pub(super) fn apply_state(ctx: &Ctx) {
     for f in FIELDS {
         let value = s.get(f.key).unwrap_or_default();
         match f.control {
-            Control::Select { id, .. } => {
+            Control::Select { id, choices } => {
                 if let Some(e) = dom::select(doc, id) {
                     e.set_value(&value);
+                    // A measure the menu does not list (a family instance from a link, e.g.
+                    // `nbs-distance=angular`): offer it under its name rather than show another.
+                    if e.value() != value && choices.is_empty() && f.key != "dataset" {
+                        if let Ok(spec) = registry::entry(&value) {
+                            e.set_value(&spec.id);
+                            if e.value() != spec.id {
+                                dom::add_option(
+                                    doc,
+                                    &e,
+                                    "from the link",
+                                    &spec.id,
+                                    &spec.name,
+                                    &spec.id,
+                                );
+                                e.set_value(&spec.id);
+                            }
+                        }
+                    }
                 }
                 if f.key == "dataset" {
                     show_file_choice(ctx);
