@@ -261,6 +261,19 @@ pub trait Spec: Send + Sync {
 /// the id is malformed.
 pub type Parsed = Option<Result<Box<dyn Spec>, MeasureError>>;
 
+/// How a [`Derived`] family resolves the measures it is made of: the registry's `spec`.
+pub type Resolve = fn(&str) -> Result<Box<dyn Spec>, MeasureError>;
+
+/// A family of ids made from other measures' ids (`{score}-distance=angular`): its parser is
+/// handed the registry's resolver, so the family file need not import the registry that lists
+/// it. It lists no instances of its own.
+pub struct Derived {
+    /// The open spellings, as `simscope measures` prints them after the list.
+    pub pattern: &'static str,
+    /// Resolve `id` if it is one of this family's spellings (None: not this family's).
+    pub parse: fn(&str, Resolve) -> Parsed,
+}
+
 /// A family of ids with parameters, declared once: its parser and the instances it lists.
 pub struct Family {
     /// The open spellings, as `simscope measures` prints them after the list.

@@ -14,15 +14,13 @@
 
 use nalgebra::DMatrix;
 
-use super::def::{Built, Ctx, Dims, Entry, Family, Group, List, Parsed, PcSums, Spec};
-use super::{registry, Direction, Measure, MeasureError};
+use super::def::{Built, Ctx, Derived, Dims, Entry, Group, List, Parsed, PcSums, Resolve, Spec};
+use super::{Direction, Measure, MeasureError};
 use crate::linalg::{center_columns, frob2};
 
-pub const DISTANCE: Family = Family {
+pub const DISTANCE: Derived = Derived {
     pattern: "{score}-distance=angular (arccos of the score) and {score}-distance=one_minus_score, for any score ranging in [−1, 1]; {score}-distance=euclidean and -distance=squared_euclidean for the shape metrics",
     parse,
-    // The distances add no information to their scores' lists; they are resolved on demand.
-    listed: Vec::new,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +91,7 @@ impl Form {
     }
 }
 
-fn parse(id: &str) -> Parsed {
+fn parse(id: &str, resolve: Resolve) -> Parsed {
     let (form, prefix) = FORMS
         .into_iter()
         .find_map(|f| id.strip_suffix(f.suffix()).map(|p| (f, p)))?;
@@ -102,7 +100,7 @@ fn parse(id: &str) -> Parsed {
         why,
     };
     let with_score = format!("{prefix}-score");
-    let base = match registry::spec(&with_score).or_else(|_| registry::spec(prefix)) {
+    let base = match resolve(&with_score).or_else(|_| resolve(prefix)) {
         Ok(b) => b,
         Err(_) => {
             return Some(Err(bad(format!(

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use super::def::{Ctx, Def, Dims, Family, PcSums, Spec};
+use super::def::{Ctx, Def, Derived, Dims, Family, PcSums, Spec};
 pub use super::def::{Entry, Group, List};
 pub use super::regression::{format_lambda, RIDGE_LAMBDAS};
 use super::{
@@ -24,9 +24,11 @@ use crate::target::Target;
 pub enum Decl {
     One(&'static Def),
     Family(&'static Family),
+    /// Ids made from other measures' ids (the distances of scores).
+    Derived(&'static Derived),
 }
 
-use Decl::{Family as Open, One};
+use Decl::{Derived as Made, Family as Open, One};
 
 /// Every measure, in the order `simscope measures` lists them (fixed ids first, then each
 /// family's listed instances). Resolution tries them in this order.
@@ -54,7 +56,7 @@ pub const MEASURES: &[Decl] = &[
     One(&rsa::RSA_EUCLIDEAN_TAU_A),
     One(&cka::ENSD),
     // Before the families whose prefixes its ids share (`svcca-…-distance=angular`).
-    Open(&distance::DISTANCE),
+    Made(&distance::DISTANCE),
     Open(&regression::RIDGE),
     Open(&cca::SVCCA),
     Open(&shape::SHAPE),
@@ -86,6 +88,11 @@ pub fn spec(id: &str) -> Result<Box<dyn Spec>, MeasureError> {
                     return r;
                 }
             }
+            Made(f) => {
+                if let Some(r) = (f.parse)(id, spec) {
+                    return r;
+                }
+            }
         }
     }
     Err(MeasureError::Unknown {
@@ -101,6 +108,7 @@ fn listed_specs() -> Vec<Box<dyn Spec>> {
         match decl {
             One(d) => out.push(Box::new(*d)),
             Open(f) => out.extend((f.listed)()),
+            Made(_) => {}
         }
     }
     out
@@ -202,6 +210,7 @@ pub fn patterns() -> Vec<&'static str> {
         .iter()
         .filter_map(|d| match d {
             Open(f) => Some(f.pattern),
+            Made(f) => Some(f.pattern),
             One(_) => None,
         })
         .collect()
