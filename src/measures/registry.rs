@@ -327,6 +327,11 @@ pub fn suggest(id: &str) -> Vec<String> {
     }
     scored.sort();
     let mut out: Vec<String> = Vec::new();
+    // A similarity-repository-style `-score` ending on a simscope id (`cka-score`): the id
+    // without it is the likeliest meaning, whatever the edit distances say.
+    if let Some(Ok(s)) = strip(id).strip_suffix("-score").map(spec) {
+        out.push(s.entry().id);
+    }
     for (_, _, c) in scored {
         if !out.contains(&c) && out.len() < 5 {
             out.push(c);
@@ -377,6 +382,12 @@ mod tests {
         );
         assert_eq!(resolve("ridge-lambda0-r2#no_cv").unwrap().0, "linreg");
         assert_eq!(resolve("linreg-r2#no_cv").unwrap().0, "linreg");
+        // A `-score` ending on a simscope id suggests the id first.
+        assert_eq!(suggest("cka-score")[0], "cka");
+        assert_eq!(
+            suggest("rsa-correlation-pearson-score")[0],
+            "rsa-correlation-pearson"
+        );
         assert!(resolve("ridge-lambda-1-r2#5folds_cv").is_err());
         assert!(resolve("ridge-lambda1-r2#1folds_cv").is_err());
         assert!(resolve("ridge-lambdanan-r2#5folds_cv").is_err());
