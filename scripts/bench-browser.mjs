@@ -10,6 +10,9 @@
 //           golub2018 vs its after-learning counts) in the page, its worker alone and with
 //           its helper pool (`--helpers 0,default`), beside the native CLI on one thread and
 //           on every core (`--samples 1000`).
+//  calibrate the Calibration panel's report on context-integration (its default measures and
+//           seeds) in the page, its worker alone and with its helper pool (`--helpers
+//           0,default`), beside `simscope calibrate --threads 1` and on every core, same run.
 //  download the first visit in a fresh profile (cold) and a reload (warm): bytes the server
 //           sent, per file and in total (uncompressed; serve.mjs sends no Content-Encoding, and
 //           answers a matching ETag with 304 as static hosts do),
@@ -21,7 +24,7 @@
 //           Play/Pause → the next frame after the handler (event timestamp to a task queued
 //           from the following requestAnimationFrame), median and max, with long tasks.
 // Prints one JSON line per result, then the machine, Chromium and date.
-//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,download,soak,compare]
+//   scripts/build.sh && node scripts/bench-browser.mjs [--parts steps,worker,latency,download,soak,compare,calibrate]
 //     [--soak-seconds 120]
 //     [--builds simd,fallback] [--seconds 4] [--speed 1,20] [--measure cka] [--native PATH]
 import { chromium } from 'playwright-core';
@@ -287,6 +290,45 @@ if (parts.includes('compare')) {
       print({ part: 'compare', build, helpers, threads, samples: n, measures: paper.length, page_ms: +ms.toFixed(0),
         native_1thread_ms: one && +one.toFixed(0), native_all_ms: all && +all.toFixed(0),
         ratio_1thread: one && +(ms / one).toFixed(2), ratio_all: all && +(ms / all).toFixed(2) });
+    }
+  }
+}
+
+if (parts.includes('calibrate')) {
+  // The (measure, seed) runs of the Calibration panel's defaults on context-integration: the
+  // page from pressing Run to the table, with 0 helpers and the default pool, beside the
+  // native CLI on one thread and on every core, timed in the same run.
+  const dataset = arg('dataset', 'context-integration');
+  const measures = ['cka', 'nbs', 'procrustes-angular-score'];
+  const seeds = Number(arg('seeds', 2));
+  const nativeMs = (threads) => {
+    if (!existsSync(native)) return null;
+    const out = mkdtempSync(join(tmpdir(), 'simscope-cal-'));
+    const t0 = performance.now();
+    execFileSync(native, ['calibrate', dataset, '--seeds', String(seeds), '--threads', String(threads),
+      '--out', out, ...measures.flatMap((m) => ['--measure', m])], { stdio: 'ignore' });
+    const ms = performance.now() - t0;
+    rmSync(out, { recursive: true, force: true });
+    return ms;
+  };
+  const one = nativeMs(1);
+  const all = nativeMs(cpus().length);
+  const pageMs = {};
+  for (const build of builds) {
+    for (const helpers of String(arg('helpers', '0,default')).split(',')) {
+      await open(build, `dataset=${dataset}&panel=calibrate&calseeds=${seeds}&cal=${measures.join(',')}&decode=10000`,
+        helpers === 'default' ? '' : `&helpers=${helpers}`);
+      const t0 = await page.evaluate(() => performance.now());
+      await page.click('[data-testid="cal-run"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="cal-progress"]').dataset.state === 'done', null, { timeout: 1800000, polling: 100 });
+      const ms = await page.evaluate(() => performance.now()) - t0;
+      pageMs[`${build}/${helpers}`] = ms;
+      const threads = Number(await page.getAttribute('[data-testid="cal-progress"]', 'data-threads'));
+      const alone = pageMs[`${build}/0`];
+      print({ part: 'calibrate', dataset, build, helpers, threads, runs: measures.length * seeds, page_ms: +ms.toFixed(0),
+        speedup_over_worker_alone: alone && +(alone / ms).toFixed(2),
+        native_1thread_ms: one && +one.toFixed(0), native_all_ms: all && +all.toFixed(0),
+        native_speedup: one && all && +(one / all).toFixed(2), ratio_all: all && +(ms / all).toFixed(2) });
     }
   }
 }

@@ -298,3 +298,39 @@ fn calibrate_writes_the_report_and_prints_it() {
         "thresholds.svg draws the bands"
     );
 }
+
+/// `--threads` spreads the runs; the report, the notes and the files are the same for any N.
+#[test]
+fn calibrate_prints_the_same_report_on_any_number_of_threads() {
+    let run = |threads: &str| {
+        let dir = tmp(&format!("cal-threads-{threads}"));
+        let (code, out, err) = simscope(&[
+            "calibrate",
+            "ultrametric",
+            "--measure",
+            "nbs",
+            "cka",
+            "--seeds",
+            "3",
+            "--steps",
+            "40",
+            "--threads",
+            threads,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
+        (out, err, csv)
+    };
+    let one = run("1");
+    assert_eq!(
+        one.1.matches(" seed ").count(),
+        6,
+        "every run is told of: {}",
+        one.1
+    );
+    for threads in ["2", "5"] {
+        assert_eq!(run(threads), one, "--threads {threads}");
+    }
+}

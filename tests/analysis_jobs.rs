@@ -232,3 +232,112 @@ fn the_page_stop_is_read_by_each_measures_range_and_direction() {
     );
     assert_eq!(dist.step(5, false).step, 5);
 }
+
+/// A calibration's report is the same to the bit however its (measure, seed) runs are run:
+/// here in slices, on threads (`simscope calibrate --threads`), or handed out and delivered
+/// out of order with one lost and run here after all (the page's helper workers).
+#[test]
+fn a_calibration_is_the_same_on_threads_and_with_its_runs_run_elsewhere_out_of_order() {
+    use simscope::analysis::calibrate::{calibrate, CalRun, CalibrateOptions, Calibration};
+    let (rec, t) = hats();
+    assert!(!rec.labels.is_empty(), "a recording with task variables");
+    let ids = ["cka", "nbs", "cka-distance=angular"].map(String::from);
+    let opts = CalibrateOptions {
+        seeds: 2,
+        max_steps: 30,
+        decode_every: 10,
+        ..CalibrateOptions::default()
+    };
+    let new = || {
+        Calibration::new(
+            t.clone(),
+            &rec.data,
+            rec.time_steps(),
+            &rec.labels,
+            &ids,
+            &opts,
+        )
+    };
+    // Debug prints every f64 exactly (and NaN as NaN), so equal text is an equal report.
+    let one = format!("{:?}", run_to_end(new(), |_| {}).unwrap());
+    for threads in [2, 4] {
+        let mut notes = Vec::new();
+        let r = calibrate(
+            &t,
+            &rec.data,
+            rec.time_steps(),
+            &rec.labels,
+            &ids,
+            &CalibrateOptions {
+                threads,
+                ..opts.clone()
+            },
+            |n| notes.push(n.to_string()),
+        )
+        .unwrap();
+        assert_eq!(format!("{r:?}"), one, "{threads} threads");
+        assert_eq!(
+            notes.iter().filter(|n| n.contains(" seed ")).count(),
+            6,
+            "every run is told of: {notes:?}"
+        );
+    }
+    // Runs go out at once, while the job still decodes X; one comes back before X is decoded
+    // (it waits to be folded), the job runs the last one itself, and one helper is lost.
+    let mut c = new();
+    let spec = Arc::new(c.run_spec().unwrap());
+    let mut out: Vec<usize> = (0..5).map(|_| c.checkout().unwrap()).collect();
+    assert_eq!(out, [0, 1, 2, 3, 4]);
+    let run = |i| run_to_end(CalRun::new(t.clone(), spec.clone(), i).unwrap(), |_| {}).unwrap();
+    c.deliver(run(out.remove(0))).unwrap();
+    assert_eq!(
+        (c.runs_done(), c.rows().len()),
+        (1, 0),
+        "folded once X is decoded"
+    );
+    while !c.is_waiting() {
+        c.advance(&mut Budget::units(7)).unwrap();
+    }
+    assert_eq!(c.runs_done(), 2, "run 5 here");
+    c.advance(&mut Budget::units(5)).unwrap();
+    assert_eq!(c.runs_done(), 2, "a waiting job does nothing");
+    let lost = out.remove(1);
+    c.release(lost);
+    assert!(!c.is_waiting(), "a released run is run here");
+    for i in out.into_iter().rev() {
+        let o = run(i);
+        c.deliver(o.clone()).unwrap();
+        assert!(c.deliver(o).is_err(), "a run is taken back once");
+    }
+    while !c.is_done() {
+        c.advance(&mut Budget::units(4)).unwrap();
+    }
+    assert_eq!(format!("{:?}", c.result().unwrap()), one);
+    // A variable X cannot be decoded by (one class) is decoded by no run's count: the
+    // report is the one without it, on threads too.
+    let mut labels = rec.labels.clone();
+    let conditions = labels[0].class_of.len();
+    labels.insert(
+        0,
+        simscope::data::TaskVariable {
+            name: "constant".into(),
+            class_of: vec![0; conditions],
+            classes: vec!["a".into()],
+        },
+    );
+    let four = CalibrateOptions {
+        threads: 4,
+        ..opts.clone()
+    };
+    let r = calibrate(
+        &t,
+        &rec.data,
+        rec.time_steps(),
+        &labels,
+        &ids,
+        &four,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(format!("{r:?}"), one, "a skipped variable changes nothing");
+}

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::captured::{
     first_crossing, pc_r2, scores_at_threshold, Alignment, LinearChance, Threshold,
@@ -27,10 +27,10 @@ use crate::optim::session::{initial_y, Objective, Session, SessionOptions};
 use crate::target::Target;
 
 /// Calibration settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CalibrateOptions {
     pub seeds: usize,
-    /// Seeds run are `first_seed .. first_seed + seeds` (the page runs one seed per slice).
+    /// Seeds run are `first_seed .. first_seed + seeds` (Compare runs one seed from its own).
     pub first_seed: u64,
     pub lr: f64,
     pub stop: f64,
@@ -38,6 +38,9 @@ pub struct CalibrateOptions {
     /// Decode Y every this many updates (and at the last one).
     pub decode_every: usize,
     pub decode: DecodeOptions,
+    /// Threads for the (measure, seed) runs in [`calibrate`] (the report does not depend on
+    /// it; a job driven by hand runs them where it is advanced).
+    pub threads: usize,
 }
 
 impl Default for CalibrateOptions {
@@ -50,6 +53,7 @@ impl Default for CalibrateOptions {
             max_steps: 1000,
             decode_every: 5,
             decode: DecodeOptions::default(),
+            threads: 1,
         }
     }
 }
@@ -100,7 +104,7 @@ pub struct Report {
 /// One (measure, seed) run as it went: the score at every update (index = step, 0 = Y₀), the
 /// R² of X's tracked PCs at every update, and the decoding accuracy of every usable variable
 /// (in `Report::references` order) at the decoded updates.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Trajectory {
     pub measure: String,
     pub seed: u64,
@@ -287,7 +291,9 @@ pub fn verdicts(rows: &[ReportRow]) -> Vec<(String, String)> {
 
 /// Run the calibration to its end (the CLI's loop over the [`Calibration`] job). `data` is X's
 /// flattened matrix with `time_steps` time steps; `labels` may be empty (then (a) is skipped).
-/// `progress(msg)` hears of skipped variables and finished runs.
+/// `progress(msg)` hears of skipped variables and finished runs. With `opts.threads` > 1 the
+/// (measure, seed) runs are spread over that many threads ([`Calibration::checkout`]); the
+/// report is the same to the bit whatever the thread count.
 pub fn calibrate(
     target: &Arc<Target>,
     data: &nalgebra::DMatrix<f64>,
@@ -298,20 +304,231 @@ pub fn calibrate(
     mut progress: impl FnMut(&str),
 ) -> Result<Report, String> {
     let mut c = Calibration::new(target.clone(), data, time_steps, labels, ids, opts);
+    if opts.threads > 1 {
+        c.run_on_threads(opts.threads, &mut progress);
+    }
     while !c.is_done() {
         c.advance(&mut Budget::units(1))?;
         for note in c.take_notes() {
             progress(&note);
         }
     }
-    Ok(c.into_report())
+    match c.failed.take() {
+        Some(e) => Err(e),
+        None => Ok(c.into_report()),
+    }
+}
+
+/// What every (measure, seed) run of a calibration needs besides the prepared X. The job runs
+/// its runs with it, and so does whoever it hands a run to (a thread natively, a helper worker
+/// in the page), so a run's outcome does not depend on where it ran.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunSpec {
+    /// Canonical measure ids; run `i` is measure `i / seeds`, seed `first_seed + i % seeds`.
+    pub ids: Vec<String>,
+    pub opts: CalibrateOptions,
+    pub time_steps: usize,
+    /// Every task variable: a run decodes each from Y, and the job keeps those that decode
+    /// from X, so runs need not wait for X's decoding.
+    pub variables: Vec<TaskVariable>,
+    /// PCs whose R² is tracked (those holding ≥ 1 % of the variance, at most 100).
+    pub pcs: usize,
+}
+
+impl RunSpec {
+    /// Runs in all.
+    pub fn runs(&self) -> usize {
+        self.ids.len() * self.opts.seeds
+    }
+}
+
+/// One finished (measure, seed) run: its trajectory and where it stopped.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunOutcome {
+    pub run: usize,
+    pub trajectory: Trajectory,
+    /// Updates made, and the score after the last one.
+    pub steps: usize,
+    pub score: f64,
+}
+
+/// One (measure, seed) run as a resumable job: Adam from the seed's Y₀ until the stop score
+/// or the update cap, the R² of X's tracked PCs after every update, and Y decoded every
+/// `decode_every` updates (and at the last one).
+pub struct CalRun {
+    run: usize,
+    target: Arc<Target>,
+    spec: Arc<RunSpec>,
+    session: Session,
+    distance: bool,
+    scores: Vec<f64>,
+    r2: Vec<Vec<f64>>,
+    dsteps: Vec<f64>,
+    /// The update index of each entry of `dsteps`.
+    dstep_at: Vec<usize>,
+    acc: Vec<Vec<f64>>,
+    /// A decoding of Y in progress: the variable (index into `spec.variables`), its staged
+    /// decoding (None before it starts) and whether the run ends after it.
+    decoding: Option<(usize, Option<StagedDecode>, bool)>,
+    finished: bool,
+}
+
+impl CalRun {
+    /// Run `run` of `spec` (see [`RunSpec::ids`]) against the prepared X.
+    pub fn new(target: Arc<Target>, spec: Arc<RunSpec>, run: usize) -> Result<Self, String> {
+        let seeds = spec.opts.seeds.max(1);
+        let id = spec
+            .ids
+            .get(run / seeds)
+            .ok_or_else(|| format!("calibration: there is no run {run}"))?;
+        registry::optimisable(id)?;
+        let measure = registry::prepare(id, target.clone(), target.p)
+            .map(|(m, _)| m)
+            .map_err(|e| e.to_string())?;
+        let distance = measure.direction() == Direction::Distance;
+        let seed = spec.opts.first_seed + (run % seeds) as u64;
+        let y0 = initial_y(target.n, target.p, seed);
+        let options = SessionOptions {
+            lr: spec.opts.lr,
+            stop: Some(spec.opts.stop),
+            max_steps: Some(spec.opts.max_steps),
+            ..SessionOptions::default()
+        };
+        let session =
+            Session::with_options(target.clone(), Objective::Measure(measure), y0, options);
+        let score0 = session.report().score;
+        let r2 = vec![pc_r2(&target, session.y(), spec.pcs, Alignment::Linear)];
+        Ok(CalRun {
+            run,
+            distance,
+            scores: vec![score0],
+            r2,
+            dsteps: vec![score0],
+            dstep_at: vec![0],
+            acc: vec![Vec::new(); spec.variables.len()],
+            decoding: Some((0, None, false)),
+            finished: false,
+            session,
+            target,
+            spec,
+        })
+    }
+
+    /// One time step of a decoding of Y, or one update with its per-PC R².
+    fn unit(&mut self) {
+        if let Some((j, stage, last)) = self.decoding.as_mut() {
+            let Some(var) = self.spec.variables.get(*j) else {
+                self.finished = *last;
+                self.decoding = None;
+                return;
+            };
+            let y = self.session.y();
+            if stage.is_none() {
+                match StagedDecode::new(
+                    y.nrows(),
+                    self.spec.time_steps,
+                    &var.name,
+                    &var.class_of,
+                    &self.spec.opts.decode,
+                ) {
+                    Ok(st) => *stage = Some(st),
+                    Err(_) => {
+                        self.acc[*j].push(f64::NAN);
+                        *j += 1;
+                        return;
+                    }
+                }
+            }
+            let st = stage.as_mut().expect("just set");
+            st.advance(y);
+            if st.is_done() {
+                let d = stage.take().and_then(StagedDecode::finish);
+                self.acc[*j].push(d.map(|d| d.accuracy).unwrap_or(f64::NAN));
+                *j += 1;
+            }
+            return;
+        }
+        let rep = self.session.step(1);
+        if rep.step == self.scores.len() - 1 && rep.stopped.is_some() {
+            self.finished = true;
+            return;
+        }
+        self.scores.push(rep.score);
+        self.r2.push(pc_r2(
+            &self.target,
+            self.session.y(),
+            self.spec.pcs,
+            Alignment::Linear,
+        ));
+        let stopped = rep.stopped.is_some();
+        if stopped || rep.step.is_multiple_of(self.spec.opts.decode_every.max(1)) {
+            self.dsteps.push(rep.score);
+            self.dstep_at.push(rep.step);
+            self.decoding = Some((0, None, stopped));
+        }
+    }
+
+    fn outcome(self) -> RunOutcome {
+        let report = self.session.report();
+        let seeds = self.spec.opts.seeds.max(1);
+        RunOutcome {
+            run: self.run,
+            trajectory: Trajectory {
+                measure: self.spec.ids[self.run / seeds].clone(),
+                seed: self.spec.opts.first_seed + (self.run % seeds) as u64,
+                distance: self.distance,
+                scores: self.scores,
+                r2: self.r2,
+                decode_steps: self.dstep_at,
+                decode_scores: self.dsteps,
+                accuracies: self.acc,
+                reached_stop: report.stopped == Some(crate::optim::StopReason::Stop),
+                // The job knows X's shape's verdict (`Calibration::fold`).
+                pc_saturated: false,
+            },
+            steps: report.step,
+            score: report.score,
+        }
+    }
+}
+
+impl Job for CalRun {
+    type Output = RunOutcome;
+
+    fn advance(&mut self, budget: &mut Budget) -> Result<(), String> {
+        while !self.finished {
+            self.unit();
+            if budget.spent() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            done: self.scores.len() - 1,
+            total: self.spec.opts.max_steps,
+            what: String::new(),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.finished
+    }
+
+    fn result(self) -> Option<RunOutcome> {
+        self.finished.then(|| self.outcome())
+    }
 }
 
 /// A calibration as a resumable state machine. Each [`Calibration::advance`] does one unit of
-/// work (one time step of a decoding of X or of Y, or one update with its per-PC R²), in the
-/// order `calibrate` has always run them, so the result is the same to the bit. The browser
-/// worker advances it for a bounded time per message, so a Cancel waits for at most one
-/// slice instead of a whole (measure, seed) run.
+/// work (one time step of a decoding of X or of Y, or one update with its per-PC R²). X's
+/// variables are decoded first; then the (measure, seed) runs, each a [`CalRun`], go in
+/// order here or are handed out ([`Calibration::checkout`]) to be run elsewhere and given
+/// back ([`Calibration::deliver`]); the report folds them in run order, so it is the same to
+/// the bit whoever ran what. The browser worker advances it for a bounded time per message,
+/// so a Cancel waits for at most one slice instead of a whole run.
 pub struct Calibration {
     target: Arc<Target>,
     data: nalgebra::DMatrix<f64>,
@@ -328,13 +545,15 @@ pub struct Calibration {
     /// The next label to decode from X, and its decoding in progress.
     next_label: usize,
     reference: Option<StagedDecode>,
-    /// The measure (index into `ids`) and seed offset of the run in progress.
-    measure: usize,
-    seed: usize,
-    run: Option<SeedRun>,
-    per_measure: MeasureValues,
+    /// What the runs share, once X's variables are decoded.
+    spec: Option<Arc<RunSpec>>,
+    /// Every run's state, in run order.
+    slots: Vec<Slot>,
+    /// The run this job is running itself.
+    local: Option<CalRun>,
+    /// Measures whose rows are in `rows`.
+    folded: usize,
     rows: Vec<ReportRow>,
-    runs_done: usize,
     trajectories: Vec<Trajectory>,
     last: String,
     /// Skipped variables and finished runs, for the face to show ([`Calibration::take_notes`]).
@@ -345,29 +564,21 @@ pub struct Calibration {
     failed: Option<String>,
 }
 
-/// Per-seed values of the measure in progress.
+enum Slot {
+    Pending,
+    /// Running here or elsewhere.
+    Out,
+    Done(Box<RunOutcome>),
+    Folded,
+}
+
+/// Per-seed values of a measure.
 #[derive(Default)]
 struct MeasureValues {
     dec: Vec<Vec<Option<f64>>>,
     cap10: Vec<Option<f64>>,
     cap1: Vec<Option<f64>>,
     steps: Vec<Option<f64>>,
-}
-
-/// One (measure, seed) run in progress.
-struct SeedRun {
-    session: Session,
-    distance: bool,
-    scores: Vec<f64>,
-    r2: Vec<Vec<f64>>,
-    dsteps: Vec<f64>,
-    /// The update index of each entry of `dsteps`.
-    dstep_at: Vec<usize>,
-    acc: Vec<Vec<f64>>,
-    /// A decoding of Y in progress: the variable (index into `usable`), its staged decoding
-    /// (None before it starts) and whether the run ends after it.
-    decoding: Option<(usize, Option<StagedDecode>, bool)>,
-    finished: bool,
 }
 
 impl Calibration {
@@ -398,12 +609,11 @@ impl Calibration {
             usable: Vec::new(),
             next_label: 0,
             reference: None,
-            measure: 0,
-            seed: 0,
-            run: None,
-            per_measure: MeasureValues::default(),
+            spec: None,
+            slots: Vec::new(),
+            local: None,
+            folded: 0,
             rows: Vec::new(),
-            runs_done: 0,
             trajectories: Vec::new(),
             last: String::new(),
             notes: Vec::new(),
@@ -423,7 +633,7 @@ impl Calibration {
         self
     }
 
-    /// The trajectories of the runs finished so far.
+    /// The trajectories of the runs folded so far.
     pub fn trajectories(&self) -> &[Trajectory] {
         &self.trajectories
     }
@@ -440,10 +650,13 @@ impl Calibration {
 
     /// (measure, seed) runs finished so far.
     pub fn runs_done(&self) -> usize {
-        self.runs_done
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Done(_) | Slot::Folded))
+            .count()
     }
 
-    /// The last finished run, as `"{measure} seed {seed}"` (empty before the first).
+    /// The last run folded into the report, as `"{measure} seed {seed}"` (empty before).
     pub fn last_run(&self) -> &str {
         &self.last
     }
@@ -453,117 +666,162 @@ impl Calibration {
         std::mem::take(&mut self.notes)
     }
 
-    /// Do the next unit of work: one time step of a decoding of X or of Y, or one update
-    /// with its per-PC R².
-    fn unit(&mut self) -> Result<(), String> {
-        if self.next_label < self.labels.len() {
-            return self.advance_reference();
+    /// What a run needs (what a helper is given); `None` once the job has failed.
+    pub fn run_spec(&mut self) -> Option<RunSpec> {
+        self.shared().map(|s| (*s).clone())
+    }
+
+    fn shared(&mut self) -> Option<Arc<RunSpec>> {
+        if self.failed.is_some() {
+            return None;
         }
-        if self.measure >= self.ids.len() {
-            return Ok(());
-        }
-        if self.opts.seeds == 0 {
-            let id = self.ids[self.measure].clone();
-            self.measure += 1;
-            self.push_rows(&id, MeasureValues::default());
-            return Ok(());
-        }
-        if self.run.is_none() {
-            registry::optimisable(&self.ids[self.measure])?;
-            let measure =
-                registry::prepare(&self.ids[self.measure], self.target.clone(), self.target.p)
-                    .map(|(m, _)| m)
-                    .map_err(|e| e.to_string())?;
-            let distance = measure.direction() == Direction::Distance;
-            let seed = self.opts.first_seed + self.seed as u64;
-            let y0 = initial_y(self.target.n, self.target.p, seed);
-            let options = SessionOptions {
-                lr: self.opts.lr,
-                stop: Some(self.opts.stop),
-                max_steps: Some(self.opts.max_steps),
-                ..SessionOptions::default()
+        if self.spec.is_none() {
+            let spec = RunSpec {
+                ids: self.ids.clone(),
+                opts: self.opts.clone(),
+                time_steps: self.time_steps,
+                variables: self.labels.clone(),
+                pcs: self.k1,
             };
-            let s = Session::with_options(
-                self.target.clone(),
-                Objective::Measure(measure),
-                y0,
-                options,
-            );
-            let score0 = s.report().score;
-            let r2 = vec![pc_r2(&self.target, s.y(), self.k1, Alignment::Linear)];
-            self.run = Some(SeedRun {
-                session: s,
-                distance,
-                scores: vec![score0],
-                r2,
-                dsteps: vec![score0],
-                dstep_at: vec![0],
-                acc: vec![Vec::new(); self.usable.len()],
-                decoding: Some((0, None, false)),
-                finished: false,
-            });
-            return Ok(());
+            self.slots = (0..spec.runs()).map(|_| Slot::Pending).collect();
+            self.spec = Some(Arc::new(spec));
         }
-        let run = self.run.as_mut().expect("checked above");
-        if let Some((j, stage, last)) = run.decoding.as_mut() {
-            if *j >= self.usable.len() {
-                run.finished = *last;
-                run.decoding = None;
-            } else {
-                let var = &self.labels[self.usable[*j]];
-                let y = run.session.y();
-                if stage.is_none() {
-                    match StagedDecode::new(
-                        y.nrows(),
-                        self.time_steps,
-                        &var.name,
-                        &var.class_of,
-                        &self.opts.decode,
-                    ) {
-                        Ok(st) => *stage = Some(st),
-                        Err(_) => {
-                            run.acc[*j].push(f64::NAN);
-                            *j += 1;
-                            return Ok(());
+        self.spec.clone()
+    }
+
+    /// Hand out the next run to be run elsewhere with [`CalRun`] and this job's
+    /// [`Calibration::run_spec`], then given back with [`Calibration::deliver`] (or
+    /// [`Calibration::release`]d), even while this job still decodes X; `None` once every run
+    /// is out.
+    pub fn checkout(&mut self) -> Option<usize> {
+        self.shared()?;
+        let i = self.slots.iter().position(|s| matches!(s, Slot::Pending))?;
+        self.slots[i] = Slot::Out;
+        Some(i)
+    }
+
+    /// A run handed out by [`Calibration::checkout`], finished.
+    pub fn deliver(&mut self, outcome: RunOutcome) -> Result<(), String> {
+        let i = outcome.run;
+        let local = self.local.as_ref().is_some_and(|r| r.run == i);
+        if local || !matches!(self.slots.get(i), Some(Slot::Out)) {
+            return Err(format!(
+                "calibration: run {i} was not handed out by this job"
+            ));
+        }
+        self.slots[i] = Slot::Done(Box::new(outcome));
+        self.fold();
+        Ok(())
+    }
+
+    /// A handed-out run that will not come back (its helper was lost): run it here.
+    pub fn release(&mut self, run: usize) {
+        let local = self.local.as_ref().is_some_and(|r| r.run == run);
+        if let (false, Some(s @ Slot::Out)) = (local, self.slots.get_mut(run)) {
+            *s = Slot::Pending;
+        }
+    }
+
+    /// End the job with an error (a run elsewhere failed).
+    pub fn fail(&mut self, message: String) {
+        self.failed.get_or_insert(message);
+    }
+
+    /// X is decoded, every run left is out and none is running here: nothing to do until
+    /// [`Calibration::deliver`] (`advance` returns at once).
+    pub fn is_waiting(&self) -> bool {
+        !self.is_done()
+            && self.next_label >= self.labels.len()
+            && self.spec.is_some()
+            && self.local.is_none()
+            && !self.slots.iter().any(|s| matches!(s, Slot::Pending))
+    }
+
+    /// Run every pending run on `threads` threads while this one decodes X, telling
+    /// `progress` of each run as it is folded.
+    fn run_on_threads(&mut self, threads: usize, progress: &mut impl FnMut(&str)) {
+        let Some(spec) = self.shared() else {
+            return;
+        };
+        let mut runs: Vec<usize> = std::iter::from_fn(|| self.checkout()).collect();
+        runs.reverse();
+        let queue = std::sync::Mutex::new(runs);
+        let (tx, rx) = std::sync::mpsc::channel::<Result<RunOutcome, String>>();
+        let target = self.target.clone();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let (queue, spec, target, tx) = (&queue, spec.clone(), target.clone(), tx.clone());
+                s.spawn(move || {
+                    let next = || queue.lock().ok().and_then(|mut q| q.pop());
+                    while let Some(i) = next() {
+                        let outcome = CalRun::new(target.clone(), spec.clone(), i)
+                            .and_then(|r| super::job::run_to_end(r, |_| {}));
+                        if tx.send(outcome).is_err() {
+                            break;
                         }
                     }
-                }
-                let st = stage.as_mut().expect("just set");
-                st.advance(y);
-                if st.is_done() {
-                    let d = stage.take().and_then(StagedDecode::finish);
-                    run.acc[*j].push(d.map(|d| d.accuracy).unwrap_or(f64::NAN));
-                    *j += 1;
-                }
-                return Ok(());
+                });
             }
-        } else if !run.finished {
-            let rep = run.session.step(1);
-            if rep.step == run.scores.len() - 1 && rep.stopped.is_some() {
-                run.finished = true;
-            } else {
-                run.scores.push(rep.score);
-                run.r2.push(pc_r2(
-                    &self.target,
-                    run.session.y(),
-                    self.k1,
-                    Alignment::Linear,
-                ));
-                let stopped = rep.stopped.is_some();
-                if stopped || rep.step.is_multiple_of(self.opts.decode_every.max(1)) {
-                    run.dsteps.push(rep.score);
-                    run.dstep_at.push(rep.step);
-                    run.decoding = Some((0, None, stopped));
-                } else if stopped {
-                    run.finished = true;
+            drop(tx);
+            let mut tell = |c: &mut Self, e: Result<(), String>| {
+                if let Err(e) = e {
+                    c.fail(e);
+                    // The threads stop after their current run.
+                    queue.lock().map(|mut q| q.clear()).ok();
                 }
+                for note in c.take_notes() {
+                    progress(&note);
+                }
+            };
+            while self.next_label < self.labels.len() && self.failed.is_none() {
+                let r = self.unit().map(|_| ());
+                tell(self, r);
             }
-            return Ok(());
+            for outcome in rx {
+                let r = outcome.and_then(|o| self.deliver(o));
+                tell(self, r);
+            }
+        });
+    }
+
+    /// Do the next unit of work: one time step of a decoding of X or of Y, or one update
+    /// with its per-PC R². False when there was nothing to do here (every run left is out).
+    fn unit(&mut self) -> Result<bool, String> {
+        if self.next_label < self.labels.len() {
+            self.advance_reference()?;
+            if self.next_label == self.labels.len() {
+                // Runs that came back while X was decoded can now be folded.
+                self.fold();
+            }
+            return Ok(true);
         }
-        if run.finished {
-            self.finish_run();
+        if self.folded >= self.ids.len() {
+            return Ok(false);
         }
-        Ok(())
+        if self.opts.seeds == 0 {
+            let id = self.ids[self.folded].clone();
+            self.folded += 1;
+            self.push_rows(&id, MeasureValues::default());
+            return Ok(true);
+        }
+        let Some(spec) = self.shared() else {
+            return Ok(false);
+        };
+        if let Some(run) = self.local.as_mut() {
+            run.unit();
+            if run.finished {
+                let run = self.local.take().expect("checked above");
+                let i = run.run;
+                self.slots[i] = Slot::Done(Box::new(run.outcome()));
+                self.fold();
+            }
+            return Ok(true);
+        }
+        let Some(i) = self.checkout() else {
+            return Ok(false);
+        };
+        self.local = Some(CalRun::new(self.target.clone(), spec, i)?);
+        Ok(true)
     }
 
     /// One time step of the reference decoding of the next variable from X.
@@ -603,28 +861,59 @@ impl Calibration {
         Ok(())
     }
 
-    /// Fold a finished run into its measure's values; after the last seed, its rows.
-    fn finish_run(&mut self) {
-        let Some(run) = self.run.take() else {
+    /// Fold the finished runs of the next measures, in run order, into their rows (once X's
+    /// variables are decoded: they decide which of a run's decodings count).
+    fn fold(&mut self) {
+        let seeds = self.opts.seeds;
+        if self.spec.is_none() {
             return;
-        };
-        let id = self.ids[self.measure].clone();
-        let seed = self.opts.first_seed + self.seed as u64;
-        let v = &mut self.per_measure;
-        if v.dec.len() != self.references.len() {
-            v.dec = vec![Vec::new(); self.references.len()];
         }
-        let report = run.session.report();
-        if run.distance {
+        while self.next_label >= self.labels.len() && self.folded < self.ids.len() {
+            let runs = self.folded * seeds..(self.folded + 1) * seeds;
+            if !self.slots[runs.clone()]
+                .iter()
+                .all(|s| matches!(s, Slot::Done(_)))
+            {
+                return;
+            }
+            let mut v = MeasureValues {
+                dec: vec![Vec::new(); self.references.len()],
+                ..MeasureValues::default()
+            };
+            for i in runs {
+                if let Slot::Done(o) = std::mem::replace(&mut self.slots[i], Slot::Folded) {
+                    self.fold_run(&mut v, *o);
+                }
+            }
+            let id = self.ids[self.folded].clone();
+            self.folded += 1;
+            self.push_rows(&id, v);
+        }
+    }
+
+    /// One finished run's values for its measure's rows.
+    fn fold_run(&mut self, v: &mut MeasureValues, o: RunOutcome) {
+        let mut t = o.trajectory;
+        // The decodings of the variables that decode from X, in `references` order.
+        t.accuracies = self
+            .usable
+            .iter()
+            .map(|&l| t.accuracies.get(l).cloned().unwrap_or_default())
+            .collect();
+        if t.distance {
             // Scores of a distance are not comparable on a [0, 1] scale; only steps count.
             v.dec.iter_mut().for_each(|d| d.push(None));
             v.cap10.push(None);
             v.cap1.push(None);
         } else {
             for (j, r) in self.references.iter().enumerate() {
-                v.dec[j].push(first_crossing(&run.acc[j], &run.dsteps, r.threshold));
+                v.dec[j].push(first_crossing(
+                    &t.accuracies[j],
+                    &t.decode_scores,
+                    r.threshold,
+                ));
             }
-            let sat = scores_at_threshold(&run.r2, &run.scores, Threshold::Half);
+            let sat = scores_at_threshold(&t.r2, &t.scores, Threshold::Half);
             let worst = |k: usize| -> Option<f64> {
                 if k == 0 {
                     return None;
@@ -636,33 +925,16 @@ impl Calibration {
             v.cap10.push(worst(self.k10));
             v.cap1.push(worst(self.k1));
         }
-        let stopped_by_stop = report.stopped == Some(crate::optim::StopReason::Stop);
-        v.steps.push(stopped_by_stop.then_some(report.step as f64));
-        self.trajectories.push(Trajectory {
-            measure: id.clone(),
-            seed,
-            distance: run.distance,
-            scores: run.scores,
-            r2: run.r2,
-            decode_steps: run.dstep_at,
-            decode_scores: run.dsteps,
-            accuracies: run.acc,
-            reached_stop: stopped_by_stop,
-            pc_saturated: self.pc_chance.saturated(),
-        });
+        v.steps.push(t.reached_stop.then_some(o.steps as f64));
         self.notes.push(format!(
-            "{id} seed {seed}: {} steps, final score {:.6}",
-            report.step, report.score
+            "{} seed {}: {} steps, final score {:.6}",
+            t.measure, t.seed, o.steps, o.score
         ));
-        self.last = format!("{id} seed {seed}");
-        self.runs_done += 1;
-        self.seed += 1;
-        if self.seed >= self.opts.seeds {
-            self.seed = 0;
-            self.measure += 1;
-            let v = std::mem::take(&mut self.per_measure);
-            self.push_rows(&id, v);
-        }
+        self.last = format!("{} seed {}", t.measure, t.seed);
+        self.trajectories.push(Trajectory {
+            pc_saturated: self.pc_chance.saturated(),
+            ..t
+        });
     }
 
     fn push_rows(&mut self, id: &str, mut v: MeasureValues) {
@@ -762,12 +1034,14 @@ impl Job for Calibration {
 
     fn advance(&mut self, budget: &mut Budget) -> Result<(), String> {
         while !self.is_done() {
-            if let Err(e) = self.unit() {
-                self.failed = Some(e.clone());
-                return Err(e);
-            }
-            if budget.spent() {
-                break;
+            match self.unit() {
+                Err(e) => {
+                    self.failed = Some(e.clone());
+                    return Err(e);
+                }
+                Ok(false) => break,
+                Ok(true) if budget.spent() => break,
+                Ok(true) => {}
             }
         }
         Ok(())
@@ -775,7 +1049,7 @@ impl Job for Calibration {
 
     fn progress(&self) -> Progress {
         Progress {
-            done: self.runs_done,
+            done: self.runs_done(),
             total: self.total_runs(),
             what: self.last.clone(),
         }
@@ -783,7 +1057,7 @@ impl Job for Calibration {
 
     fn is_done(&self) -> bool {
         self.failed.is_some()
-            || (self.next_label >= self.labels.len() && self.measure >= self.ids.len())
+            || (self.next_label >= self.labels.len() && self.folded >= self.ids.len())
     }
 
     fn result(self) -> Option<Report> {

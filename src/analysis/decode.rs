@@ -11,13 +11,13 @@
 //! fails with [`DecodeError::TooFewSamples`] instead of inventing an accuracy.
 
 use nalgebra::{DMatrix, DVector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::job::{Budget, Job, Progress};
 use crate::rng::Rng;
 
 /// Decoder settings (defaults: the paper's C = 1, 5 folds).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DecodeOptions {
     pub folds: usize,
     /// Inverse regularisation strength C.

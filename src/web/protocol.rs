@@ -61,7 +61,8 @@ pub enum WorkerResponse {
 // ---- Helper workers (the worker's pool; src/web/worker/pool.rs) -------------------------
 
 /// The worker spreads independent units of a job over helper workers (other instances of the
-/// same wasm): one `Init` per job (`job` numbers it), then batches to score.
+/// same wasm): one `Init` (`Runs`) per job (`job` numbers it), then batches to score (runs to
+/// run).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HelperRequest {
@@ -75,6 +76,14 @@ pub enum HelperRequest {
         job: u64,
         batch: crate::analysis::compare::SampleBatch,
     },
+    /// Prepare X for a calibration's runs (`x` is the recording's matrix).
+    Runs {
+        job: u64,
+        x: crate::analysis::compare::Matrix,
+        spec: crate::analysis::calibrate::RunSpec,
+    },
+    /// Run one of that calibration's (measure, seed) runs to its end.
+    Run { job: u64, run: usize },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -88,6 +97,10 @@ pub enum HelperResponse {
         job: u64,
         batch: crate::analysis::compare::SampleBatch,
         scores: Vec<Vec<Vec<f64>>>,
+    },
+    Ran {
+        job: u64,
+        outcome: crate::analysis::calibrate::RunOutcome,
     },
     Failed {
         job: u64,
@@ -349,12 +362,15 @@ pub enum CalibrateResponse {
         total: usize,
     },
     /// After a slice: `done` of `total` runs, the last finished (empty before the first), and
-    /// the report's rows once all are done.
+    /// the report's rows once all are done. `threads`: this worker and the helpers that ran
+    /// a run of this job; `waiting`: every run left is with a helper (ask again later).
     Progress {
         done: usize,
         total: usize,
         last: String,
         rows: Option<Vec<CalRow>>,
+        threads: usize,
+        waiting: bool,
     },
     Cancelled,
     Failed {

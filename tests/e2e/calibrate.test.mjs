@@ -124,6 +124,38 @@ test('on context-integration too, Cancel is answered within one slice, not a who
   }
 });
 
+test('the runs spread over helper workers: the same report, byte for byte, on more threads', async () => {
+  // `?helpers=N` sets the worker's pool (default: one helper per core beyond the worker's);
+  // each helper runs whole (measure, seed) runs, the worker its own share.
+  const got = {};
+  for (const helpers of [0, 2]) {
+    const own = await openSite();
+    try {
+      const { page, url } = own;
+      await page.goto(`${url}?helpers=${helpers}#panel=calibrate&calseeds=3`);
+      await waitValue(page, 'score-cka', 'v > 0');
+      await page.click(sel('cal-run'));
+      await page.waitForFunction(() => document.querySelector('[data-testid="cal-progress"]').dataset.state === 'done',
+        null, { timeout: 180000 });
+      const p = await progress(page);
+      const threads = Number(await page.getAttribute(sel('cal-progress'), 'data-threads'));
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(sel('cal-csv'))]);
+      const path = `${ARTIFACTS}/helpers-${helpers}-${d.suggestedFilename()}`;
+      await d.saveAs(path);
+      got[helpers] = { p, threads, csv: readFileSync(path, 'utf8') };
+      assert.deepEqual(own.problems, []);
+    } finally {
+      await own.close();
+    }
+  }
+  assert.equal(got[0].threads, 1, 'no helpers: the worker alone');
+  assert.equal(got[0].p.text, 'done: 9 runs');
+  assert.ok(got[2].threads >= 2, `helpers ran runs (${got[2].threads} threads)`);
+  assert.match(got[2].p.text, new RegExp(`^done: 9 runs on ${got[2].threads} threads$`));
+  assert.equal(got[2].csv, got[0].csv, 'the same report whoever ran which run');
+  assert.equal(got[0].csv.trim().split('\n').length, 1 + 3 * 5);
+});
+
 test('no console errors and no request outside the page origin', () => {
   assert.deepEqual(site.problems, []);
 });

@@ -125,7 +125,7 @@ pub struct Matrix {
 }
 
 impl Matrix {
-    fn of(m: &DMatrix<f64>) -> Self {
+    pub fn of(m: &DMatrix<f64>) -> Self {
         Matrix {
             rows: m.nrows(),
             cols: m.ncols(),
@@ -133,9 +133,9 @@ impl Matrix {
         }
     }
 
-    fn to_dmatrix(&self) -> Result<DMatrix<f64>, String> {
+    pub fn to_dmatrix(&self) -> Result<DMatrix<f64>, String> {
         if self.data.len() != self.rows * self.cols {
-            return Err("compare: a matrix of the wrong size".into());
+            return Err("a matrix of the wrong size crossed to a helper".into());
         }
         Ok(DMatrix::from_column_slice(self.rows, self.cols, &self.data))
     }

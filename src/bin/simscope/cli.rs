@@ -19,7 +19,9 @@ usage:
   simscope perturb DATA --sweep --out FILE.csv [--measure ID ...] [--max-pcs M] [--seed 0]
   simscope joint DATA --a ID --b ID [--per-side 6] [--steps 100] [--seed 0] [--lr 0.1] --out DIR
   simscope calibrate DATA [--labels FILE] --measure ID ... [--seeds 3] [--steps 1000]
-           [--stop 0.99] [--decode-every 5] --out DIR
+           [--stop 0.99] [--decode-every 5] [--threads N] --out DIR
+           (--threads: (measure, seed) runs at once, default every core; the report is the
+           same for any N)
   simscope compare X Y... [--measure ID]... [--bootstrap 1000] [--permutations 1000] [--seed 0]
            [--labels FILE] [--no-calibrate] [--threads N] [--out DIR]
            (each model Y against the recording X: score, bootstrap 95% interval over conditions,

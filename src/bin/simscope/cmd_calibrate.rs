@@ -8,7 +8,10 @@ use crate::common::{check_lr, out_dir, recording_with_labels, target};
 
 pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     let (mut data, mut labels, mut ids, mut out) = (None, None, Vec::<String>::new(), None);
-    let mut opts = CalibrateOptions::default();
+    let mut opts = CalibrateOptions {
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ..CalibrateOptions::default()
+    };
     while let Some(arg) = parser.next()? {
         match arg {
             Long("labels") => labels = Some(parser.value()?.string()?),
@@ -22,6 +25,7 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Long("steps") => opts.max_steps = parser.value()?.parse()?,
             Long("stop") => opts.stop = parser.value()?.parse()?,
             Long("decode-every") => opts.decode_every = parser.value()?.parse()?,
+            Long("threads") => opts.threads = parser.value()?.parse::<usize>()?.max(1),
             Long("out") => out = Some(parser.value()?.string()?),
             Value(v) if data.is_none() => data = Some(v.string()?),
             other => return Err(other.unexpected().into()),

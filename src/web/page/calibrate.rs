@@ -20,6 +20,11 @@ pub(super) struct CalibrateView {
     /// The last finished run, e.g. "cka seed 1".
     last: String,
     rows: Option<Vec<CalRow>>,
+    /// This worker and the helpers that ran a run so far.
+    threads: usize,
+    /// Every run left is with a helper: ask for the next slice at the next frame, not at
+    /// once (a message loop would take a core from the helpers).
+    poll: bool,
 }
 
 impl View for CalibrateView {
@@ -39,6 +44,12 @@ impl View for CalibrateView {
     ) -> Result<(), String> {
         let rows = self.rows.as_deref().unwrap_or(&[]);
         plot::calibration_thresholds(root, rows, style).map_err(|e| e.to_string())
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx) {
+        if std::mem::take(&mut self.poll) && self.running {
+            ctx.send(Request::Calibrate(CalibrateRequest::Slice), None);
+        }
     }
 
     fn on_loaded(&mut self, ctx: &mut Ctx) {
@@ -66,6 +77,7 @@ impl CalibrateView {
         self.rows = None;
         self.progress = (0, 0);
         self.last.clear();
+        self.threads = 1;
         self.set_running(ctx, true);
         ctx.send(Request::Calibrate(req), None);
         self.show(&ctx.doc);
@@ -94,16 +106,21 @@ impl CalibrateView {
                 total,
                 last,
                 rows,
+                threads,
+                waiting,
             } => {
                 if !self.running {
                     return;
                 }
                 self.progress = (done, total);
                 self.last = last;
+                self.threads = threads;
                 if let Some(rows) = rows {
                     self.rows = Some(rows);
                     self.set_running(ctx, false);
                     ctx.redraw("cal-plot");
+                } else if waiting {
+                    self.poll = true;
                 } else {
                     ctx.send(Request::Calibrate(CalibrateRequest::Slice), None);
                 }
@@ -142,13 +159,17 @@ impl CalibrateView {
         } else {
             "idle"
         };
+        let on = match self.threads {
+            0 | 1 => String::new(),
+            t => format!(" on {t} threads"),
+        };
         let text = match state {
             "running" => match last {
-                Some(l) => format!("run {}/{total} (finished {l})", (done + 1).min(total)),
-                None if total > 0 => format!("run {}/{total}", done + 1),
+                Some(l) => format!("run {}/{total}{on} (finished {l})", (done + 1).min(total)),
+                None if total > 0 => format!("run {}/{total}{on}", done + 1),
                 None => "starting…".into(),
             },
-            "done" => format!("done: {total} runs"),
+            "done" => format!("done: {total} runs{on}"),
             "cancelled" => format!("cancelled after {done}/{total} runs"),
             _ => String::new(),
         };
@@ -157,6 +178,7 @@ impl CalibrateView {
             let _ = e.set_attribute("data-state", state);
             let _ = e.set_attribute("data-done", &done.to_string());
             let _ = e.set_attribute("data-total", &total.to_string());
+            let _ = e.set_attribute("data-threads", &self.threads.to_string());
         }
         let Some(body) = dom::el(doc, "cal-rows") else {
             return;

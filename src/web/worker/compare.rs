@@ -77,7 +77,7 @@ impl ComparePanel {
         self.held.resize(self.pool.helpers.len(), Vec::new());
         match event {
             HelperEvent::Ready => self.pool.helpers[i].ready = true,
-            HelperEvent::Said(HelperResponse::Initialised { .. }) => {}
+            HelperEvent::Said(HelperResponse::Initialised { .. } | HelperResponse::Ran { .. }) => {}
             HelperEvent::Said(HelperResponse::Scored { job, batch, scores }) => {
                 self.held[i].retain(|(j, b)| !(*j == job && *b == batch));
                 if let (true, Some(c)) = (job == self.job_id, self.job.as_mut()) {

@@ -26,6 +26,7 @@ use super::protocol::{
     BenchRequest, BenchResponse, DatasetSummary, HelperRequest, HelperResponse, RecordingRequest,
     RecordingResponse, Request, Response, WorkerResponse,
 };
+use crate::analysis::calibrate::{CalRun, RunSpec};
 use crate::analysis::compare::Resampler;
 use crate::analysis::job::Budget;
 use crate::data::{self, datasets, Recording};
@@ -70,8 +71,15 @@ struct Worker {
     calibrate: calibrate::CalibratePanel,
     compare: compare::ComparePanel,
     prune: prune::PrunePanel,
-    /// As a helper of another worker ([`pool`]): the scorer of its current job.
-    helper: Option<(u64, Resampler)>,
+    /// As a helper of another worker ([`pool`]): its current job.
+    helper: Option<(u64, HelperJob)>,
+}
+
+/// What a helper holds for its job: Compare's scorer, or a calibration's prepared X and what
+/// its runs share.
+enum HelperJob {
+    Resample(Resampler),
+    Runs(Arc<Target>, Arc<RunSpec>),
 }
 
 thread_local! {
@@ -116,26 +124,52 @@ impl Worker {
         }
     }
 
-    /// A helper's side of [`pool`]: build the job's scorer, then score its batches.
+    /// A helper's side of [`pool`]: build the job's scorer (or prepare its X), then score its
+    /// batches (run its runs).
     fn as_helper(&mut self, req: HelperRequest) -> HelperResponse {
+        let unknown = |job| HelperResponse::Failed {
+            job,
+            message: "no scorer for this job".into(),
+        };
         match req {
             HelperRequest::Init { job, resampling } => match Resampler::new(&resampling) {
                 Ok(r) => {
-                    self.helper = Some((job, r));
+                    self.helper = Some((job, HelperJob::Resample(r)));
                     HelperResponse::Initialised { job }
                 }
                 Err(message) => HelperResponse::Failed { job, message },
             },
             HelperRequest::Score { job, batch } => match &self.helper {
-                Some((j, r)) if *j == job => HelperResponse::Scored {
+                Some((j, HelperJob::Resample(r))) if *j == job => HelperResponse::Scored {
                     job,
                     scores: r.score(&batch),
                     batch,
                 },
-                _ => HelperResponse::Failed {
-                    job,
-                    message: "no scorer for this job".into(),
-                },
+                _ => unknown(job),
+            },
+            HelperRequest::Runs { job, x, spec } => {
+                // X prepared here exactly as the worker prepared it (`load`).
+                match x
+                    .to_dmatrix()
+                    .and_then(|x| Target::new(&x).map_err(|e| e.to_string()))
+                {
+                    Ok(t) => {
+                        self.helper = Some((job, HelperJob::Runs(Arc::new(t), Arc::new(spec))));
+                        HelperResponse::Initialised { job }
+                    }
+                    Err(message) => HelperResponse::Failed { job, message },
+                }
+            }
+            HelperRequest::Run { job, run } => match &self.helper {
+                Some((j, HelperJob::Runs(t, spec))) if *j == job => {
+                    match CalRun::new(t.clone(), spec.clone(), run)
+                        .and_then(|r| crate::analysis::job::run_to_end(r, |_| {}))
+                    {
+                        Ok(outcome) => HelperResponse::Ran { job, outcome },
+                        Err(message) => HelperResponse::Failed { job, message },
+                    }
+                }
+                _ => unknown(job),
             },
         }
     }
